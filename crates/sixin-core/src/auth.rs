@@ -1,0 +1,88 @@
+//! Secrets: argon2 password hashes, random session tokens stored only as SHA-256 hashes, and a
+//! constant-time comparison for signatures (the dialects build their canonical strings).
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::config::CoreConfig;
+use crate::error::{Error, Result};
+use crate::ids::TokenHash;
+
+fn hasher(cfg: &CoreConfig) -> Result<Argon2<'static>> {
+    let params = Params::new(cfg.argon2_memory_kib, cfg.argon2_iterations, 1, None)
+        .map_err(|e| Error::Internal(e.to_string().into()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string format).
+pub fn hash_password(cfg: &CoreConfig, password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher(cfg)?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(e.to_string().into()))
+}
+
+/// Whether `password` matches the stored PHC hash (parameters are read from the hash).
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A new session token: 32 random bytes, lower-case hex (64 characters).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> TokenHash {
+    TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
+}
+
+/// Compares two strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let cfg = CoreConfig {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..Default::default()
+        };
+        let h = hash_password(&cfg, "secret-1").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("secret-1", &h));
+        assert!(!verify_password("secret-2", &h));
+        assert!(!verify_password("secret-1", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a).0, a);
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "ab"));
+    }
+}

@@ -1,0 +1,43 @@
+//! [`Caller`]: the authenticated member on whose behalf a call runs. Only the core constructs
+//! one (from a verified session), so holding a `Caller` proves authentication.
+
+use crate::ids::{AppId, AppKey, MemberId, MemberUuid};
+use crate::model::{App, Member};
+
+/// An authenticated member of one app.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    app: App,
+    member: Member,
+}
+
+impl Caller {
+    pub(crate) fn new(app: App, member: Member) -> Self {
+        Caller { app, member }
+    }
+
+    pub fn app_id(&self) -> AppId {
+        self.app.id
+    }
+
+    pub fn app_key(&self) -> &AppKey {
+        &self.app.key
+    }
+
+    /// The app, including its secret (dialects need it to sign responses).
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    pub fn member_id(&self) -> MemberId {
+        self.member.id
+    }
+
+    pub fn uuid(&self) -> &MemberUuid {
+        &self.member.uuid
+    }
+
+    pub fn member(&self) -> &Member {
+        &self.member
+    }
+}

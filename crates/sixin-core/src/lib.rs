@@ -1,0 +1,37 @@
+//! sixin-core: the product. Everything sixin decides is decided here; HTTP dialects, the CLI and
+//! the event stream are adapters that translate into calls on [`Core`], and stores only store.
+//!
+//! Map of the crate:
+//! - [`ids`]: newtypes for every identifier (`AppId`, `MemberUuid`, `MessageId`, …).
+//! - [`model`]: the domain values the core hands out (`Member`, `Message`, `Conversation`, …).
+//! - [`error`]: [`Error`], by meaning; each adapter maps it to its own codes.
+//! - [`caller`]: [`Caller`], the authenticated member every member-scoped call requires.
+//! - [`clock`]: the [`Clock`] trait, so tests control time (recall window, session expiry).
+//! - [`config`]: [`CoreConfig`], typed limits and lifetimes.
+//! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
+//! - [`auth`]: password hashing, session tokens (stored hashed), app keys and secrets.
+//! - [`store`]: the [`Store`] trait every backend implements, and its plain-data inputs.
+//! - [`bus`]: the [`Bus`] trait and [`LocalBus`]; the core publishes an [`Event`] after a commit.
+//! - [`service`]: [`Core`], the use cases, split by capability.
+
+pub mod auth;
+pub mod bus;
+pub mod caller;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod service;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod validate;
+
+pub use bus::{Bus, Event, EventKind, LocalBus};
+pub use caller::Caller;
+pub use clock::{Clock, SystemClock};
+pub use config::CoreConfig;
+pub use error::{Entity, Error, Result};
+pub use service::Core;
+pub use store::Store;

@@ -1,0 +1,276 @@
+//! Domain values the core hands to adapters. Plain data: no behaviour that decides anything.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ids::{
+    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp,
+};
+
+/// A tenant. Everything else belongs to exactly one app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub id: AppId,
+    pub key: AppKey,
+    pub name: String,
+    /// Kept to verify YesApi signatures and to compute `_auth`; never returned by an API.
+    pub secret: AppSecret,
+    /// Whether dialects that sign requests (YesApi, PhalApi) must present a valid signature.
+    pub require_sign: bool,
+    pub created_at: Timestamp,
+}
+
+/// A member of an app, as the member themself and the app's operator see them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: MemberId,
+    pub app: AppId,
+    pub uuid: MemberUuid,
+    pub username: String,
+    /// A JSON object (nickname, avatar, age, …), free-form for the app.
+    pub ext_info: Value,
+    pub banned: bool,
+    pub created_at: Timestamp,
+}
+
+impl Member {
+    /// What other members may see of this member.
+    pub fn profile(&self) -> Profile {
+        Profile {
+            id: self.id,
+            uuid: self.uuid.clone(),
+            username: self.username.clone(),
+            ext_info: self.ext_info.clone(),
+        }
+    }
+}
+
+/// What other members see of a member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub id: MemberId,
+    pub uuid: MemberUuid,
+    pub username: String,
+    pub ext_info: Value,
+}
+
+/// A session token handed to a member at login. The plain token exists only here and in the
+/// client; the store keeps its hash.
+#[derive(Clone)]
+pub struct Login {
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub member: Member,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("member", &self.member)
+            .finish()
+    }
+}
+
+/// A valid session, with the app and member it belongs to.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub app: App,
+    pub member: Member,
+    pub expires_at: Timestamp,
+}
+
+/// `direct`: exactly two members, one conversation per pair. `group`: a subject and members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationKind {
+    Direct,
+    Group,
+}
+
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Direct => "direct",
+            ConversationKind::Group => "group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "direct" => Some(ConversationKind::Direct),
+            "group" => Some(ConversationKind::Group),
+            _ => None,
+        }
+    }
+}
+
+/// The five message types of the seed documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageType {
+    Text,
+    Html,
+    Image,
+    Link,
+    Custom,
+}
+
+impl MessageType {
+    pub const ALL: [MessageType; 5] = [
+        MessageType::Text,
+        MessageType::Html,
+        MessageType::Image,
+        MessageType::Link,
+        MessageType::Custom,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::Text => "text",
+            MessageType::Html => "html",
+            MessageType::Image => "image",
+            MessageType::Link => "link",
+            MessageType::Custom => "custom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// A conversation as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub app: AppId,
+    pub kind: ConversationKind,
+    /// Group subject; `None` for direct conversations.
+    pub subject: Option<String>,
+    /// The group owner (its creator until they leave); for direct conversations, the member who
+    /// sent first.
+    pub owner: MemberId,
+    pub created_at: Timestamp,
+    /// Time of the last message, or of creation while there is none.
+    pub last_activity_at: Timestamp,
+    /// Messages ever sent in the conversation (recalled ones included).
+    pub message_count: i64,
+    pub member_count: i64,
+}
+
+/// A message as stored, with its sender's public identifiers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation: ConversationId,
+    pub sender: MemberId,
+    pub sender_uuid: MemberUuid,
+    pub sender_username: String,
+    pub kind: MessageType,
+    /// The validated (html: sanitised) data. A recalled message keeps its type and has `{}`.
+    pub data: Value,
+    pub ext_data: Option<String>,
+    pub client_msg_id: Option<String>,
+    pub created_at: Timestamp,
+    pub recalled_at: Option<Timestamp>,
+}
+
+/// A message as one member sees it in history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryItem {
+    pub message: Message,
+    /// For a message the viewer received: whether the viewer read it. For one the viewer sent:
+    /// whether every other current member has read it (in a direct conversation, the peer).
+    pub read: bool,
+}
+
+/// One entry of a member's conversation list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationSummary {
+    pub conversation: Conversation,
+    /// This entry's place in the member's list: the conversation's last activity, or when the
+    /// member joined if later. List cursors are built from it.
+    pub activity_at: Timestamp,
+    /// Unread messages for this member in this conversation.
+    pub unread: u32,
+    /// The newest message this member can see, if any.
+    pub last_message: Option<HistoryItem>,
+    /// For a direct conversation, the other member.
+    pub peer: Option<Profile>,
+}
+
+/// One member of a conversation, with their read state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participant {
+    pub profile: Profile,
+    pub role: Role,
+    pub unread: u32,
+    /// When this member's read state last changed (or they joined).
+    pub read_updated_at: Timestamp,
+    pub joined_at: Timestamp,
+}
+
+/// A member's role in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+/// A conversation with everything a detail view needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationDetail {
+    pub conversation: Conversation,
+    pub participants: Vec<Participant>,
+    /// The oldest and newest messages the viewer can see.
+    pub first_message: Option<Message>,
+    pub last_message: Option<Message>,
+    /// Messages the viewer can see.
+    pub visible_count: i64,
+}
+
+/// A page of results and the cursor for the next page, if there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+}
+
+/// Unread counters of one member.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnreadCounts {
+    pub total: u64,
+    /// Conversations with at least one unread message.
+    pub conversations: Vec<(ConversationId, u32)>,
+}
+
+/// What a mark-read call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOutcome {
+    /// Messages that went from unread to read in this call.
+    pub marked: u32,
+    /// Unread messages left in the conversation.
+    pub unread: u32,
+}
+
+/// The outcome of a send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub message: Message,
+    pub conversation: Conversation,
+    /// `false` when a retry with the same client key returned the original message.
+    pub created: bool,
+    /// Every current member of the conversation, the sender included.
+    pub audience: Vec<MemberId>,
+}
+
+/// Per-recipient outcome of a multi-send.
+#[derive(Debug)]
+pub struct MultiSendItem {
+    /// The recipient as the client gave it (upper-cased when it is a well-formed uuid).
+    pub to: String,
+    pub result: Result<Sent, crate::Error>,
+}

@@ -1,0 +1,252 @@
+//! Messages: send, multi-send, history, delete-for-me, recall.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::bus::{Event, EventKind};
+use crate::caller::Caller;
+use crate::config::MAX_MULTI_SEND;
+use crate::error::{Entity, Error, Result};
+use crate::ids::{ConversationId, MemberUuid, MessageId};
+use crate::model::{HistoryItem, Message, MessageType, MultiSendItem, Page, Sent};
+use crate::store::{HistoryWindow, MemberRef, NewContent, SendTarget};
+use crate::{validate, Core};
+
+/// Where a message goes, as a client names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// The direct conversation with this member (created on first send).
+    Member(String),
+    /// A conversation the caller belongs to.
+    Conversation(ConversationId),
+}
+
+/// A send, as a client asks for it (not yet validated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendMessage {
+    pub to: Recipient,
+    pub kind: MessageType,
+    pub data: Value,
+    pub ext_data: Option<String>,
+    pub client_msg_id: Option<String>,
+}
+
+/// A multi-send, as a client asks for it (not yet validated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiSend {
+    /// Member uuids, 1..=200; duplicates are sent to once and reported for each mention.
+    pub to: Vec<String>,
+    pub kind: MessageType,
+    pub data: Value,
+    pub ext_data: Option<String>,
+    pub client_msg_id: Option<String>,
+}
+
+impl Core {
+    /// Sends one message. Direct sends to yourself are [`Error::SelfSend`]; to an unknown member
+    /// (or one of another app) [`Error::NotFound`]`(Member)`; into a conversation the caller
+    /// does not belong to, [`Error::NotFound`]`(Conversation)`.
+    pub async fn send(&self, caller: &Caller, req: SendMessage) -> Result<Sent> {
+        let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
+        let target = match req.to {
+            Recipient::Member(uuid) => {
+                let uuid = MemberUuid::parse(&uuid).ok_or(Error::NotFound(Entity::Member))?;
+                if &uuid == caller.uuid() {
+                    return Err(Error::SelfSend);
+                }
+                let peer = self
+                    .store()
+                    .member(caller.app_id(), MemberRef::Uuid(&uuid))
+                    .await?
+                    .ok_or(Error::NotFound(Entity::Member))?;
+                SendTarget::Direct(peer.id)
+            }
+            Recipient::Conversation(id) => SendTarget::Conversation(id),
+        };
+        let sent = self
+            .store()
+            .send(caller.app_id(), caller.member_id(), target, content)
+            .await?;
+        self.announce(caller, &sent).await;
+        Ok(sent)
+    }
+
+    /// Sends one direct message to each of 1..=200 members in one transaction, reporting each
+    /// recipient in request order. Unknown and self recipients get their own error and do not
+    /// stop the others.
+    pub async fn multi_send(&self, caller: &Caller, req: MultiSend) -> Result<Vec<MultiSendItem>> {
+        if req.to.is_empty() {
+            return Err(Error::invalid("to", "at least one recipient is required"));
+        }
+        if req.to.len() > MAX_MULTI_SEND {
+            return Err(Error::TooManyRecipients {
+                max: MAX_MULTI_SEND,
+            });
+        }
+        let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
+        let parsed: Vec<Option<MemberUuid>> =
+            req.to.iter().map(|u| MemberUuid::parse(u.trim())).collect();
+        let mut wanted: Vec<MemberUuid> = parsed.iter().flatten().cloned().collect();
+        wanted.sort();
+        wanted.dedup();
+        let found = self
+            .store()
+            .members_by_uuids(caller.app_id(), &wanted)
+            .await?;
+        let ids: HashMap<&MemberUuid, _> = found.iter().map(|m| (&m.uuid, m.id)).collect();
+
+        let mut targets = Vec::new();
+        for uuid in &wanted {
+            if let Some(id) = ids.get(uuid) {
+                if uuid != caller.uuid() {
+                    targets.push(*id);
+                }
+            }
+        }
+        let sent = if targets.is_empty() {
+            Vec::new()
+        } else {
+            self.store()
+                .send_many(caller.app_id(), caller.member_id(), &targets, content)
+                .await?
+        };
+        let by_member: HashMap<_, &Sent> = targets.iter().copied().zip(sent.iter()).collect();
+        for s in &sent {
+            self.announce(caller, s).await;
+        }
+
+        let items = req
+            .to
+            .into_iter()
+            .zip(parsed)
+            .map(|(raw, uuid)| {
+                let result = match uuid {
+                    Some(u) if &u == caller.uuid() => Err(Error::SelfSend),
+                    Some(u) => ids
+                        .get(&u)
+                        .and_then(|id| by_member.get(id))
+                        .map(|s| (*s).clone())
+                        .ok_or(Error::NotFound(Entity::Member)),
+                    None => Err(Error::NotFound(Entity::Member)),
+                };
+                let to = MemberUuid::parse(raw.trim()).map_or(raw, |u| u.as_str().to_owned());
+                MultiSendItem { to, result }
+            })
+            .collect();
+        Ok(items)
+    }
+
+    /// A page of a conversation the caller belongs to, ascending by id.
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        conversation: ConversationId,
+        window: HistoryWindow,
+        limit: u32,
+    ) -> Result<Page<HistoryItem>> {
+        let limit = super::page_limit("limit", limit)?;
+        self.store()
+            .history(
+                caller.app_id(),
+                caller.member_id(),
+                conversation,
+                window,
+                limit,
+            )
+            .await?
+            .ok_or(Error::NotFound(Entity::Conversation))
+    }
+
+    /// The direct conversation between the caller and `peer`, if they have one.
+    /// [`Error::SelfSend`] for the caller's own uuid, [`Error::NotFound`] for unknown members.
+    pub async fn direct_with(&self, caller: &Caller, peer: &str) -> Result<Option<ConversationId>> {
+        let peer = self.member_by_uuid(caller.app(), peer).await;
+        let peer = match peer {
+            Ok(p) if p.id == caller.member_id() => return Err(Error::SelfSend),
+            other => other?,
+        };
+        Ok(self
+            .store()
+            .direct_conversation(caller.app_id(), caller.member_id(), peer.id)
+            .await?)
+    }
+
+    /// Hides a message from the caller only (delete for me).
+    pub async fn hide(&self, caller: &Caller, message: MessageId) -> Result<()> {
+        let done = self
+            .store()
+            .hide_message(caller.app_id(), caller.member_id(), message)
+            .await?;
+        let kind = EventKind::Hidden {
+            member: caller.member_id(),
+            message: done.message.id,
+        };
+        self.publish(Event {
+            app: caller.app_id(),
+            audience: done.audience,
+            kind,
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Withdraws one of the caller's messages for everyone, within the recall window.
+    pub async fn recall(&self, caller: &Caller, message: MessageId) -> Result<Message> {
+        let now = self.now();
+        let not_before = now.minus(self.config().recall_window);
+        let done = self
+            .store()
+            .recall(
+                caller.app_id(),
+                caller.member_id(),
+                message,
+                not_before,
+                now,
+            )
+            .await?;
+        let event = Event {
+            app: caller.app_id(),
+            audience: done.audience,
+            kind: EventKind::Recalled(done.message.clone()),
+        };
+        self.publish(event).await;
+        Ok(done.message)
+    }
+
+    fn content(
+        &self,
+        kind: MessageType,
+        data: Value,
+        ext_data: Option<String>,
+        client_msg_id: Option<String>,
+    ) -> Result<NewContent> {
+        Ok(NewContent {
+            kind,
+            data: validate::message_data(kind, data)?,
+            ext_data: validate::ext_data(ext_data)?,
+            client_msg_id: validate::client_msg_id(client_msg_id)?,
+            created_at: self.now(),
+        })
+    }
+
+    async fn announce(&self, caller: &Caller, sent: &Sent) {
+        if !sent.created {
+            return;
+        }
+        self.count_sent(1);
+        tracing::debug!(
+            app.id = %caller.app_id(),
+            member.id = %caller.member_id(),
+            conversation.id = %sent.conversation.id,
+            message.id = %sent.message.id,
+            "message {} sent in conversation {}", sent.message.id, sent.conversation.id
+        );
+        let event = Event {
+            app: caller.app_id(),
+            audience: sent.audience.clone(),
+            kind: EventKind::Message(sent.message.clone()),
+        };
+        self.publish(event).await;
+    }
+}

@@ -1,0 +1,349 @@
+//! The [`Store`] trait: durable state, drawn at the level of domain operations. Every method runs
+//! in one transaction and is confined to the [`AppId`] it is given. The core checks validation
+//! and who may ask; the store guarantees atomicity, ordering, idempotency and counters, and
+//! re-checks membership inside the transaction so a concurrent removal can never be raced.
+//!
+//! Each guarantee documented here has a case in `sixin-tests/src/conformance/`, which runs on
+//! SQLite and PostgreSQL alike.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::error::Entity;
+use crate::ids::{
+    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp, TokenHash,
+};
+use crate::model::{
+    App, Conversation, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem,
+    Member, MessageType, Page, Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
+};
+
+/// Why a store refused a write whose preconditions did not hold at commit time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The acting member is not (or no longer) a member of the conversation.
+    NotMember,
+    /// Only the group owner may do this.
+    NotOwner,
+    /// The operation needs a group conversation.
+    NotGroup,
+    /// Only the sender may recall a message.
+    NotSender,
+    /// The message is older than the recall window allows.
+    RecallWindowPassed,
+    /// The group would exceed its member limit.
+    GroupFull { max: usize },
+}
+
+/// Store failures. Lookups return `Option`; these are for writes and for infrastructure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{} already exists", .0.as_str())]
+    Conflict(Entity),
+    #[error("{} not found", .0.as_str())]
+    NotFound(Entity),
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
+    /// Pool timeout, lost connection, database busy past its limit.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store error: {0}")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A new app, with its key and secret already generated.
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub key: AppKey,
+    pub secret: AppSecret,
+    pub name: String,
+    pub require_sign: bool,
+    pub created_at: Timestamp,
+}
+
+/// A new member; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub uuid: MemberUuid,
+    pub username: String,
+    pub password_hash: String,
+    pub ext_info: Value,
+    pub created_at: Timestamp,
+}
+
+/// A new session; only the token's hash is stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub member: MemberId,
+    pub token_hash: TokenHash,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// How to find a member within an app.
+#[derive(Debug, Clone, Copy)]
+pub enum MemberRef<'a> {
+    Id(MemberId),
+    Uuid(&'a MemberUuid),
+    Username(&'a str),
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendTarget {
+    /// The direct conversation with this member, created on first use.
+    Direct(MemberId),
+    /// An existing conversation the sender belongs to.
+    Conversation(ConversationId),
+}
+
+/// The validated content of a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewContent {
+    pub kind: MessageType,
+    pub data: Value,
+    pub ext_data: Option<String>,
+    pub client_msg_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// Which messages a history call returns. Pages are always in ascending id order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryWindow {
+    /// The newest `limit` messages.
+    Latest,
+    /// The newest `limit` messages with id < the given id.
+    Before(MessageId),
+    /// The oldest `limit` messages with id > the given id.
+    After(MessageId),
+    /// Skip `skip` messages counted from the oldest (`newest_first = false`) or the newest end.
+    Offset { skip: u32, newest_first: bool },
+}
+
+/// How far a member has read: everything, or one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadTarget {
+    All,
+    One(MessageId),
+}
+
+/// Where a conversation-list page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListWindow {
+    /// From the most recently active conversation.
+    First,
+    /// After the entry with this activity time and id (the last one of the previous page).
+    After {
+        last_activity_at: Timestamp,
+        id: ConversationId,
+    },
+    /// Skip this many entries.
+    Offset(u32),
+}
+
+/// A conversation-list query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuery {
+    pub kind: Option<ConversationKind>,
+    pub window: ListWindow,
+    pub limit: u32,
+}
+
+/// A new group conversation. `members` excludes the owner and has no duplicates.
+#[derive(Debug, Clone)]
+pub struct NewGroup {
+    pub owner: MemberId,
+    pub subject: String,
+    pub members: Vec<MemberId>,
+    pub max_members: usize,
+    pub created_at: Timestamp,
+}
+
+/// The outcome of a recall or a hide: the message as it now is, and who should hear of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageUpdate {
+    pub message: crate::model::Message,
+    pub audience: Vec<MemberId>,
+}
+
+/// The outcome of a membership change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembershipChange {
+    pub conversation: Conversation,
+    /// Members whose membership changed in this call.
+    pub changed: Vec<MemberId>,
+    /// Current members after the change.
+    pub audience: Vec<MemberId>,
+}
+
+/// Durable state for sixin. See the module documentation for the general guarantees.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates an app. `Conflict(App)` if the key exists.
+    async fn create_app(&self, new: NewApp) -> StoreResult<App>;
+    /// Looks an app up by key.
+    async fn app_by_key(&self, key: &AppKey) -> StoreResult<Option<App>>;
+    /// Every app, oldest first.
+    async fn apps(&self) -> StoreResult<Vec<App>>;
+    /// Sets whether an app requires signed requests; `None` if the key is unknown.
+    async fn set_require_sign(&self, key: &AppKey, on: bool) -> StoreResult<Option<App>>;
+
+    /// Creates a member. `Conflict(Username)` if the username is taken in this app.
+    async fn create_member(&self, app: AppId, new: NewMember) -> StoreResult<Member>;
+    /// Looks a member up within one app only.
+    async fn member(&self, app: AppId, by: MemberRef<'_>) -> StoreResult<Option<Member>>;
+    /// The members of this app among `uuids`, in no particular order; unknown ones are absent.
+    async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>>;
+    /// A member and their password hash, for login.
+    async fn credentials(
+        &self,
+        app: AppId,
+        username: &str,
+    ) -> StoreResult<Option<(Member, String)>>;
+    /// Bans or unbans a member; a ban also revokes every session. `None` if unknown.
+    async fn set_banned(
+        &self,
+        app: AppId,
+        member: MemberId,
+        banned: bool,
+    ) -> StoreResult<Option<Member>>;
+
+    /// Stores a session.
+    async fn create_session(&self, app: AppId, new: NewSession) -> StoreResult<()>;
+    /// The session with this token hash if it exists and expires after `now`.
+    async fn session(&self, token: &TokenHash, now: Timestamp) -> StoreResult<Option<SessionInfo>>;
+    /// Revokes a session; `false` if there was none.
+    async fn delete_session(&self, token: &TokenHash) -> StoreResult<bool>;
+
+    /// Sends one message. Direct targets create the conversation on first use (one per pair,
+    /// even under concurrent first sends). Idempotent on `(sender, conversation, client_msg_id)`:
+    /// a retry returns the original with `created = false` and changes nothing. Increments
+    /// every other member's unread counter. `Refused(NotMember)` if the sender is not a member
+    /// of the target conversation at commit time. Within a conversation, message ids grow in
+    /// commit order.
+    async fn send(
+        &self,
+        app: AppId,
+        sender: MemberId,
+        to: SendTarget,
+        content: NewContent,
+    ) -> StoreResult<Sent>;
+    /// Sends one direct message to each recipient, all in one transaction: either every
+    /// message is committed or none is. Same idempotency per recipient as [`Store::send`].
+    /// Results are in the order of `recipients`.
+    async fn send_many(
+        &self,
+        app: AppId,
+        sender: MemberId,
+        recipients: &[MemberId],
+        content: NewContent,
+    ) -> StoreResult<Vec<Sent>>;
+
+    /// A page of the conversation as `viewer` sees it (hidden messages and messages from before
+    /// the viewer joined are left out), ascending by id. `None` if the viewer is not a member.
+    /// Never changes read state.
+    async fn history(
+        &self,
+        app: AppId,
+        viewer: MemberId,
+        conversation: ConversationId,
+        window: HistoryWindow,
+        limit: u32,
+    ) -> StoreResult<Option<Page<HistoryItem>>>;
+    /// The direct conversation between two members, if it exists.
+    async fn direct_conversation(
+        &self,
+        app: AppId,
+        a: MemberId,
+        b: MemberId,
+    ) -> StoreResult<Option<ConversationId>>;
+    /// Marks one message or the whole conversation read for `reader`, adjusting counters.
+    /// Marking an already-read or own message marks nothing. `NotFound(Message)` if the message
+    /// is not in the conversation; `Refused(NotMember)` if the reader is not a member.
+    async fn mark_read(
+        &self,
+        app: AppId,
+        reader: MemberId,
+        conversation: ConversationId,
+        target: ReadTarget,
+        now: Timestamp,
+    ) -> StoreResult<ReadOutcome>;
+    /// Unread counters, read from the maintained per-conversation counters (no history scan).
+    async fn unread(&self, app: AppId, member: MemberId) -> StoreResult<UnreadCounts>;
+    /// The member's conversations by last activity, newest first (ties by id, descending).
+    async fn conversations(
+        &self,
+        app: AppId,
+        member: MemberId,
+        query: ListQuery,
+    ) -> StoreResult<Page<ConversationSummary>>;
+    /// How many conversations of this kind the member belongs to.
+    async fn conversation_count(
+        &self,
+        app: AppId,
+        member: MemberId,
+        kind: Option<ConversationKind>,
+    ) -> StoreResult<u64>;
+    /// A conversation with participants and first/last visible message; `None` if the viewer
+    /// is not a member.
+    async fn conversation(
+        &self,
+        app: AppId,
+        viewer: MemberId,
+        id: ConversationId,
+    ) -> StoreResult<Option<ConversationDetail>>;
+    /// Current members' public profiles; `None` if the viewer is not a member.
+    async fn participants(
+        &self,
+        app: AppId,
+        viewer: MemberId,
+        id: ConversationId,
+    ) -> StoreResult<Option<Vec<Profile>>>;
+
+    /// Hides a message from `member` only. If it was unread, the counters drop. Hiding twice is
+    /// not an error. `NotFound(Message)` if the member cannot see the message.
+    async fn hide_message(
+        &self,
+        app: AppId,
+        member: MemberId,
+        message: MessageId,
+    ) -> StoreResult<MessageUpdate>;
+    /// Withdraws a message for everyone: data becomes `{}`, `recalled_at` is set, and members
+    /// who had not read it get their counters lowered. Recalling twice returns the first recall.
+    /// `Refused(NotSender)`, `Refused(RecallWindowPassed)` if `created_at < not_before`.
+    async fn recall(
+        &self,
+        app: AppId,
+        sender: MemberId,
+        message: MessageId,
+        not_before: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<MessageUpdate>;
+
+    /// Creates a group owned by `owner` with the given members.
+    async fn create_group(&self, app: AppId, new: NewGroup) -> StoreResult<MembershipChange>;
+    /// Adds members (owner only). Already-present members are left as they are and are not in
+    /// `changed`. New members see messages sent from now on.
+    async fn add_members(
+        &self,
+        app: AppId,
+        actor: MemberId,
+        group: ConversationId,
+        members: &[MemberId],
+        max_members: usize,
+        now: Timestamp,
+    ) -> StoreResult<MembershipChange>;
+    /// Removes a member: the owner may remove anyone; anyone may remove themself (leave). When
+    /// the owner leaves, the longest-standing remaining member becomes owner. A removed member
+    /// keeps no access to the conversation.
+    async fn remove_member(
+        &self,
+        app: AppId,
+        actor: MemberId,
+        group: ConversationId,
+        member: MemberId,
+        now: Timestamp,
+    ) -> StoreResult<MembershipChange>;
+}

@@ -1,0 +1,40 @@
+//! Test support (feature `testing`): a clock tests can move, and cheap password hashing.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::config::CoreConfig;
+use crate::ids::Timestamp;
+
+/// A clock that only moves when told to.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock showing the given instant.
+    pub fn at(t: Timestamp) -> Self {
+        ManualClock(AtomicI64::new(t.0))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, d: Duration) {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// Default settings with argon2 cheap enough that tests can register many members quickly.
+pub fn fast_config() -> CoreConfig {
+    CoreConfig {
+        argon2_memory_kib: 64,
+        argon2_iterations: 1,
+        ..CoreConfig::default()
+    }
+}

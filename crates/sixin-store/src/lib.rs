@@ -1,0 +1,132 @@
+//! sixin-store: the SQLite and PostgreSQL implementations of [`sixin_core::Store`].
+//!
+//! - [`open`] picks the backend from the URL scheme (`sqlite://PATH`, `postgres://…`).
+//! - `ops`: every operation's transaction body, written once and instantiated per backend.
+//! - `rows`: row structs shared by both backends and their conversion into domain values.
+//! - `errors`: the one place driver errors become [`StoreError`](sixin_core::store::StoreError).
+//! - [`sqlite`]: WAL file, single writer task with group commit, read pool.
+//! - [`postgres`]: pool; per-conversation row locks keep message ids in commit order.
+//!
+//! Migrations live in `migrations/{sqlite,postgres}/`, paired by file name.
+
+mod errors;
+mod ops;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+
+use std::fmt;
+use std::sync::Arc;
+
+use sixin_core::Store;
+
+/// How to reach the database.
+#[derive(Clone)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (created if missing) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    pub url: String,
+    /// Pool size (SQLite: readers; the writer is one extra connection).
+    pub max_connections: u32,
+    /// PostgreSQL only: the schema to work in (tests use one schema each).
+    pub pg_schema: Option<String>,
+}
+
+impl StoreConfig {
+    /// A configuration for `url` with default pool settings.
+    pub fn new(url: impl Into<String>) -> Self {
+        StoreConfig {
+            url: url.into(),
+            max_connections: 8,
+            pg_schema: None,
+        }
+    }
+}
+
+impl fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("url", &redact(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("pg_schema", &self.pg_schema)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "unsupported database URL `{0}`: use sqlite://PATH (for example sqlite://sixin.db) or \
+         postgres://USER@HOST:PORT/DATABASE"
+    )]
+    UnknownScheme(String),
+    #[error("malformed database URL: {0}")]
+    BadUrl(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+}
+
+/// Opens and migrates the store named by `cfg.url`.
+pub async fn open(cfg: &StoreConfig) -> Result<Arc<dyn Store>, OpenError> {
+    let scheme = cfg.url.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(sqlite::SqliteStore::open(cfg).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(postgres::PgStore::open(cfg).await?)),
+        _ => Err(OpenError::UnknownScheme(redact(&cfg.url))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn names(dir: &str) -> BTreeSet<String> {
+        let path = format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn migration_folders_pair_by_name() {
+        let (lite, pg) = (names("sqlite"), names("postgres"));
+        assert!(!lite.is_empty());
+        assert_eq!(lite, pg, "every migration needs a twin with the same name");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_get_a_helpful_error() {
+        let err = super::open(&super::StoreConfig::new("mysql://u:p@h/db"))
+            .await
+            .err()
+            .unwrap();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("sqlite://") && msg.contains("u:***@h"),
+            "{msg}"
+        );
+    }
+}

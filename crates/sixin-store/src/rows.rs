@@ -1,0 +1,323 @@
+//! Row structs shared by both backends (`FromRow` is generic over the row type) and their
+//! conversion into domain values.
+
+use serde_json::Value;
+use sixin_core::ids::{
+    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp,
+};
+use sixin_core::model::{
+    App, Conversation, ConversationKind, HistoryItem, Member, Message, MessageType, Participant,
+    Profile, Role,
+};
+use sixin_core::store::{StoreError, StoreResult};
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Other(format!("corrupt {what} in the database").into())
+}
+
+fn key(s: &str) -> StoreResult<AppKey> {
+    AppKey::parse(s).ok_or_else(|| corrupt("app key"))
+}
+
+fn uuid(s: &str) -> StoreResult<MemberUuid> {
+    MemberUuid::parse(s).ok_or_else(|| corrupt("member uuid"))
+}
+
+fn json(s: &str) -> StoreResult<Value> {
+    serde_json::from_str(s).map_err(|_| corrupt("JSON"))
+}
+
+pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppRow {
+    id: i64,
+    key: String,
+    secret: String,
+    name: String,
+    require_sign: bool,
+    created_at: i64,
+}
+
+impl AppRow {
+    pub(crate) fn into_app(self) -> StoreResult<App> {
+        Ok(App {
+            id: AppId(self.id),
+            key: key(&self.key)?,
+            name: self.name,
+            secret: AppSecret(self.secret),
+            require_sign: self.require_sign,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+pub(crate) const MEMBER_COLS: &str = "id, app_id, uuid, username, ext_info, banned, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberRow {
+    id: i64,
+    app_id: i64,
+    uuid: String,
+    username: String,
+    ext_info: String,
+    banned: bool,
+    created_at: i64,
+}
+
+impl MemberRow {
+    pub(crate) fn into_member(self) -> StoreResult<Member> {
+        Ok(Member {
+            id: MemberId(self.id),
+            app: AppId(self.app_id),
+            uuid: uuid(&self.uuid)?,
+            username: self.username,
+            ext_info: json(&self.ext_info)?,
+            banned: self.banned,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+/// A session joined with its app and member.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    a_id: i64,
+    a_key: String,
+    a_secret: String,
+    a_name: String,
+    a_require_sign: bool,
+    a_created_at: i64,
+    #[sqlx(flatten)]
+    member: MemberRow,
+    expires_at: i64,
+}
+
+pub(crate) const SESSION_SELECT: &str = "SELECT a.id AS a_id, a.key AS a_key, \
+    a.secret AS a_secret, a.name AS a_name, a.require_sign AS a_require_sign, \
+    a.created_at AS a_created_at, m.id, m.app_id, m.uuid, m.username, m.ext_info, m.banned, \
+    m.created_at, s.expires_at \
+    FROM sessions s JOIN members m ON m.id = s.member_id JOIN apps a ON a.id = s.app_id \
+    WHERE s.token_hash = $1 AND s.expires_at > $2";
+
+impl SessionRow {
+    pub(crate) fn into_session(self) -> StoreResult<sixin_core::model::SessionInfo> {
+        let app = AppRow {
+            id: self.a_id,
+            key: self.a_key,
+            secret: self.a_secret,
+            name: self.a_name,
+            require_sign: self.a_require_sign,
+            created_at: self.a_created_at,
+        };
+        Ok(sixin_core::model::SessionInfo {
+            app: app.into_app()?,
+            member: self.member.into_member()?,
+            expires_at: Timestamp(self.expires_at),
+        })
+    }
+}
+
+pub(crate) const CONVERSATION_COLS: &str = "id, app_id, kind, subject, owner_id, created_at, \
+    last_activity_at, message_count, member_count";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ConversationRow {
+    id: i64,
+    app_id: i64,
+    kind: String,
+    subject: Option<String>,
+    owner_id: i64,
+    created_at: i64,
+    last_activity_at: i64,
+    message_count: i64,
+    member_count: i64,
+}
+
+impl ConversationRow {
+    pub(crate) fn into_conversation(self) -> StoreResult<Conversation> {
+        Ok(Conversation {
+            id: ConversationId(self.id),
+            app: AppId(self.app_id),
+            kind: ConversationKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
+            subject: self.subject,
+            owner: MemberId(self.owner_id),
+            created_at: Timestamp(self.created_at),
+            last_activity_at: Timestamp(self.last_activity_at),
+            message_count: self.message_count,
+            member_count: self.member_count,
+        })
+    }
+}
+
+/// A message with its sender and the viewer's read flag. `$1` is the viewer; the select joins
+/// the viewer's membership as `v` and leaves out messages hidden from the viewer or sent
+/// before they joined.
+pub(crate) const ITEM_SELECT: &str = "SELECT m.id, m.conversation_id, m.sender_id, \
+    s.uuid AS sender_uuid, s.username AS sender_username, m.kind, m.data, m.ext_data, \
+    m.client_msg_id, m.created_at, m.recalled_at, \
+    CASE WHEN m.sender_id = $1 THEN NOT EXISTS (SELECT 1 FROM conversation_members o \
+        WHERE o.conversation_id = m.conversation_id AND o.member_id <> m.sender_id \
+        AND o.last_read_id < m.id AND o.visible_from < m.id \
+        AND NOT EXISTS (SELECT 1 FROM message_reads r \
+            WHERE r.member_id = o.member_id AND r.message_id = m.id)) \
+    ELSE (m.id <= v.last_read_id OR EXISTS (SELECT 1 FROM message_reads r \
+        WHERE r.member_id = $1 AND r.message_id = m.id)) END AS is_read \
+    FROM messages m JOIN members s ON s.id = m.sender_id \
+    JOIN conversation_members v ON v.conversation_id = m.conversation_id AND v.member_id = $1 \
+    WHERE m.id > v.visible_from AND NOT EXISTS (SELECT 1 FROM message_hides h \
+        WHERE h.member_id = $1 AND h.message_id = m.id)";
+
+/// A message with its sender, regardless of viewer (`is_read` is always false).
+pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.sender_id, \
+    s.uuid AS sender_uuid, s.username AS sender_username, m.kind, m.data, m.ext_data, \
+    m.client_msg_id, m.created_at, m.recalled_at, FALSE AS is_read \
+    FROM messages m JOIN members s ON s.id = m.sender_id";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    sender_id: i64,
+    sender_uuid: String,
+    sender_username: String,
+    kind: String,
+    data: String,
+    ext_data: Option<String>,
+    client_msg_id: Option<String>,
+    created_at: i64,
+    recalled_at: Option<i64>,
+    is_read: bool,
+}
+
+impl MessageRow {
+    pub(crate) fn into_item(self) -> StoreResult<HistoryItem> {
+        let read = self.is_read;
+        Ok(HistoryItem {
+            message: self.into_message()?,
+            read,
+        })
+    }
+
+    pub(crate) fn into_message(self) -> StoreResult<Message> {
+        Ok(Message {
+            id: MessageId(self.id),
+            conversation: ConversationId(self.conversation_id),
+            sender: MemberId(self.sender_id),
+            sender_uuid: uuid(&self.sender_uuid)?,
+            sender_username: self.sender_username,
+            kind: MessageType::parse(&self.kind).ok_or_else(|| corrupt("message type"))?,
+            data: json(&self.data)?,
+            ext_data: self.ext_data,
+            client_msg_id: self.client_msg_id,
+            created_at: Timestamp(self.created_at),
+            recalled_at: self.recalled_at.map(Timestamp),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ParticipantRow {
+    id: i64,
+    uuid: String,
+    username: String,
+    ext_info: String,
+    role: String,
+    unread_count: i64,
+    read_updated_at: i64,
+    joined_at: i64,
+}
+
+pub(crate) const PARTICIPANT_SELECT: &str = "SELECT m.id, m.uuid, m.username, m.ext_info, \
+    cm.role, cm.unread_count, cm.read_updated_at, cm.joined_at \
+    FROM conversation_members cm JOIN members m ON m.id = cm.member_id \
+    WHERE cm.conversation_id = $1 ORDER BY cm.joined_at, m.id";
+
+impl ParticipantRow {
+    pub(crate) fn into_participant(self) -> StoreResult<Participant> {
+        Ok(Participant {
+            profile: Profile {
+                id: MemberId(self.id),
+                uuid: uuid(&self.uuid)?,
+                username: self.username,
+                ext_info: json(&self.ext_info)?,
+            },
+            role: if self.role == "owner" {
+                Role::Owner
+            } else {
+                Role::Member
+            },
+            unread: u32::try_from(self.unread_count.max(0)).unwrap_or(u32::MAX),
+            read_updated_at: Timestamp(self.read_updated_at),
+            joined_at: Timestamp(self.joined_at),
+        })
+    }
+}
+
+/// One entry of a member's conversation list: the conversation, the member's counters, the
+/// newest message they can see (columns prefixed `m_`) and, for direct conversations, the
+/// peer (prefixed `p_`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct ListRow {
+    #[sqlx(flatten)]
+    conversation: ConversationRow,
+    unread_count: i64,
+    activity: i64,
+    m_id: Option<i64>,
+    m_sender_id: Option<i64>,
+    m_sender_uuid: Option<String>,
+    m_sender_username: Option<String>,
+    m_kind: Option<String>,
+    m_data: Option<String>,
+    m_ext_data: Option<String>,
+    m_client_msg_id: Option<String>,
+    m_created_at: Option<i64>,
+    m_recalled_at: Option<i64>,
+    m_is_read: bool,
+    p_id: Option<i64>,
+    p_uuid: Option<String>,
+    p_username: Option<String>,
+    p_ext_info: Option<String>,
+}
+
+impl ListRow {
+    pub(crate) fn into_summary(self) -> StoreResult<sixin_core::model::ConversationSummary> {
+        let conversation = self.conversation.into_conversation()?;
+        let last_message = match (self.m_id, self.m_sender_id, self.m_sender_uuid) {
+            (Some(id), Some(sender_id), Some(sender_uuid)) => Some(
+                MessageRow {
+                    id,
+                    conversation_id: conversation.id.0,
+                    sender_id,
+                    sender_uuid,
+                    sender_username: self.m_sender_username.unwrap_or_default(),
+                    kind: self.m_kind.unwrap_or_default(),
+                    data: self.m_data.unwrap_or_default(),
+                    ext_data: self.m_ext_data,
+                    client_msg_id: self.m_client_msg_id,
+                    created_at: self.m_created_at.unwrap_or_default(),
+                    recalled_at: self.m_recalled_at,
+                    is_read: self.m_is_read,
+                }
+                .into_item()?,
+            ),
+            _ => None,
+        };
+        let peer = match (self.p_id, self.p_uuid) {
+            (Some(id), Some(p_uuid)) => Some(Profile {
+                id: MemberId(id),
+                uuid: uuid(&p_uuid)?,
+                username: self.p_username.unwrap_or_default(),
+                ext_info: json(self.p_ext_info.as_deref().unwrap_or("{}"))?,
+            }),
+            _ => None,
+        };
+        Ok(sixin_core::model::ConversationSummary {
+            activity_at: Timestamp(self.activity),
+            unread: u32::try_from(self.unread_count.max(0)).unwrap_or(u32::MAX),
+            conversation,
+            last_message,
+            peer,
+        })
+    }
+}
