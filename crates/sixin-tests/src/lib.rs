@@ -1,1 +1,208 @@
+//! Test support shared by every cross-crate test, and the store conformance suite.
+//!
+//! - [`TestDb`]: a SQLite file in a temp dir, or a fresh schema in the PostgreSQL database named
+//!   by `SIXIN_TEST_PG_URL` (skipped with a clear message when unset, a failure when `CI` is set).
+//! - [`Harness`]: a real [`Core`] over a real store, with a [`ManualClock`] and fixtures.
+//! - [`conformance`]: one function per store guarantee; [`conformance_tests!`] turns the list
+//!   into one `#[tokio::test]` per case for a backend.
 
+pub mod conformance;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sixin_core::ids::Timestamp;
+use sixin_core::model::{App, Member, MessageType, Sent};
+use sixin_core::service::{Recipient, SendMessage};
+use sixin_core::testing::{fast_config, ManualClock};
+use sixin_core::{Caller, Core, CoreConfig, LocalBus, Store};
+use sixin_store::StoreConfig;
+
+/// The value of an environment variable that names a test service. When it is unset the suite
+/// is skipped with a message — unless `CI` is set, where skipping would hide a broken setup.
+pub fn require_service(var: &str, suite: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{suite}: {var} is not set, but CI is: the suite must run in CI")
+        }
+        _ => {
+            eprintln!("SKIPPED: {suite} (set {var} to run it)");
+            None
+        }
+    }
+}
+
+/// A database for one test, removed when dropped.
+pub struct TestDb {
+    pub config: StoreConfig,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh SQLite file (WAL, the writer task: exactly as in production).
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("sixin.db").display());
+        TestDb {
+            config: StoreConfig::new(url),
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh schema in the PostgreSQL database at `SIXIN_TEST_PG_URL`, or `None` (skipped).
+    pub async fn postgres(suite: &str) -> Option<TestDb> {
+        let url = require_service("SIXIN_TEST_PG_URL", suite)?;
+        let schema = format!(
+            "t_{}",
+            sixin_core::auth::new_token().get(..16).unwrap_or("x")
+        );
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+            .await
+            .expect("connect to SIXIN_TEST_PG_URL");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test schema");
+        let mut config = StoreConfig::new(url.clone());
+        config.pg_schema = Some(schema.clone());
+        config.max_connections = 16;
+        Some(TestDb {
+            config,
+            _dir: None,
+            pg: Some((url, schema)),
+        })
+    }
+
+    /// Opens the store (migrating it).
+    pub async fn open(&self) -> Arc<dyn Store> {
+        sixin_store::open(&self.config)
+            .await
+            .expect("open test store")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs outside async context; clean up on a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await
+                    {
+                        let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+                        let _ = sqlx::query(&sql).execute(&mut c).await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// A real core over a real store, with a clock the test moves.
+pub struct Harness {
+    pub core: Core,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub db: TestDb,
+}
+
+/// A registered, logged-in member.
+pub struct Person {
+    pub member: Member,
+    pub caller: Caller,
+    pub token: String,
+}
+
+impl Harness {
+    /// A harness over `db` with cheap password hashing.
+    pub async fn new(db: TestDb) -> Harness {
+        Harness::with_config(db, fast_config()).await
+    }
+
+    pub async fn with_config(db: TestDb, cfg: CoreConfig) -> Harness {
+        let store = db.open().await;
+        let clock = Arc::new(ManualClock::at(Timestamp(1_700_000_000_000)));
+        let bus = Arc::new(LocalBus::default());
+        let core = Core::new(store.clone(), bus, clock.clone(), cfg);
+        Harness {
+            core,
+            store,
+            clock,
+            db,
+        }
+    }
+
+    pub async fn sqlite() -> Option<Harness> {
+        Some(Harness::new(TestDb::sqlite()).await)
+    }
+
+    pub async fn postgres() -> Option<Harness> {
+        Some(Harness::new(TestDb::postgres("PostgreSQL store conformance").await?).await)
+    }
+
+    /// A new app (tenant): every case makes its own, so cases can share a database.
+    pub async fn app(&self) -> App {
+        self.core
+            .create_app("test app", false)
+            .await
+            .expect("create app")
+    }
+
+    /// Registers and logs in a member of `app`.
+    pub async fn person(&self, app: &App, username: &str) -> Person {
+        let member = self
+            .core
+            .register(app, username, "password1", None)
+            .await
+            .expect("register");
+        let login = self
+            .core
+            .login(app, username, "password1")
+            .await
+            .expect("login");
+        let caller = self
+            .core
+            .authenticate(&login.token)
+            .await
+            .expect("authenticate");
+        Person {
+            member,
+            caller,
+            token: login.token,
+        }
+    }
+
+    /// Sends a text message to a member (direct), ticking the clock by 1 ms first.
+    pub async fn text(&self, from: &Person, to: &Person, content: &str) -> Sent {
+        self.clock.advance(Duration::from_millis(1));
+        let req = SendMessage {
+            to: Recipient::Member(to.member.uuid.to_string()),
+            kind: MessageType::Text,
+            data: serde_json::json!({ "content": content }),
+            ext_data: None,
+            client_msg_id: None,
+        };
+        self.core.send(&from.caller, req).await.expect("send")
+    }
+}
+
+/// A text message request.
+pub fn text_to(to: Recipient, content: &str) -> SendMessage {
+    SendMessage {
+        to,
+        kind: MessageType::Text,
+        data: serde_json::json!({ "content": content }),
+        ext_data: None,
+        client_msg_id: None,
+    }
+}

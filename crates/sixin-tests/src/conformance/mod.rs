@@ -1,0 +1,58 @@
+//! The store conformance suite: one `pub async fn` per guarantee, run against SQLite and
+//! PostgreSQL by [`conformance_tests!`](crate::conformance_tests). Each case makes its own app,
+//! so cases share a database and run in parallel; concurrency cases use bounded counts and
+//! assert ordering facts, never timings.
+
+mod groups;
+mod members;
+mod paging;
+mod reads;
+mod send;
+
+pub use groups::*;
+pub use members::*;
+pub use paging::*;
+pub use reads::*;
+pub use send::*;
+
+/// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
+/// [`Harness`](crate::Harness) (returning `None` means the backend is not configured: skip).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!(@cases $make;
+            apps_are_created_listed_and_toggled,
+            usernames_are_unique_per_app_only,
+            sessions_expire_and_logout_revokes,
+            banned_members_lose_sessions_and_cannot_log_in,
+            first_send_creates_one_direct_conversation_per_pair,
+            concurrent_first_sends_share_one_conversation,
+            bad_sends_are_rejected_and_write_nothing,
+            send_is_idempotent_on_client_key,
+            multi_send_reports_each_recipient,
+            multi_send_limits_recipients,
+            history_pages_both_ways_without_gap_or_duplicate,
+            history_paging_never_skips_under_concurrent_sends,
+            history_offset_windows,
+            unread_counts_are_kept_per_conversation_and_in_total,
+            marking_one_message_read_counts_once,
+            read_flags_show_both_sides,
+            conversation_list_orders_by_activity_with_cursor_paging,
+            delete_for_me_hides_for_one_member_only,
+            recall_works_within_the_window_for_the_sender_only,
+            groups_enforce_owner_rights_and_membership,
+            removed_member_keeps_nothing_new,
+            every_read_is_scoped_to_its_app,
+            concurrent_group_sends_keep_unread_exact,
+        );
+    };
+    (@cases $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(h) = $make().await else { return };
+                $crate::conformance::$case(&h).await;
+            }
+        )*
+    };
+}

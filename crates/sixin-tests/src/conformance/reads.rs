@@ -1,0 +1,245 @@
+use sixin_core::error::{Entity, Error};
+use sixin_core::ids::MessageId;
+use sixin_core::store::{HistoryWindow, ListQuery, ListWindow, ReadTarget};
+
+use crate::Harness;
+
+pub async fn unread_counts_are_kept_per_conversation_and_in_total(h: &Harness) {
+    let app = h.app().await;
+    let (a, b, c) = (
+        h.person(&app, "a").await,
+        h.person(&app, "b").await,
+        h.person(&app, "c").await,
+    );
+    for _ in 0..3 {
+        h.text(&a, &b, "from a").await;
+    }
+    let from_c = h.text(&c, &b, "from c").await;
+    h.text(&c, &b, "from c again").await;
+    let unread = h.core.unread(&b.caller).await.unwrap();
+    assert_eq!(unread.total, 5);
+    let mut per: Vec<u32> = unread.conversations.iter().map(|(_, n)| *n).collect();
+    per.sort();
+    assert_eq!(per, vec![2, 3]);
+    assert_eq!(
+        h.core.unread(&a.caller).await.unwrap().total,
+        0,
+        "own messages are not unread"
+    );
+
+    let conv_a = h
+        .core
+        .direct_with(&b.caller, a.member.uuid.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    let out = h
+        .core
+        .mark_read(&b.caller, conv_a, ReadTarget::All)
+        .await
+        .unwrap();
+    assert_eq!((out.marked, out.unread), (3, 0));
+    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 2);
+    let again = h
+        .core
+        .mark_read(&b.caller, conv_a, ReadTarget::All)
+        .await
+        .unwrap();
+    assert_eq!(again.marked, 0);
+    h.text(&a, &b, "one more").await;
+    let unread = h.core.unread(&b.caller).await.unwrap();
+    assert_eq!(unread.total, 3);
+    assert!(unread.conversations.contains(&(conv_a, 1)));
+    assert!(unread.conversations.contains(&(from_c.conversation.id, 2)));
+
+    let r = h
+        .core
+        .mark_read(&a.caller, from_c.conversation.id, ReadTarget::All)
+        .await;
+    assert!(
+        matches!(r, Err(Error::NotFound(Entity::Conversation))),
+        "{r:?}"
+    );
+}
+
+pub async fn marking_one_message_read_counts_once(h: &Harness) {
+    let app = h.app().await;
+    let (a, b) = (h.person(&app, "a").await, h.person(&app, "b").await);
+    let m: Vec<_> = [
+        h.text(&a, &b, "1").await,
+        h.text(&a, &b, "2").await,
+        h.text(&a, &b, "3").await,
+    ]
+    .into_iter()
+    .map(|s| s.message)
+    .collect();
+    let own = h.text(&b, &a, "mine").await.message;
+    let conv = m[0].conversation;
+    let one = h
+        .core
+        .mark_read(&b.caller, conv, ReadTarget::One(m[1].id))
+        .await
+        .unwrap();
+    assert_eq!((one.marked, one.unread), (1, 2));
+    let twice = h
+        .core
+        .mark_read(&b.caller, conv, ReadTarget::One(m[1].id))
+        .await
+        .unwrap();
+    assert_eq!((twice.marked, twice.unread), (0, 2));
+    let mine = h
+        .core
+        .mark_read(&b.caller, conv, ReadTarget::One(own.id))
+        .await
+        .unwrap();
+    assert_eq!(mine.marked, 0);
+    let missing = h
+        .core
+        .mark_read(&b.caller, conv, ReadTarget::One(MessageId(i64::MAX)))
+        .await;
+    assert!(
+        matches!(missing, Err(Error::NotFound(Entity::Message))),
+        "{missing:?}"
+    );
+    let c = h.person(&app, "c").await;
+    let elsewhere = h.text(&c, &b, "x").await.message;
+    let wrong_conv = h
+        .core
+        .mark_read(&b.caller, conv, ReadTarget::One(elsewhere.id))
+        .await;
+    assert!(matches!(wrong_conv, Err(Error::NotFound(Entity::Message))));
+    let rest = h
+        .core
+        .mark_read(&b.caller, conv, ReadTarget::All)
+        .await
+        .unwrap();
+    assert_eq!((rest.marked, rest.unread), (2, 0));
+    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 1);
+}
+
+pub async fn read_flags_show_both_sides(h: &Harness) {
+    let app = h.app().await;
+    let (a, b) = (h.person(&app, "a").await, h.person(&app, "b").await);
+    let m1 = h.text(&a, &b, "1").await.message;
+    h.text(&a, &b, "2").await;
+    let conv = m1.conversation;
+    let flags = |p: &crate::Person| {
+        let (core, caller) = (h.core.clone(), p.caller.clone());
+        async move {
+            let page = core
+                .history(&caller, conv, HistoryWindow::Latest, 10)
+                .await
+                .unwrap();
+            page.items.iter().map(|i| i.read).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(flags(&a).await, vec![false, false]);
+    assert_eq!(flags(&b).await, vec![false, false]);
+    assert_eq!(
+        h.core.unread(&b.caller).await.unwrap().total,
+        2,
+        "reading history marks nothing"
+    );
+    h.core
+        .mark_read(&b.caller, conv, ReadTarget::One(m1.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        flags(&a).await,
+        vec![true, false],
+        "the sender sees the peer's read state"
+    );
+    assert_eq!(flags(&b).await, vec![true, false]);
+    h.core
+        .mark_read(&b.caller, conv, ReadTarget::All)
+        .await
+        .unwrap();
+    assert_eq!(flags(&a).await, vec![true, true]);
+}
+
+pub async fn conversation_list_orders_by_activity_with_cursor_paging(h: &Harness) {
+    let app = h.app().await;
+    let a = h.person(&app, "a").await;
+    let mut peers = Vec::new();
+    for i in 0..5 {
+        let p = h.person(&app, &format!("b{i}")).await;
+        h.text(&a, &p, &format!("to b{i}")).await;
+        peers.push(p);
+    }
+    h.text(&peers[1], &a, "b1 again").await;
+    let expected = [1usize, 4, 3, 2, 0].map(|i| peers[i].member.uuid.clone());
+
+    let mut got = Vec::new();
+    let mut window = ListWindow::First;
+    for _ in 0..5 {
+        let q = ListQuery {
+            kind: None,
+            window,
+            limit: 2,
+        };
+        let page = h.core.conversations(&a.caller, q).await.unwrap();
+        for s in &page.items {
+            got.push(s.peer.as_ref().unwrap().uuid.clone());
+        }
+        let Some(last) = page.items.last() else { break };
+        if !page.has_more {
+            break;
+        }
+        window = ListWindow::After {
+            last_activity_at: last.activity_at,
+            id: last.conversation.id,
+        };
+    }
+    assert_eq!(got, expected);
+
+    let first = h.core.conversations(
+        &a.caller,
+        ListQuery {
+            kind: None,
+            window: ListWindow::First,
+            limit: 1,
+        },
+    );
+    let top = &first.await.unwrap().items[0];
+    assert_eq!(top.unread, 1);
+    let last = top.last_message.as_ref().unwrap();
+    assert_eq!(last.message.data["content"], "b1 again");
+    assert!(!last.read);
+    assert_eq!(top.peer.as_ref().unwrap().username, "b1");
+
+    let offset = ListQuery {
+        kind: None,
+        window: ListWindow::Offset(2),
+        limit: 2,
+    };
+    let page = h.core.conversations(&a.caller, offset).await.unwrap();
+    let uuids: Vec<_> = page
+        .items
+        .iter()
+        .map(|s| s.peer.as_ref().unwrap().uuid.clone())
+        .collect();
+    assert_eq!(uuids, expected[2..4].to_vec());
+
+    let members = vec![peers[0].member.uuid.to_string()];
+    h.clock.advance(std::time::Duration::from_millis(5));
+    h.core
+        .create_group(&a.caller, "club", members)
+        .await
+        .unwrap();
+    let groups = ListQuery {
+        kind: Some(sixin_core::model::ConversationKind::Group),
+        window: ListWindow::First,
+        limit: 10,
+    };
+    let page = h.core.conversations(&a.caller, groups).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert!(page.items[0].peer.is_none() && page.items[0].last_message.is_none());
+    assert_eq!(
+        h.core
+            .conversation_count(&a.caller, Some(sixin_core::model::ConversationKind::Direct))
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(h.core.conversation_count(&a.caller, None).await.unwrap(), 6);
+}
