@@ -3,12 +3,14 @@
 //! so cases share a database and run in parallel; concurrency cases use bounded counts and
 //! assert ordering facts, never timings.
 
+mod events;
 mod groups;
 mod members;
 mod paging;
 mod reads;
 mod send;
 
+pub use events::*;
 pub use groups::*;
 pub use members::*;
 pub use paging::*;
@@ -44,6 +46,7 @@ macro_rules! conformance_tests {
             removed_member_keeps_nothing_new,
             every_read_is_scoped_to_its_app,
             concurrent_group_sends_keep_unread_exact,
+            committed_writes_are_published_to_their_audience,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
