@@ -1,1 +1,66 @@
+//! sixin-http: every HTTP surface of sixin. Handlers translate HTTP into calls on
+//! [`sixin_core::Core`] and render the results; no rule is decided here.
+//!
+//! Map of the crate:
+//! - [`router`] and [`HttpConfig`]: the whole HTTP surface as one axum [`Router`].
+//! - `state`: what every handler shares (the core, metrics, the OpenAPI document).
+//! - `middleware`: request ids, one trace span per request, the timeout, request metrics.
+//! - `ops`: `GET /healthz` and `GET /metrics` (Prometheus text).
+//! - `native`: the native REST/JSON API under `/v1`, split into `routes` (the route table),
+//!   `auth` (Bearer token → [`sixin_core::Caller`]), `extract` (JSON/path/query extractors whose
+//!   rejections use the error envelope), `cursor` (opaque page cursors), `dto` (request and
+//!   response bodies), `error` (core errors → status + envelope) and one handler module per
+//!   capability (`members`, `messages`, `conversations`).
+//! - `openapi`: the OpenAPI 3.1 document generated from the native handlers
+//!   ([`openapi_json`]); `openapi.json` at the repository root is a snapshot of it, checked
+//!   by a test.
 
+mod middleware;
+mod native;
+mod openapi;
+mod ops;
+mod state;
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use sixin_core::Core;
+
+pub use openapi::openapi_json;
+
+/// HTTP-level settings. Everything about messaging lives in [`sixin_core::CoreConfig`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// The largest request body accepted; larger bodies get `413 payload_too_large`.
+    pub body_limit_bytes: usize,
+    /// How long a request may take end to end; slower ones get `503 timeout`.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            body_limit_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Every HTTP route of sixin over `core`: the native API under `/v1`, `/healthz` and
+/// `/metrics`, with request ids, per-request spans, the body limit, the timeout and metrics.
+/// Unknown paths under `/v1` answer `404` in the native error envelope; the router sets no
+/// fallback outside `/v1`, so it can be merged with other routers.
+pub fn router(core: Core, cfg: HttpConfig) -> Router {
+    let state = state::AppState::new(core, cfg.request_timeout);
+    Router::new()
+        .merge(ops::routes())
+        .nest("/v1", native::routes::routes())
+        .layer(middleware::catch_panic())
+        .layer(DefaultBodyLimit::max(cfg.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,108 @@
+//! The OpenAPI document of the native API, generated from the handlers' `#[utoipa::path]`
+//! attributes and the DTOs' schemas. `openapi.json` at the repository root is a snapshot of
+//! [`openapi_json`], kept true by a test.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::native::{conversations, dto, error, members, messages};
+use crate::ops;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "sixin native API",
+        description = "Private messages for an app's members: send, history, read state, \
+                       unread counts, conversations and groups. Authenticate with \
+                       `Authorization: Bearer <token>` from `POST /v1/sessions`. Errors are \
+                       `{\"error\":{\"code\":\"...\",\"message\":\"...\"}}`."
+    ),
+    paths(
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        serve,
+        members::register,
+        members::login,
+        members::logout,
+        members::me,
+        members::profile,
+        messages::send,
+        messages::multi_send,
+        messages::history,
+        messages::direct_history,
+        messages::hide,
+        messages::recall,
+        conversations::list,
+        conversations::detail,
+        conversations::mark_read,
+        conversations::unread,
+        conversations::create_group,
+        conversations::add_members,
+        conversations::remove_member,
+    ),
+    components(schemas(error::ErrorEnvelope, error::ErrorBody, dto::MessageKind, dto::Kind)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "members", description = "Registration, sessions, profiles"),
+        (name = "messages", description = "Send, history, delete-for-me, recall"),
+        (name = "conversations", description = "Conversation list, read state, groups"),
+        (name = "ops", description = "Health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the `bearer` security scheme the handlers refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("A session token from `POST /v1/sessions`"))
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The OpenAPI 3.1 document of the native API, as pretty-printed JSON. Deterministic: the same
+/// code always produces the same text.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("an OpenApi value is plain data that always serializes to JSON")
+}
+
+/// `GET /v1/openapi.json` — this API's OpenAPI document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "ops",
+    responses((status = 200, description = "The OpenAPI 3.1 document",
+        content_type = "application/json")))]
+pub(crate) async fn serve() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keeps `openapi.json` at the repository root equal to what the code generates. Run with
+    /// `UPDATE_OPENAPI=1` to rewrite it after an intended API change.
+    #[test]
+    fn committed_openapi_json_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+        let generated = format!("{}\n", openapi_json());
+        if std::env::var_os("UPDATE_OPENAPI").is_some_and(|v| v == "1") {
+            std::fs::write(path, &generated).expect("openapi.json is writable");
+            return;
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test -p sixin-http \
+             committed_openapi_json_matches_the_code` and commit the result"
+        );
+    }
+}

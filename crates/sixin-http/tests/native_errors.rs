@@ -1,0 +1,190 @@
+//! Native API failures come back in the JSON error envelope with the documented status.
+
+mod support;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use serde_json::json;
+use sixin_http::HttpConfig;
+
+use support::{assert_error, test_app, test_app_with};
+
+#[tokio::test]
+async fn malformed_requests_answer_in_the_error_envelope() {
+    let t = test_app().await;
+    let alice = t.member("alice").await;
+    let tok = Some(alice.token.as_str());
+
+    let bad_json = Request::post("/v1/messages")
+        .header(header::AUTHORIZATION, format!("Bearer {}", alice.token))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    assert_error(
+        &t.raw(bad_json).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    let no_type = Request::post("/v1/sessions")
+        .body(Body::from("{}"))
+        .unwrap();
+    assert_error(
+        &t.raw(no_type).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    let wrong_type = json!({"to": alice.uuid, "type": "video", "data": {}});
+    let r = t.call("POST", "/v1/messages", tok, Some(wrong_type)).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let both =
+        json!({"to": alice.uuid, "conversation_id": 1, "type": "text", "data": {"content": "x"}});
+    let r = t.call("POST", "/v1/messages", tok, Some(both)).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let string_data = json!({"to": alice.uuid, "type": "text", "data": "hello"});
+    let r = t.call("POST", "/v1/messages", tok, Some(string_data)).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let to_self = json!({"to": alice.uuid, "type": "text", "data": {"content": "me"}});
+    let r = t.call("POST", "/v1/messages", tok, Some(to_self)).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "self_send");
+
+    let r = t.call("GET", "/v1/conversations/abc", tok, None).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let r = t
+        .call("GET", "/v1/conversations?limit=abc", tok, None)
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let r = t.call("GET", "/v1/conversations?limit=0", tok, None).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let r = t
+        .call("GET", "/v1/conversations?kind=channel", tok, None)
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+
+    let r = t.call("GET", "/v1/no/such/route", tok, None).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    let r = t.call("PUT", "/v1/me", tok, None).await;
+    assert_error(&r, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+
+    let unknown_app = json!({"app_key": "0".repeat(32), "username": "x", "password": "y"});
+    let r = t
+        .call("POST", "/v1/sessions", None, Some(unknown_app))
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "unknown_app");
+    let wrong_pw = json!({"app_key": t.app_key, "username": "alice", "password": "nope-nope-1"});
+    let r = t.call("POST", "/v1/sessions", None, Some(wrong_pw)).await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "bad_credentials");
+    let taken = json!({"app_key": t.app_key, "username": "alice", "password": "secret-pass-1"});
+    let r = t.call("POST", "/v1/members", None, Some(taken)).await;
+    assert_error(&r, StatusCode::CONFLICT, "conflict");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_in_the_envelope() {
+    let cfg = HttpConfig {
+        body_limit_bytes: 64,
+        ..HttpConfig::default()
+    };
+    let t = test_app_with(cfg).await;
+    let big = json!({"app_key": t.app_key, "username": "x".repeat(200), "password": "p"});
+    let r = t.call("POST", "/v1/members", None, Some(big)).await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+}
+
+#[tokio::test]
+async fn missing_unknown_and_expired_tokens_are_unauthenticated() {
+    let t = test_app().await;
+    let alice = t.member("alice").await;
+    let r = t.call("GET", "/v1/me", None, None).await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let r = t
+        .call("GET", "/v1/unread", Some("not-a-real-token"), None)
+        .await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let basic = Request::get("/v1/me")
+        .header(header::AUTHORIZATION, format!("Basic {}", alice.token))
+        .body(Body::empty())
+        .unwrap();
+    assert_error(
+        &t.raw(basic).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
+
+    assert_eq!(
+        t.call("GET", "/v1/me", Some(&alice.token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    t.clock
+        .advance(t.core.config().session_ttl + Duration::from_secs(1));
+    let r = t.call("GET", "/v1/me", Some(&alice.token), None).await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn someone_elses_conversation_is_not_found() {
+    let t = test_app().await;
+    let (alice, bob, eve) = (
+        t.member("alice").await,
+        t.member("bob").await,
+        t.member("eve").await,
+    );
+    let conv = t.send_text(&alice, &bob, "private").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    let eve_tok = Some(eve.token.as_str());
+    for uri in [
+        format!("/v1/conversations/{conv}"),
+        format!("/v1/conversations/{conv}/messages"),
+    ] {
+        let r = t.call("GET", &uri, eve_tok, None).await;
+        assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+        assert_eq!(r.body["error"]["message"], "no such conversation");
+    }
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/conversations/{conv}/read"),
+            eve_tok,
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    let into = json!({"conversation_id": conv, "type": "text", "data": {"content": "let me in"}});
+    let r = t.call("POST", "/v1/messages", eve_tok, Some(into)).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    let r = t
+        .call(
+            "GET",
+            &format!("/v1/members/{}", "A".repeat(32)),
+            eve_tok,
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(r.body["error"]["message"], "no such member");
+}
+
+#[tokio::test]
+async fn malformed_cursors_are_invalid_requests() {
+    let t = test_app().await;
+    let (alice, bob) = (t.member("alice").await, t.member("bob").await);
+    let conv = t.send_text(&alice, &bob, "x").await["conversation_id"]
+        .as_i64()
+        .unwrap();
+    let tok = Some(alice.token.as_str());
+    for uri in [
+        "/v1/conversations?cursor=%21%21".to_owned(),
+        "/v1/conversations?cursor=MTIz".to_owned(),
+        format!("/v1/conversations/{conv}/messages?before=@@@"),
+        format!("/v1/conversations/{conv}/messages?after=bm9wZQ"),
+        format!("/v1/conversations/{conv}/messages?before=MQ&after=MQ"),
+        format!("/v1/direct/{}/messages?after=xyz", bob.uuid),
+    ] {
+        let r = t.call("GET", &uri, tok, None).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+}

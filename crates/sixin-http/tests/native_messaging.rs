@@ -1,0 +1,377 @@
+//! The native API's messaging flows through the router: send, read, history and list paging,
+//! multi-send, recall, delete-for-me and groups.
+
+mod support;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use support::{assert_error, ids, test_app};
+
+#[tokio::test]
+async fn members_register_log_in_send_read_and_count_unread() {
+    let t = test_app().await;
+    let alice = t.member("alice").await;
+    let bob = t.member("bob").await;
+
+    let me = t.call("GET", "/v1/me", Some(&alice.token), None).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["username"], "alice");
+    let profile = t
+        .call(
+            "GET",
+            &format!("/v1/members/{}", bob.uuid),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(profile.body["uid"], bob.uid);
+
+    let body =
+        json!({"to": bob.uuid, "type": "text", "data": {"content": "hi"}, "client_msg_id": "k1"});
+    let sent = t
+        .call(
+            "POST",
+            "/v1/messages",
+            Some(&alice.token),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    assert_eq!(sent.body["sender"]["uuid"], alice.uuid.as_str());
+    let conv = sent.body["conversation_id"].as_i64().unwrap();
+    let replay = t
+        .call("POST", "/v1/messages", Some(&alice.token), Some(body))
+        .await;
+    assert_eq!(replay.status, StatusCode::OK);
+    assert_eq!(replay.body["id"], sent.body["id"]);
+
+    let unread = t.call("GET", "/v1/unread", Some(&bob.token), None).await;
+    assert_eq!(
+        unread.body,
+        json!({"total": 1, "conversations": [{"conversation_id": conv, "unread": 1}]})
+    );
+
+    let list = t
+        .call("GET", "/v1/conversations", Some(&bob.token), None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let item = &list.body["items"][0];
+    assert_eq!(
+        (item["id"].as_i64(), item["unread"].as_u64()),
+        (Some(conv), Some(1))
+    );
+    assert_eq!(item["kind"], "direct");
+    assert_eq!(item["peer"]["uuid"], alice.uuid.as_str());
+    assert_eq!(item["last_message"]["data"]["content"], "hi");
+    assert_eq!(list.body["next_cursor"], Value::Null);
+
+    let uri = format!("/v1/conversations/{conv}/messages");
+    let history = t.call("GET", &uri, Some(&bob.token), None).await;
+    assert_eq!(history.body["items"][0]["read"], false);
+    assert_eq!(history.body["items"][0]["type"], "text");
+    let direct = t
+        .call(
+            "GET",
+            &format!("/v1/direct/{}/messages", alice.uuid),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&direct.body), ids(&history.body));
+
+    let read = t
+        .call(
+            "POST",
+            &format!("/v1/conversations/{conv}/read"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(read.body, json!({"marked": 1, "unread": 0}));
+    let unread = t.call("GET", "/v1/unread", Some(&bob.token), None).await;
+    assert_eq!(unread.body, json!({"total": 0, "conversations": []}));
+    let history = t.call("GET", &uri, Some(&alice.token), None).await;
+    assert_eq!(
+        history.body["items"][0]["read"], true,
+        "the peer has read it"
+    );
+
+    let reply = json!({"conversation_id": conv, "type": "text", "data": {"content": "yo"}});
+    let r = t
+        .call("POST", "/v1/messages", Some(&bob.token), Some(reply))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let one = json!({"message_id": r.body["id"]});
+    let read = t
+        .call(
+            "POST",
+            &format!("/v1/conversations/{conv}/read"),
+            Some(&alice.token),
+            Some(one),
+        )
+        .await;
+    assert_eq!(read.body, json!({"marked": 1, "unread": 0}));
+
+    let detail = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{conv}"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert_eq!(detail.body["participants"].as_array().unwrap().len(), 2);
+    assert_eq!(detail.body["visible_count"], 2);
+    assert_eq!(detail.body["last_message"]["data"]["content"], "yo");
+
+    let out = t
+        .call("DELETE", "/v1/sessions/current", Some(&alice.token), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let me = t.call("GET", "/v1/me", Some(&alice.token), None).await;
+    assert_error(&me, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn history_cursors_page_both_ways_without_gaps_or_repeats() {
+    let t = test_app().await;
+    let (alice, bob) = (t.member("alice").await, t.member("bob").await);
+    let mut all = Vec::new();
+    for i in 0..10 {
+        let from_to = if i % 2 == 0 {
+            (&alice, &bob)
+        } else {
+            (&bob, &alice)
+        };
+        all.push(
+            t.send_text(from_to.0, from_to.1, &format!("m{i}")).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let conv_uri = format!("/v1/direct/{}/messages", bob.uuid);
+    let tok = Some(alice.token.as_str());
+
+    let mut backwards = Vec::new();
+    let mut page = t
+        .call("GET", &format!("{conv_uri}?limit=3"), tok, None)
+        .await
+        .body;
+    let oldest = loop {
+        let mut chunk = ids(&page);
+        assert!(chunk.windows(2).all(|w| w[0] < w[1]), "pages are ascending");
+        chunk.extend(backwards);
+        backwards = chunk;
+        match page["prev_cursor"].as_str() {
+            Some(c) => {
+                page = t
+                    .call("GET", &format!("{conv_uri}?limit=3&before={c}"), tok, None)
+                    .await
+                    .body
+            }
+            None => break page,
+        }
+        assert!(backwards.len() <= all.len(), "paging terminates");
+    };
+    assert_eq!(backwards, all);
+
+    let mut forwards = ids(&oldest);
+    let mut page = oldest;
+    while let Some(c) = page["next_cursor"].as_str() {
+        page = t
+            .call("GET", &format!("{conv_uri}?limit=3&after={c}"), tok, None)
+            .await
+            .body;
+        forwards.extend(ids(&page));
+        assert!(forwards.len() <= all.len(), "paging terminates");
+    }
+    assert_eq!(forwards, all);
+    assert!(
+        page["prev_cursor"].is_string(),
+        "the newest page can still go back"
+    );
+}
+
+#[tokio::test]
+async fn conversation_list_pages_by_cursor_newest_first() {
+    let t = test_app().await;
+    let me = t.member("me").await;
+    let mut peers = Vec::new();
+    for i in 0..5 {
+        let peer = t.member(&format!("peer{i}")).await;
+        let conv = t.send_text(&peer, &me, "hello").await["conversation_id"]
+            .as_i64()
+            .unwrap();
+        peers.push(conv);
+        t.clock.advance(Duration::from_millis(10));
+    }
+    let mut seen = Vec::new();
+    let mut uri = "/v1/conversations?limit=2&kind=direct".to_owned();
+    for _ in 0..10 {
+        let page = t.call("GET", &uri, Some(&me.token), None).await.body;
+        seen.extend(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => uri = format!("/v1/conversations?limit=2&kind=direct&cursor={c}"),
+            None => break,
+        }
+    }
+    peers.reverse();
+    assert_eq!(seen, peers);
+    let groups = t
+        .call("GET", "/v1/conversations?kind=group", Some(&me.token), None)
+        .await;
+    assert_eq!(groups.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn multi_send_reports_each_recipient() {
+    let t = test_app().await;
+    let (alice, bob, carol) = (
+        t.member("alice").await,
+        t.member("bob").await,
+        t.member("carol").await,
+    );
+    let body = json!({
+        "to": [bob.uuid, alice.uuid, "F".repeat(32), carol.uuid.to_lowercase()],
+        "type": "text", "data": {"content": "news"}
+    });
+    let r = t
+        .call("POST", "/v1/messages/multi", Some(&alice.token), Some(body))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let results = r.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[0]["message"]["data"]["content"], "news");
+    assert_eq!(results[1]["error"]["code"], "self_send");
+    assert_eq!(results[2]["error"]["code"], "not_found");
+    assert_eq!(results[3]["to"], carol.uuid.as_str());
+    assert!(results[3]["message"]["id"].is_i64());
+    assert!(results[0].get("error").is_none());
+    let unread = t.call("GET", "/v1/unread", Some(&carol.token), None).await;
+    assert_eq!(unread.body["total"], 1);
+}
+
+#[tokio::test]
+async fn recall_hide_and_groups_go_through_the_core() {
+    let t = test_app().await;
+    let (alice, bob, carol) = (
+        t.member("alice").await,
+        t.member("bob").await,
+        t.member("carol").await,
+    );
+    let m = t.send_text(&alice, &bob, "oops").await;
+    let (id, conv) = (
+        m["id"].as_i64().unwrap(),
+        m["conversation_id"].as_i64().unwrap(),
+    );
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/messages/{id}/recall"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/messages/{id}/recall"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (r.body["recalled"].clone(), r.body["data"].clone()),
+        (json!(true), json!({}))
+    );
+    let late = t.send_text(&alice, &bob, "late").await["id"]
+        .as_i64()
+        .unwrap();
+    t.clock
+        .advance(t.core.config().recall_window + Duration::from_secs(1));
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/messages/{late}/recall"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::CONFLICT, "recall_window_passed");
+
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/v1/messages/{late}"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let h = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&h.body), vec![id], "hidden for bob");
+    let h = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&h.body), vec![id, late], "still there for alice");
+
+    let g = json!({"subject": "trip", "members": [bob.uuid]});
+    let r = t
+        .call("POST", "/v1/groups", Some(&alice.token), Some(g))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(
+        (r.body["kind"].clone(), r.body["member_count"].clone()),
+        (json!("group"), json!(2))
+    );
+    let group = r.body["id"].as_i64().unwrap();
+    let add = json!({"members": [carol.uuid]});
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/conversations/{group}/members"),
+            Some(&bob.token),
+            Some(add.clone()),
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/conversations/{group}/members"),
+            Some(&alice.token),
+            Some(add),
+        )
+        .await;
+    assert_eq!(r.body["changed_uids"], json!([carol.uid]));
+    let leave = format!("/v1/conversations/{group}/members/{}", carol.uuid);
+    let r = t.call("DELETE", &leave, Some(&carol.token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{group}"),
+            Some(&carol.token),
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+}
