@@ -172,6 +172,25 @@ impl Core {
             .await?)
     }
 
+    /// A page of the caller's direct conversation with `peer`; an empty page while the two
+    /// have never exchanged a message. Errors as [`Core::direct_with`].
+    pub async fn history_with(
+        &self,
+        caller: &Caller,
+        peer: &str,
+        window: HistoryWindow,
+        limit: u32,
+    ) -> Result<Page<HistoryItem>> {
+        let limit = super::page_limit("limit", limit)?;
+        match self.direct_with(caller, peer).await? {
+            Some(id) => self.history(caller, id, window, limit).await,
+            None => Ok(Page {
+                items: Vec::new(),
+                has_more: false,
+            }),
+        }
+    }
+
     /// Hides a message from the caller only (delete for me).
     pub async fn hide(&self, caller: &Caller, message: MessageId) -> Result<()> {
         let done = self

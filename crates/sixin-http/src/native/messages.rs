@@ -108,10 +108,10 @@ pub(crate) async fn direct_history(
     Query(q): Query<HistoryParams>,
 ) -> Result<Json<HistoryPageDto>, ApiError> {
     let window = q.window()?;
-    let Some(id) = s.core.direct_with(&caller, &uuid).await? else {
-        return Ok(Json(HistoryPageDto::empty()));
-    };
-    let page = s.core.history(&caller, id, window, q.limit()).await?;
+    let page = s
+        .core
+        .history_with(&caller, &uuid, window, q.limit())
+        .await?;
     Ok(Json(HistoryPageDto::new(&page, window)))
 }
 

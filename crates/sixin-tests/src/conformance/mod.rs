@@ -36,6 +36,7 @@ macro_rules! conformance_tests {
             history_pages_both_ways_without_gap_or_duplicate,
             history_paging_never_skips_under_concurrent_sends,
             history_offset_windows,
+            history_with_a_member_is_empty_before_the_first_message,
             unread_counts_are_kept_per_conversation_and_in_total,
             marking_one_message_read_counts_once,
             read_flags_show_both_sides,

@@ -197,3 +197,33 @@ pub async fn history_offset_windows(h: &Harness) {
     assert_eq!(ids(&page.items), vec![all[5]]);
     assert!(!page.has_more);
 }
+
+pub async fn history_with_a_member_is_empty_before_the_first_message(h: &Harness) {
+    let app = h.app().await;
+    let (a, b) = (h.person(&app, "a").await, h.person(&app, "b").await);
+    let uuid = b.member.uuid.as_str();
+    let page = h
+        .core
+        .history_with(&a.caller, uuid, HistoryWindow::Latest, 10)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty() && !page.has_more);
+    let sent = h.text(&b, &a, "first").await.message;
+    let page = h
+        .core
+        .history_with(&a.caller, uuid, HistoryWindow::Latest, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), vec![sent.id.0]);
+    let own = a.member.uuid.as_str();
+    let me = h
+        .core
+        .history_with(&a.caller, own, HistoryWindow::Latest, 10)
+        .await;
+    assert!(matches!(me, Err(Error::SelfSend)));
+    let bad = h
+        .core
+        .history_with(&a.caller, uuid, HistoryWindow::Latest, 0)
+        .await;
+    assert!(matches!(bad, Err(Error::Invalid { .. })));
+}

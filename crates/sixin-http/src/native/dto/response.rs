@@ -379,15 +379,6 @@ impl HistoryPageDto {
             next_cursor,
         }
     }
-
-    /// A page with nothing in it and nowhere to go.
-    pub(crate) fn empty() -> Self {
-        HistoryPageDto {
-            items: Vec::new(),
-            prev_cursor: None,
-            next_cursor: None,
-        }
-    }
 }
 
 impl From<&Page<ConversationSummary>> for ConversationPageDto {
