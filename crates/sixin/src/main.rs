@@ -1,1 +1,83 @@
-fn main() {}
+//! sixin, the binary: parses the command line, loads and validates the configuration, sets up
+//! logging, and dispatches to a subcommand.
+//!
+//! - `cli`: the clap definitions and the administrative commands (app, member, migrate, config).
+//! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
+//! - `wiring`: store from the database URL, in-process bus, system clock, core, router.
+//! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
+//! - `bench`: `sixin bench`, a bounded, loopback-only load generator.
+
+mod bench;
+mod cli;
+mod config;
+mod serve;
+mod wiring;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::config::{Config, LogFormat, LogSection, Settings};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    // The example must print even when the local configuration is broken.
+    if let Command::Config(ConfigCommand::Example) = cli.command {
+        cli::config(None, ConfigCommand::Example);
+        return Ok(());
+    }
+    let settings = Config::load(&cli.overrides())?.validate()?;
+    init_tracing(&settings.log, cli.global.log.is_some());
+    tracing::debug!(?settings, "configuration");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(dispatch(cli.command, settings))
+}
+
+async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => {
+            let core = cli::core(&settings).await?;
+            serve::run(&settings, core).await?;
+        }
+        Command::App(cmd) => cli::app(&settings, cmd).await?,
+        Command::Member(cmd) => cli::member(&settings, cmd).await?,
+        Command::Migrate => cli::migrate(&settings).await?,
+        Command::Config(cmd) => cli::config(Some(&settings), cmd),
+        Command::Bench(args) => bench::run(&settings, args).await?,
+    }
+    Ok(())
+}
+
+/// Logs go to stderr so that `--json` output on stdout stays machine-readable. The filter is
+/// `--log` if given, else `RUST_LOG` if set, else `log.filter` from the configuration.
+fn init_tracing(log: &LogSection, flag_given: bool) {
+    let directive = match std::env::var("RUST_LOG") {
+        Ok(env) if !flag_given && !env.trim().is_empty() => env,
+        _ => log.filter.clone(),
+    };
+    let filter = EnvFilter::try_new(&directive).unwrap_or_else(|e| {
+        eprintln!("warning: ignoring invalid log filter {directive:?} ({e}); using \"info\"");
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match log.format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

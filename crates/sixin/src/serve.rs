@@ -1,0 +1,95 @@
+//! `sixin serve`: bind, serve until SIGINT/SIGTERM, let in-flight requests finish (bounded by
+//! `http.shutdown_grace_secs`), then drop the core so the store's writer drains and closes.
+
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+
+use sixin_core::Core;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::wiring;
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr} (http.listen): {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot install the {0} handler: {1}")]
+    Signal(&'static str, #[source] std::io::Error),
+    #[error("the HTTP server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Serves HTTP on `settings.listen` until a shutdown signal; consumes the core so that, when
+/// this returns, the store has been released.
+pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    tracing::info!(http.listen = %addr, "listening on http://{addr}");
+
+    let signals = Signals::install()?;
+    let (stopping_tx, mut stopping_rx) = watch::channel(false);
+    let router = wiring::router(core, settings);
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let name = signals.recv().await;
+            tracing::info!("{name} received: finishing in-flight requests");
+            let _ = stopping_tx.send(true);
+        })
+        .into_future();
+    let grace = settings.shutdown_grace;
+    let deadline = async move {
+        // Only starts counting once shutdown has begun; never completes otherwise.
+        if stopping_rx.wait_for(|stopping| *stopping).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        res = server => res.map_err(ServeError::Serve)?,
+        () = deadline => tracing::warn!(
+            shutdown_grace_secs = grace.as_secs(),
+            "connections still open after {}s (http.shutdown_grace_secs); closing them",
+            grace.as_secs()
+        ),
+    }
+    // The router, and with it every clone of the core, was owned by the server future, dropped
+    // above; the store's writer sees its queue close and ends. Writes already acknowledged were
+    // committed (synchronous=FULL) before their answer went out.
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGINT and SIGTERM, installed before serving so an early signal is not lost.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Self, ServeError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt()).map_err(|e| ServeError::Signal("SIGINT", e))?,
+            term: signal(SignalKind::terminate()).map_err(|e| ServeError::Signal("SIGTERM", e))?,
+        })
+    }
+
+    async fn recv(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
+        }
+    }
+}

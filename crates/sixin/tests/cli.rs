@@ -1,0 +1,212 @@
+//! The administrative commands, run as the real binary.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
+
+mod support;
+
+use serde_json::Value;
+use support::{run, stderr, stdout};
+
+fn is_upper_hex32(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+}
+
+#[test]
+fn app_create_json_prints_exactly_one_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let out = run(
+        dir.path(),
+        &["--database-url", &db, "app", "create", "demo", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "stdout: {text}");
+    let v: Value = serde_json::from_str(text.trim()).unwrap();
+    let obj = v.as_object().unwrap();
+    assert_eq!(obj.len(), 3, "{v}");
+    assert!(is_upper_hex32(v["app_key"].as_str().unwrap()), "{v}");
+    assert!(!v["app_secret"].as_str().unwrap().is_empty(), "{v}");
+    assert_eq!(v["name"], "demo");
+}
+
+#[test]
+fn member_create_json_and_app_list_use_the_same_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = support::create_app(dir.path(), &db);
+
+    let out = run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "create",
+            "--app",
+            &key,
+            "--username",
+            "alice",
+            "--password",
+            "secret-pw",
+            "--ext-info",
+            r#"{"nickname":"Al"}"#,
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "stdout: {text}");
+    let v: Value = serde_json::from_str(text.trim()).unwrap();
+    assert!(is_upper_hex32(v["uuid"].as_str().unwrap()), "{v}");
+    assert!(v["uid"].as_i64().unwrap() > 0, "{v}");
+    assert_eq!(v["username"], "alice");
+
+    // The same username again is a conflict, reported on stderr with a failing status.
+    let again = run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "create",
+            "--app",
+            &key,
+            "--username",
+            "alice",
+            "--password",
+            "secret-pw",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(stdout(&again).is_empty());
+
+    // `app list` shows the app but never its secret.
+    let list = run(
+        dir.path(),
+        &["--database-url", &db, "app", "list", "--json"],
+    );
+    assert!(list.status.success(), "{}", stderr(&list));
+    let apps: Value = serde_json::from_str(stdout(&list).trim()).unwrap();
+    assert_eq!(apps[0]["app_key"], key.as_str());
+    assert!(!stdout(&list).contains("secret"), "{}", stdout(&list));
+
+    let toggled = run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "app",
+            "set-require-sign",
+            &key,
+            "true",
+        ],
+    );
+    assert!(toggled.status.success(), "{}", stderr(&toggled));
+    assert!(stdout(&toggled).contains("require_sign = true"));
+}
+
+#[test]
+fn unknown_app_key_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let out = run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "create",
+            "--app",
+            "00000000000000000000000000000000",
+            "--username",
+            "bob",
+            "--password",
+            "secret-pw",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("00000000000000000000000000000000"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unknown_url_scheme_fails_with_a_helpful_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["--database-url", "mysql://u:hunter2@h/db", "migrate"],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("sqlite://") && err.contains("postgres://"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "password leaked: {err}");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn env_database_url_is_honoured_and_migrate_creates_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("env.db");
+    let out = support::command(dir.path())
+        .env("SIXIN_DATABASE_URL", format!("sqlite://{}", path.display()))
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(path.exists());
+}
+
+#[test]
+fn bad_config_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sixin.toml"),
+        "[http]\nlisten = \"nowhere\"\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["migrate"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("http.listen"), "{}", stderr(&out));
+
+    std::fs::write(dir.path().join("sixin.toml"), "[http]\nlisten_on = 1\n").unwrap();
+    let out = run(dir.path(), &["migrate"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("listen_on"), "{}", stderr(&out));
+}
+
+#[test]
+fn config_example_is_printed_even_with_a_broken_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sixin.toml"), "not toml [").unwrap();
+    let out = run(dir.path(), &["config", "example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let example: toml::Value = toml::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        example["database"]["url"].as_str(),
+        Some("sqlite://sixin.db")
+    );
+}
+
+#[test]
+fn bench_refuses_remote_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["bench", "--url", "http://192.0.2.1:8080", "--app-key", "X"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("only targets this machine"),
+        "{}",
+        stderr(&out)
+    );
+}
