@@ -375,3 +375,32 @@ async fn recall_hide_and_groups_go_through_the_core() {
         .await;
     assert_error(&r, StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn mark_read_accepts_an_empty_body_with_a_json_content_type() {
+    let t = test_app().await;
+    let (alice, bob) = (t.member("alice").await, t.member("bob").await);
+    let sent = t.send_text(&alice, &bob, "hi").await;
+    let conv = sent["conversation_id"].as_i64().unwrap();
+    let uri = format!("/v1/conversations/{conv}/read");
+    let req = |body: &'static str, content_type: Option<&str>| {
+        let mut r = axum::http::Request::post(uri.as_str()).header(
+            axum::http::header::AUTHORIZATION,
+            format!("Bearer {}", bob.token),
+        );
+        if let Some(ct) = content_type {
+            r = r.header(axum::http::header::CONTENT_TYPE, ct);
+        }
+        r.body(axum::body::Body::from(body)).unwrap()
+    };
+    let r = t.raw(req("", Some("application/json"))).await;
+    assert_eq!(
+        (r.status, r.body),
+        (StatusCode::OK, json!({"marked": 1, "unread": 0}))
+    );
+    let r = t.raw(req("{\"message_id\": 1}", Some("text/plain"))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["error"]["code"], "invalid_request");
+    let r = t.raw(req("{not json", Some("application/json"))).await;
+    assert_eq!(r.body["error"]["code"], "invalid_request");
+}

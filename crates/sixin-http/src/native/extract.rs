@@ -15,8 +15,8 @@ use super::error::ApiError;
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub(crate) struct JsonBody<T>(pub T);
 
-/// A JSON request body that may be left out entirely (no body, no content type): then
-/// `T::default()`.
+/// A JSON request body that may be left out: an empty body (with or without a JSON content
+/// type, as many HTTP clients send one anyway) means `T::default()`.
 #[derive(Debug)]
 pub(crate) struct OptionalJsonBody<T>(pub T);
 
@@ -28,18 +28,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if req.headers().contains_key(CONTENT_TYPE) {
-            let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
-            return Ok(OptionalJsonBody(value));
-        }
+        let json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
         let bytes = Bytes::from_request(req, state).await?;
         if bytes.is_empty() {
-            Ok(OptionalJsonBody(T::default()))
-        } else {
-            Err(ApiError::invalid_request(
-                "Expected request with `Content-Type: application/json`",
-            ))
+            return Ok(OptionalJsonBody(T::default()));
         }
+        if !json {
+            return Err(ApiError::invalid_request(
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+        Ok(OptionalJsonBody(value))
     }
 }
 
