@@ -5,8 +5,12 @@
 //! - [`Harness`]: a real [`Core`] over a real store, with a [`ManualClock`] and fixtures.
 //! - [`conformance`]: one function per store guarantee; [`conformance_tests!`] turns the list
 //!   into one `#[tokio::test]` per case for a backend.
+//! - [`server`]: [`TestServer`], the real router on a loopback socket, and [`both_backends!`].
 
 pub mod conformance;
+pub mod server;
+
+pub use server::TestServer;
 
 use std::sync::Arc;
 use std::time::Duration;

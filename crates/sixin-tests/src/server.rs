@@ -1,0 +1,81 @@
+//! [`TestServer`]: the real HTTP router over a [`Harness`], on a real socket (127.0.0.1:0,
+//! bound before serving, so there is no start-up sleep), and [`both_backends!`] to run one test
+//! body on SQLite and on PostgreSQL.
+
+use std::net::SocketAddr;
+
+use crate::Harness;
+
+/// A running HTTP server over a harness's core.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+    pub addr: SocketAddr,
+    pub h: Harness,
+    /// A client with no proxy (loopback only).
+    pub client: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Serves `sixin_http::router(h.core, cfg)` on an ephemeral loopback port.
+    pub async fn start(h: Harness, cfg: sixin_http::HttpConfig) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let router = sixin_http::router(h.core.clone(), cfg);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serve");
+        });
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
+        TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            h,
+            client,
+            task,
+        }
+    }
+
+    /// The full URL of `path_and_query` (which starts with `/`).
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.base, path_and_query)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Runs each listed `async fn name(h: Harness)` on SQLite (module `sqlite`) and on PostgreSQL
+/// (module `postgres`; skipped with a message when `SIXIN_TEST_PG_URL` is unset, a failure when
+/// `CI` is set).
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(h) = $crate::Harness::sqlite().await else { return };
+                    super::$name(h).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(h) = $crate::Harness::postgres().await else { return };
+                    super::$name(h).await;
+                }
+            )*
+        }
+    };
+}
