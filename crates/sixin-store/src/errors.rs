@@ -1,26 +1,49 @@
-//! The one place driver errors are classified into [`StoreError`].
+//! The one place driver errors are classified into [`StoreError`] (wrapped in a [`DbError`]
+//! that remembers unique-constraint violations, see [`unique`](crate::exec::unique)).
 
-use sixin_core::error::Entity;
 use sixin_core::store::StoreError;
 
-/// Classifies a driver error: pool timeouts, lost connections and a busy SQLite database are
-/// `Unavailable`; everything else is `Other`.
-pub(crate) fn db(e: sqlx::Error) -> StoreError {
-    match &e {
+use crate::exec::DbError;
+
+/// Classifies a PostgreSQL driver error: pool timeouts and lost connections are `Unavailable`;
+/// everything else is `Other`.
+pub(crate) fn pg(e: sqlx::Error) -> DbError {
+    let unique = matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation());
+    let error = match &e {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(e.to_string())
         }
-        sqlx::Error::Database(d) if d.code().as_deref() == Some("5") => {
-            StoreError::Unavailable(e.to_string())
-        }
         _ => StoreError::Other(Box::new(e)),
-    }
+    };
+    DbError { unique, error }
 }
 
-/// Like [`db`], but a unique-constraint violation means `what` already exists.
-pub(crate) fn unique(what: Entity) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
-        _ => db(e),
-    }
+/// Like [`pg`], straight to a [`StoreError`].
+pub(crate) fn pg_store(e: sqlx::Error) -> StoreError {
+    pg(e).error
+}
+
+/// Classifies a SQLite error: a busy or locked database is `Unavailable`; everything else is
+/// `Other`.
+pub(crate) fn lite(e: rusqlite::Error) -> DbError {
+    use rusqlite::ffi;
+    let (unique, busy) = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => (
+            matches!(
+                f.extended_code,
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            matches!(
+                f.code,
+                ffi::ErrorCode::DatabaseBusy | ffi::ErrorCode::DatabaseLocked
+            ),
+        ),
+        _ => (false, false),
+    };
+    let error = if busy {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Other(Box::new(e))
+    };
+    DbError { unique, error }
 }

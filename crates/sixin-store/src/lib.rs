@@ -1,15 +1,18 @@
 //! sixin-store: the SQLite and PostgreSQL implementations of [`sixin_core::Store`].
 //!
 //! - [`open`] picks the backend from the URL scheme (`sqlite://PATH`, `postgres://…`).
-//! - `ops`: every operation's transaction body, written once and instantiated per backend.
+//! - `ops`: every operation's transaction body, written once against `exec::Exec`.
+//! - `exec`: the small executor interface (owned parameters in, owned rows out) each backend
+//!   implements.
 //! - `rows`: row structs shared by both backends and their conversion into domain values.
 //! - `errors`: the one place driver errors become [`StoreError`](sixin_core::store::StoreError).
-//! - [`sqlite`]: WAL file, single writer task with group commit, read pool.
-//! - [`postgres`]: pool; per-conversation row locks keep message ids in commit order.
+//! - [`sqlite`]: `rusqlite`; WAL file, single writer thread with group commit, reader threads.
+//! - [`postgres`]: `sqlx` pool; per-conversation row locks keep message ids in commit order.
 //!
 //! Migrations live in `migrations/{sqlite,postgres}/`, paired by file name.
 
 mod errors;
+mod exec;
 mod ops;
 pub mod postgres;
 mod rows;
@@ -25,7 +28,7 @@ use sixin_core::Store;
 pub struct StoreConfig {
     /// `sqlite://PATH` (created if missing) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
     pub url: String,
-    /// Pool size (SQLite: readers; the writer is one extra connection).
+    /// Pool size (SQLite: reader threads, at most 4; the writer is one extra connection).
     pub max_connections: u32,
     /// PostgreSQL only: the schema to work in (tests use one schema each).
     pub pg_schema: Option<String>,

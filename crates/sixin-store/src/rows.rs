@@ -1,4 +1,4 @@
-//! Row structs shared by both backends (`FromRow` is generic over the row type) and their
+//! Row structs shared by both backends, read from an executor [`Row`] by column name, and their
 //! conversion into domain values.
 
 use serde_json::Value;
@@ -10,6 +10,15 @@ use sixin_core::model::{
     Profile, Role,
 };
 use sixin_core::store::{StoreError, StoreResult};
+
+use crate::exec::Row;
+
+/// `from_row!(row, Struct { field, … })`: each field read from the column of the same name.
+macro_rules! from_row {
+    ($row:expr, $name:ident { $($field:ident),* $(,)? }) => {
+        Ok($name { $($field: $row.get(stringify!($field))?),* })
+    };
+}
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("corrupt {what} in the database").into())
@@ -29,7 +38,6 @@ fn json(s: &str) -> StoreResult<Value> {
 
 pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, created_at";
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct AppRow {
     id: i64,
     key: String,
@@ -40,6 +48,20 @@ pub(crate) struct AppRow {
 }
 
 impl AppRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            AppRow {
+                id,
+                key,
+                secret,
+                name,
+                require_sign,
+                created_at
+            }
+        )
+    }
+
     pub(crate) fn into_app(self) -> StoreResult<App> {
         Ok(App {
             id: AppId(self.id),
@@ -54,7 +76,6 @@ impl AppRow {
 
 pub(crate) const MEMBER_COLS: &str = "id, app_id, uuid, username, ext_info, banned, created_at";
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct MemberRow {
     id: i64,
     app_id: i64,
@@ -66,6 +87,21 @@ pub(crate) struct MemberRow {
 }
 
 impl MemberRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            MemberRow {
+                id,
+                app_id,
+                uuid,
+                username,
+                ext_info,
+                banned,
+                created_at
+            }
+        )
+    }
+
     pub(crate) fn into_member(self) -> StoreResult<Member> {
         Ok(Member {
             id: MemberId(self.id),
@@ -80,7 +116,6 @@ impl MemberRow {
 }
 
 /// A session joined with its app and member.
-#[derive(sqlx::FromRow)]
 pub(crate) struct SessionRow {
     a_id: i64,
     a_key: String,
@@ -88,7 +123,6 @@ pub(crate) struct SessionRow {
     a_name: String,
     a_require_sign: bool,
     a_created_at: i64,
-    #[sqlx(flatten)]
     member: MemberRow,
     expires_at: i64,
 }
@@ -101,6 +135,19 @@ pub(crate) const SESSION_SELECT: &str = "SELECT a.id AS a_id, a.key AS a_key, \
     WHERE s.token_hash = $1 AND s.expires_at > $2";
 
 impl SessionRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        Ok(SessionRow {
+            a_id: row.get("a_id")?,
+            a_key: row.get("a_key")?,
+            a_secret: row.get("a_secret")?,
+            a_name: row.get("a_name")?,
+            a_require_sign: row.get("a_require_sign")?,
+            a_created_at: row.get("a_created_at")?,
+            member: MemberRow::from_row(row)?,
+            expires_at: row.get("expires_at")?,
+        })
+    }
+
     pub(crate) fn into_session(self) -> StoreResult<sixin_core::model::SessionInfo> {
         let app = AppRow {
             id: self.a_id,
@@ -121,7 +168,6 @@ impl SessionRow {
 pub(crate) const CONVERSATION_COLS: &str = "id, app_id, kind, subject, owner_id, created_at, \
     last_activity_at, message_count, member_count";
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct ConversationRow {
     id: i64,
     app_id: i64,
@@ -135,6 +181,23 @@ pub(crate) struct ConversationRow {
 }
 
 impl ConversationRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            ConversationRow {
+                id,
+                app_id,
+                kind,
+                subject,
+                owner_id,
+                created_at,
+                last_activity_at,
+                message_count,
+                member_count
+            }
+        )
+    }
+
     pub(crate) fn into_conversation(self) -> StoreResult<Conversation> {
         Ok(Conversation {
             id: ConversationId(self.id),
@@ -174,7 +237,6 @@ pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.sende
     m.client_msg_id, m.created_at, m.recalled_at, FALSE AS is_read \
     FROM messages m JOIN members s ON s.id = m.sender_id";
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct MessageRow {
     id: i64,
     conversation_id: i64,
@@ -191,6 +253,26 @@ pub(crate) struct MessageRow {
 }
 
 impl MessageRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            MessageRow {
+                id,
+                conversation_id,
+                sender_id,
+                sender_uuid,
+                sender_username,
+                kind,
+                data,
+                ext_data,
+                client_msg_id,
+                created_at,
+                recalled_at,
+                is_read
+            }
+        )
+    }
+
     pub(crate) fn into_item(self) -> StoreResult<HistoryItem> {
         let read = self.is_read;
         Ok(HistoryItem {
@@ -216,7 +298,6 @@ impl MessageRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(crate) struct ParticipantRow {
     id: i64,
     uuid: String,
@@ -234,6 +315,22 @@ pub(crate) const PARTICIPANT_SELECT: &str = "SELECT m.id, m.uuid, m.username, m.
     WHERE cm.conversation_id = $1 ORDER BY cm.joined_at, m.id";
 
 impl ParticipantRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            ParticipantRow {
+                id,
+                uuid,
+                username,
+                ext_info,
+                role,
+                unread_count,
+                read_updated_at,
+                joined_at
+            }
+        )
+    }
+
     pub(crate) fn into_participant(self) -> StoreResult<Participant> {
         Ok(Participant {
             profile: Profile {
@@ -257,9 +354,7 @@ impl ParticipantRow {
 /// One entry of a member's conversation list: the conversation, the member's counters, the
 /// newest message they can see (columns prefixed `m_`) and, for direct conversations, the
 /// peer (prefixed `p_`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct ListRow {
-    #[sqlx(flatten)]
     conversation: ConversationRow,
     unread_count: i64,
     activity: i64,
@@ -281,6 +376,29 @@ pub(crate) struct ListRow {
 }
 
 impl ListRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        Ok(ListRow {
+            conversation: ConversationRow::from_row(row)?,
+            unread_count: row.get("unread_count")?,
+            activity: row.get("activity")?,
+            m_id: row.get("m_id")?,
+            m_sender_id: row.get("m_sender_id")?,
+            m_sender_uuid: row.get("m_sender_uuid")?,
+            m_sender_username: row.get("m_sender_username")?,
+            m_kind: row.get("m_kind")?,
+            m_data: row.get("m_data")?,
+            m_ext_data: row.get("m_ext_data")?,
+            m_client_msg_id: row.get("m_client_msg_id")?,
+            m_created_at: row.get("m_created_at")?,
+            m_recalled_at: row.get("m_recalled_at")?,
+            m_is_read: row.get("m_is_read")?,
+            p_id: row.get("p_id")?,
+            p_uuid: row.get("p_uuid")?,
+            p_username: row.get("p_username")?,
+            p_ext_info: row.get("p_ext_info")?,
+        })
+    }
+
     pub(crate) fn into_summary(self) -> StoreResult<sixin_core::model::ConversationSummary> {
         let conversation = self.conversation.into_conversation()?;
         let last_message = match (self.m_id, self.m_sender_id, self.m_sender_uuid) {

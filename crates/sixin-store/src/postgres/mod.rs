@@ -3,6 +3,7 @@
 //! order even though sequence values are handed out before commit.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,21 +16,99 @@ use sixin_core::model::{
 };
 use sixin_core::store::{
     HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp, NewContent,
-    NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreResult,
+    NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreError, StoreResult,
 };
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::query::Query;
+use sqlx::{Column, PgConnection, PgPool, Postgres, Row as _, TypeInfo, ValueRef};
 
-use crate::errors::db;
+use crate::errors::{pg, pg_store};
+use crate::exec::{DbResult, Exec, Param, Row, Value};
+use crate::ops;
 use crate::{OpenError, StoreConfig};
 
-mod ops {
-    type Conn = sqlx::PgConnection;
-    crate::ops::store_ops!(lock = " FOR UPDATE", share = " FOR SHARE OF m");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A PostgreSQL connection (or transaction) as an [`Exec`].
+struct PgExec<'c>(&'c mut PgConnection);
+
+fn bind<'q>(
+    mut query: Query<'q, Postgres, PgArguments>,
+    params: &'q [Param],
+) -> Query<'q, Postgres, PgArguments> {
+    for p in params {
+        query = match p {
+            Param::Int(v) => query.bind(*v),
+            Param::OptInt(v) => query.bind(*v),
+            Param::Text(v) => query.bind(v.as_str()),
+            Param::OptText(v) => query.bind(v.as_deref()),
+            Param::Bool(v) => query.bind(*v),
+        };
+    }
+    query
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+fn value(row: &PgRow, i: usize) -> DbResult<Value> {
+    if row.try_get_raw(i).map_err(pg)?.is_null() {
+        return Ok(Value::Null);
+    }
+    let column = &row.columns()[i];
+    Ok(match column.type_info().name() {
+        "INT8" => Value::Int(row.try_get::<i64, _>(i).map_err(pg)?),
+        "INT4" => Value::Int(row.try_get::<i32, _>(i).map_err(pg)?.into()),
+        "INT2" => Value::Int(row.try_get::<i16, _>(i).map_err(pg)?.into()),
+        "BOOL" => Value::Bool(row.try_get::<bool, _>(i).map_err(pg)?),
+        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => {
+            Value::Text(row.try_get::<String, _>(i).map_err(pg)?)
+        }
+        other => {
+            return Err(StoreError::Other(
+                format!("column `{}` has unsupported type {other}", column.name()).into(),
+            )
+            .into())
+        }
+    })
+}
+
+#[async_trait]
+impl Exec for PgExec<'_> {
+    fn lock(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+    fn share(&self) -> &'static str {
+        " FOR SHARE OF m"
+    }
+    async fn rows(&mut self, sql: &str, params: &[Param]) -> DbResult<Vec<Row>> {
+        let rows = bind(sqlx::query(sql), params)
+            .fetch_all(&mut *self.0)
+            .await
+            .map_err(pg)?;
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let columns: Arc<[String]> = first
+            .columns()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect();
+        rows.iter()
+            .map(|r| {
+                let values = (0..columns.len())
+                    .map(|i| value(r, i))
+                    .collect::<DbResult<Vec<_>>>()?;
+                Ok(Row::new(columns.clone(), values))
+            })
+            .collect()
+    }
+    async fn execute(&mut self, sql: &str, params: &[Param]) -> DbResult<u64> {
+        let done = bind(sqlx::query(sql), params)
+            .execute(&mut *self.0)
+            .await
+            .map_err(pg)?;
+        Ok(done.rows_affected())
+    }
+}
 
 /// The PostgreSQL backend.
 pub struct PgStore {
@@ -60,53 +139,62 @@ impl PgStore {
     }
 
     async fn reader(&self) -> StoreResult<PoolConnection<Postgres>> {
-        self.pool.acquire().await.map_err(db)
+        self.pool.acquire().await.map_err(pg_store)
     }
 }
 
-/// Runs a write in its own transaction: `write!(self, |conn| ops::f(conn, args…))`.
+/// Runs a write in its own transaction: `write!(self, |ex| ops::f(ex, args…))`.
 macro_rules! write {
-    ($self:ident, |$conn:ident| $body:expr) => {{
-        let mut tx = $self.pool.begin().await.map_err(db)?;
+    ($self:ident, |$ex:ident| $body:expr) => {{
+        let mut tx = $self.pool.begin().await.map_err(pg_store)?;
         let out = {
-            let $conn: &mut sqlx::PgConnection = &mut tx;
+            let $ex: &mut dyn Exec = &mut PgExec(&mut tx);
             $body.await?
         };
-        tx.commit().await.map_err(db)?;
+        tx.commit().await.map_err(pg_store)?;
         Ok(out)
+    }};
+}
+
+/// Runs a read on a pooled connection: `read!(self, |ex| ops::f(ex, args…))`.
+macro_rules! read {
+    ($self:ident, |$ex:ident| $body:expr) => {{
+        let mut conn = $self.reader().await?;
+        let $ex: &mut dyn Exec = &mut PgExec(&mut conn);
+        $body.await
     }};
 }
 
 #[async_trait]
 impl Store for PgStore {
     async fn create_app(&self, new: NewApp) -> StoreResult<App> {
-        write!(self, |c| ops::create_app(c, new))
+        write!(self, |ex| ops::create_app(ex, new))
     }
     async fn app_by_key(&self, key: &AppKey) -> StoreResult<Option<App>> {
-        ops::app_by_key(&mut *self.reader().await?, key).await
+        read!(self, |ex| ops::app_by_key(ex, key))
     }
     async fn apps(&self) -> StoreResult<Vec<App>> {
-        ops::apps(&mut *self.reader().await?).await
+        read!(self, |ex| ops::apps(ex))
     }
     async fn set_require_sign(&self, key: &AppKey, on: bool) -> StoreResult<Option<App>> {
         let key = key.clone();
-        write!(self, |c| ops::set_require_sign(c, &key, on))
+        write!(self, |ex| ops::set_require_sign(ex, &key, on))
     }
     async fn create_member(&self, app: AppId, new: NewMember) -> StoreResult<Member> {
-        write!(self, |c| ops::create_member(c, app, new))
+        write!(self, |ex| ops::create_member(ex, app, new))
     }
     async fn member(&self, app: AppId, by: MemberRef<'_>) -> StoreResult<Option<Member>> {
-        ops::member(&mut *self.reader().await?, app, by).await
+        read!(self, |ex| ops::member(ex, app, by))
     }
     async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>> {
-        ops::members_by_uuids(&mut *self.reader().await?, app, uuids).await
+        read!(self, |ex| ops::members_by_uuids(ex, app, uuids))
     }
     async fn credentials(
         &self,
         app: AppId,
         username: &str,
     ) -> StoreResult<Option<(Member, String)>> {
-        ops::credentials(&mut *self.reader().await?, app, username).await
+        read!(self, |ex| ops::credentials(ex, app, username))
     }
     async fn set_banned(
         &self,
@@ -114,17 +202,17 @@ impl Store for PgStore {
         member: MemberId,
         banned: bool,
     ) -> StoreResult<Option<Member>> {
-        write!(self, |c| ops::set_banned(c, app, member, banned))
+        write!(self, |ex| ops::set_banned(ex, app, member, banned))
     }
     async fn create_session(&self, app: AppId, new: NewSession) -> StoreResult<()> {
-        write!(self, |c| ops::create_session(c, app, new))
+        write!(self, |ex| ops::create_session(ex, app, new))
     }
     async fn session(&self, token: &TokenHash, now: Timestamp) -> StoreResult<Option<SessionInfo>> {
-        ops::session(&mut *self.reader().await?, token, now).await
+        read!(self, |ex| ops::session(ex, token, now))
     }
     async fn delete_session(&self, token: &TokenHash) -> StoreResult<bool> {
         let token = token.clone();
-        write!(self, |c| ops::delete_session(c, &token))
+        write!(self, |ex| ops::delete_session(ex, &token))
     }
     async fn send(
         &self,
@@ -133,7 +221,7 @@ impl Store for PgStore {
         to: SendTarget,
         content: NewContent,
     ) -> StoreResult<Sent> {
-        write!(self, |c| ops::send(c, app, sender, to, &content))
+        write!(self, |ex| ops::send(ex, app, sender, to, &content))
     }
     async fn send_many(
         &self,
@@ -143,8 +231,8 @@ impl Store for PgStore {
         content: NewContent,
     ) -> StoreResult<Vec<Sent>> {
         let recipients = recipients.to_vec();
-        write!(self, |c| ops::send_many(
-            c,
+        write!(self, |ex| ops::send_many(
+            ex,
             app,
             sender,
             &recipients,
@@ -159,15 +247,14 @@ impl Store for PgStore {
         window: HistoryWindow,
         limit: u32,
     ) -> StoreResult<Option<Page<HistoryItem>>> {
-        ops::history(
-            &mut *self.reader().await?,
+        read!(self, |ex| ops::history(
+            ex,
             app,
             viewer,
             conversation,
             window,
             limit,
-        )
-        .await
+        ))
     }
     async fn direct_conversation(
         &self,
@@ -175,7 +262,7 @@ impl Store for PgStore {
         a: MemberId,
         b: MemberId,
     ) -> StoreResult<Option<ConversationId>> {
-        ops::direct_conversation(&mut *self.reader().await?, app, a, b).await
+        read!(self, |ex| ops::direct_conversation(ex, app, a, b))
     }
     async fn mark_read(
         &self,
@@ -185,8 +272,8 @@ impl Store for PgStore {
         target: ReadTarget,
         now: Timestamp,
     ) -> StoreResult<ReadOutcome> {
-        write!(self, |c| ops::mark_read(
-            c,
+        write!(self, |ex| ops::mark_read(
+            ex,
             app,
             reader,
             conversation,
@@ -195,7 +282,7 @@ impl Store for PgStore {
         ))
     }
     async fn unread(&self, app: AppId, member: MemberId) -> StoreResult<UnreadCounts> {
-        ops::unread(&mut *self.reader().await?, app, member).await
+        read!(self, |ex| ops::unread(ex, app, member))
     }
     async fn conversations(
         &self,
@@ -203,7 +290,7 @@ impl Store for PgStore {
         member: MemberId,
         query: ListQuery,
     ) -> StoreResult<Page<ConversationSummary>> {
-        ops::conversations(&mut *self.reader().await?, app, member, query).await
+        read!(self, |ex| ops::conversations(ex, app, member, query))
     }
     async fn conversation_count(
         &self,
@@ -211,7 +298,7 @@ impl Store for PgStore {
         member: MemberId,
         kind: Option<ConversationKind>,
     ) -> StoreResult<u64> {
-        ops::conversation_count(&mut *self.reader().await?, app, member, kind).await
+        read!(self, |ex| ops::conversation_count(ex, app, member, kind))
     }
     async fn conversation(
         &self,
@@ -219,7 +306,7 @@ impl Store for PgStore {
         viewer: MemberId,
         id: ConversationId,
     ) -> StoreResult<Option<ConversationDetail>> {
-        ops::conversation(&mut *self.reader().await?, app, viewer, id).await
+        read!(self, |ex| ops::conversation(ex, app, viewer, id))
     }
     async fn participants(
         &self,
@@ -227,7 +314,7 @@ impl Store for PgStore {
         viewer: MemberId,
         id: ConversationId,
     ) -> StoreResult<Option<Vec<Profile>>> {
-        ops::participants(&mut *self.reader().await?, app, viewer, id).await
+        read!(self, |ex| ops::participants(ex, app, viewer, id))
     }
     async fn hide_message(
         &self,
@@ -235,7 +322,7 @@ impl Store for PgStore {
         member: MemberId,
         message: MessageId,
     ) -> StoreResult<MessageUpdate> {
-        write!(self, |c| ops::hide_message(c, app, member, message))
+        write!(self, |ex| ops::hide_message(ex, app, member, message))
     }
     async fn recall(
         &self,
@@ -245,12 +332,12 @@ impl Store for PgStore {
         not_before: Timestamp,
         now: Timestamp,
     ) -> StoreResult<MessageUpdate> {
-        write!(self, |c| ops::recall(
-            c, app, sender, message, not_before, now
+        write!(self, |ex| ops::recall(
+            ex, app, sender, message, not_before, now
         ))
     }
     async fn create_group(&self, app: AppId, new: NewGroup) -> StoreResult<MembershipChange> {
-        write!(self, |c| ops::create_group(c, app, new))
+        write!(self, |ex| ops::create_group(ex, app, new))
     }
     async fn add_members(
         &self,
@@ -262,8 +349,8 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> StoreResult<MembershipChange> {
         let members = members.to_vec();
-        write!(self, |c| ops::add_members(
-            c,
+        write!(self, |ex| ops::add_members(
+            ex,
             app,
             actor,
             group,
@@ -280,8 +367,8 @@ impl Store for PgStore {
         member: MemberId,
         now: Timestamp,
     ) -> StoreResult<MembershipChange> {
-        write!(self, |c| ops::remove_member(
-            c, app, actor, group, member, now
+        write!(self, |ex| ops::remove_member(
+            ex, app, actor, group, member, now
         ))
     }
 }

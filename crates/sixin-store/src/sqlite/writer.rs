@@ -1,11 +1,13 @@
-//! The SQLite writer: one task owns the only write connection. Write requests arrive over a
-//! channel as boxed closures (command-as-value); the task takes every request waiting, runs
-//! them in one transaction with a savepoint each (so one failure does not sink the others),
-//! commits once — one fsync for the whole batch — and only then answers each caller.
+//! The SQLite writer: one OS thread owns the only write connection. Write requests arrive over
+//! a channel as boxed closures (command-as-value); the thread takes every request waiting (up
+//! to [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction with a savepoint each (so
+//! one failure does not sink the others), commits once — one fsync for the whole batch — and
+//! only then answers each caller.
 
-use futures::future::BoxFuture;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use rusqlite::Connection;
 use sixin_core::store::{StoreError, StoreResult};
-use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most requests committed together.
@@ -13,12 +15,12 @@ const MAX_BATCH: usize = 256;
 
 /// A queued write: run it inside the batch, or fail it without running.
 trait Job: Send {
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Box<dyn Done>>;
+    fn run(self: Box<Self>, conn: &mut Connection) -> Box<dyn Done>;
     fn fail(self: Box<Self>, error: String);
 }
 
 /// A write that ran; its answer waits for the batch's commit.
-trait Done: Send {
+trait Done {
     fn succeeded(&self) -> bool;
     fn answer(self: Box<Self>, commit: Result<(), String>);
 }
@@ -36,15 +38,13 @@ struct Ran<T> {
 impl<T, F> Job for Pending<T, F>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>> + Send + 'static,
+    F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
 {
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Box<dyn Done>> {
-        Box::pin(async move {
-            let result = (self.work)(conn).await;
-            Box::new(Ran {
-                result,
-                reply: self.reply,
-            }) as Box<dyn Done>
+    fn run(self: Box<Self>, conn: &mut Connection) -> Box<dyn Done> {
+        let result = (self.work)(conn);
+        Box::new(Ran {
+            result,
+            reply: self.reply,
         })
     }
 
@@ -68,50 +68,49 @@ impl<T: Send> Done for Ran<T> {
     }
 }
 
-/// A handle for submitting writes. Cheap to clone.
-#[derive(Clone)]
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the SQLite writer has stopped".into())
+}
+
+/// A handle for submitting writes. The thread stops once every handle is gone.
 pub(crate) struct Writer {
     tx: mpsc::Sender<Box<dyn Job>>,
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`.
-    pub(crate) fn spawn(conn: SqliteConnection) -> Self {
+    /// Starts the writer thread on `conn`.
+    pub(crate) fn spawn(conn: Connection) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run(conn, rx));
-        Writer { tx }
+        std::thread::Builder::new()
+            .name("sixin-sqlite-writer".into())
+            .spawn(move || run(conn, rx))?;
+        Ok(Writer { tx })
     }
 
     /// Runs `work` in the next batch and returns its result once the batch is committed.
     pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job: Box<dyn Job> = Box::new(Pending { work, reply });
-        self.tx
-            .send(job)
-            .await
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?
+        self.tx.send(job).await.map_err(|_| stopped())?;
+        // A dropped reply means the job panicked (or the thread died): nothing was committed
+        // for it.
+        answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), String> {
-    sqlx::query(sql)
-        .execute(conn)
-        .await
+fn exec(conn: &Connection, sql: &str) -> Result<(), String> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.raw_execute())
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
-    while let Some(first) = rx.recv().await {
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
+    while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -119,7 +118,7 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
+        if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "SQLite writer could not begin a transaction");
             batch.into_iter().for_each(|job| job.fail(e.clone()));
             continue;
@@ -131,31 +130,34 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
                 job.fail(String::clone(e));
                 continue;
             }
-            if let Err(e) = exec(&mut conn, "SAVEPOINT job").await {
+            if let Err(e) = exec(&conn, "SAVEPOINT job") {
                 broken = Some(e.clone());
                 job.fail(e);
                 continue;
             }
-            let ran = job.run(&mut conn).await;
-            let end = if ran.succeeded() {
-                exec(&mut conn, "RELEASE job").await
+            let ran = catch_unwind(AssertUnwindSafe(|| job.run(&mut conn)));
+            let ok = matches!(&ran, Ok(r) if r.succeeded());
+            if ran.is_err() {
+                tracing::error!("a SQLite write panicked; its changes are rolled back");
+            }
+            let end = if ok {
+                exec(&conn, "RELEASE job")
             } else {
-                match exec(&mut conn, "ROLLBACK TO job").await {
-                    Ok(()) => exec(&mut conn, "RELEASE job").await,
-                    Err(e) => Err(e),
-                }
+                exec(&conn, "ROLLBACK TO job").and_then(|()| exec(&conn, "RELEASE job"))
             };
             if let Err(e) = end {
                 broken = Some(e);
             }
-            done.push(ran);
+            if let Ok(ran) = ran {
+                done.push(ran);
+            }
         }
         let commit = match broken {
             Some(e) => Err(e),
-            None => exec(&mut conn, "COMMIT").await,
+            None => exec(&conn, "COMMIT"),
         };
         if commit.is_err() {
-            let _ = exec(&mut conn, "ROLLBACK").await;
+            let _ = exec(&conn, "ROLLBACK");
         }
         tracing::trace!(batch.size = done.len(), "SQLite writer committed a batch");
         for ran in done {
