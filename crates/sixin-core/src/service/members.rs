@@ -134,14 +134,13 @@ impl Core {
     async fn hash_password(&self, password: &str) -> Result<String> {
         let cfg = self.config().clone();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || auth::hash_password(&cfg, &password))
-            .await
-            .map_err(|e| Error::Internal(Box::new(e)))?
+        self.hashing(move || auth::hash_password(&cfg, &password))
+            .await?
     }
 
     async fn verify_password(&self, password: &str, hash: String) -> bool {
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        self.hashing(move || auth::verify_password(&password, &hash))
             .await
             .unwrap_or(false)
     }

@@ -39,6 +39,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     cfg: CoreConfig,
     messages_sent: AtomicU64,
+    /// Bounds concurrent password hashes (each holds `argon2_memory_kib` of memory and a CPU)
+    /// to the number of CPUs, so a burst of logins cannot exhaust memory.
+    hashing: tokio::sync::Semaphore,
 }
 
 impl Core {
@@ -56,6 +59,9 @@ impl Core {
                 clock,
                 cfg,
                 messages_sent: AtomicU64::new(0),
+                hashing: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                ),
             }),
         }
     }
@@ -94,6 +100,22 @@ impl Core {
 
     async fn publish(&self, event: Event) {
         self.inner.bus.publish(event).await;
+    }
+
+    /// Runs a password hash or verification on the blocking pool, at most one per CPU at once.
+    async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .inner
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| crate::Error::Internal(Box::new(e)))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| crate::Error::Internal(Box::new(e)))
     }
 
     fn count_sent(&self, n: u64) {
