@@ -7,7 +7,10 @@
 //!   into one `#[tokio::test]` per case for a backend.
 //! - [`server`]: [`TestServer`], the real router on a loopback socket, and [`both_backends!`].
 
-#![allow(clippy::unwrap_used, reason = "test support: a failed unwrap is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a failed unwrap is a failed test"
+)]
 
 pub mod conformance;
 pub mod server;
