@@ -11,15 +11,25 @@
 //!   rejections use the error envelope), `cursor` (opaque page cursors), `dto` (request and
 //!   response bodies), `error` (core errors → status + envelope) and one handler module per
 //!   capability (`members`, `messages`, `conversations`).
+//! - `discuz`: the Discuz! pm plugin dialect at `/plugin.php` (`action=pm_get`), JSON with
+//!   `\uXXXX` escapes or XML, the outcome in `code` with HTTP 200.
+//! - `yesapi`: the YesApi dialect (`App.Market_ChatMessage.*`, `App.User.*`) at `/` and
+//!   `/api/App/...`; `phalapi`: the APIUSB dialect at `/api/platform`. Both answer HTTP 200
+//!   with a PhalApi `ret` code; `common` holds their shared parameter, signature, envelope and
+//!   time-format mechanics.
 //! - `openapi`: the OpenAPI 3.1 document generated from the native handlers
 //!   ([`openapi_json`]); `openapi.json` at the repository root is a snapshot of it, checked
 //!   by a test.
 
+mod common;
+mod discuz;
 mod middleware;
 mod native;
 mod openapi;
 mod ops;
+mod phalapi;
 mod state;
+mod yesapi;
 
 use std::time::Duration;
 
@@ -36,6 +46,10 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     /// How long a request may take end to end; slower ones get `503 timeout`.
     pub request_timeout: Duration,
+    /// The time zone the YesApi dialect shows times in (`add_time`, `YYYY-MM-DD HH:MM:SS`).
+    pub time_zone: jiff::tz::TimeZone,
+    /// Whether PhalApi requests that ask with `__debug__=1` get the `debug` block.
+    pub phalapi_debug: bool,
 }
 
 impl Default for HttpConfig {
@@ -43,6 +57,8 @@ impl Default for HttpConfig {
         HttpConfig {
             body_limit_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            time_zone: common::time::default_zone(),
+            phalapi_debug: false,
         }
     }
 }
@@ -56,6 +72,9 @@ pub fn router(core: Core, cfg: HttpConfig) -> Router {
     Router::new()
         .merge(ops::routes())
         .nest("/v1", native::routes::routes())
+        .merge(yesapi::routes(state.core.clone(), &cfg))
+        .merge(phalapi::routes(state.core.clone(), &cfg))
+        .merge(discuz::routes())
         .layer(middleware::catch_panic())
         .layer(DefaultBodyLimit::max(cfg.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(

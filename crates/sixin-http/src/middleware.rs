@@ -103,8 +103,14 @@ fn method_label(m: &Method) -> &'static str {
 fn dialect(route: &str) -> &'static str {
     if route == "/v1" || route.starts_with("/v1/") {
         "native"
-    } else if route == "/healthz" || route == "/metrics" {
+    } else if matches!(route, "/healthz" | "/readyz" | "/metrics") {
         "ops"
+    } else if route == "/plugin.php" {
+        "discuz"
+    } else if route == "/api/platform" {
+        "phalapi"
+    } else if route == "/" || route.starts_with("/api/") {
+        "yesapi"
     } else {
         "other"
     }
@@ -129,6 +135,22 @@ fn request_id(headers: &HeaderMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_and_metrics_name_the_dialect_by_route() {
+        let cases = [
+            ("/v1/messages", "native"),
+            ("/readyz", "ops"),
+            ("/plugin.php", "discuz"),
+            ("/api/platform", "phalapi"),
+            ("/api/App/{class}/{method}", "yesapi"),
+            ("/", "yesapi"),
+            ("unmatched", "other"),
+        ];
+        for (route, expected) in cases {
+            assert_eq!(dialect(route), expected, "{route}");
+        }
+    }
 
     #[test]
     fn request_ids_are_kept_only_when_plain() {

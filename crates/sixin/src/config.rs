@@ -31,6 +31,7 @@ pub struct Config {
     pub database: DatabaseSection,
     pub limits: LimitsSection,
     pub log: LogSection,
+    pub dialects: DialectsSection,
 }
 
 /// `[http]`: the listener and request limits.
@@ -111,6 +112,25 @@ impl Default for LimitsSection {
             max_group_members: core.max_group_members,
             argon2_memory_kib: core.argon2_memory_kib,
             argon2_iterations: core.argon2_iterations,
+        }
+    }
+}
+
+/// `[dialects]`: settings of the YesApi and PhalApi dialects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialectsSection {
+    /// IANA time zone that YesApi times (`add_time`, `YYYY-MM-DD HH:MM:SS`) are shown in.
+    pub time_zone: String,
+    /// Whether PhalApi requests with `__debug__=1` get the `debug` block.
+    pub phalapi_debug: bool,
+}
+
+impl Default for DialectsSection {
+    fn default() -> Self {
+        DialectsSection {
+            time_zone: "Asia/Shanghai".into(),
+            phalapi_debug: false,
         }
     }
 }
@@ -246,6 +266,15 @@ impl Config {
         if l.argon2_iterations == 0 {
             return Err(invalid("limits.argon2_iterations", "must be at least 1"));
         }
+        let time_zone = jiff::tz::TimeZone::get(&self.dialects.time_zone).map_err(|_| {
+            ConfigError::Invalid {
+                key: "dialects.time_zone",
+                reason: format!(
+                    "must be an IANA time zone such as Asia/Shanghai or UTC, got {:?}",
+                    self.dialects.time_zone
+                ),
+            }
+        })?;
         if self
             .log
             .filter
@@ -263,6 +292,8 @@ impl Config {
             http: HttpConfig {
                 body_limit_bytes: h.body_limit_bytes,
                 request_timeout: Duration::from_secs(h.request_timeout_secs),
+                time_zone,
+                phalapi_debug: self.dialects.phalapi_debug,
             },
             store: StoreConfig {
                 url: d.url.clone(),
@@ -283,7 +314,7 @@ impl Config {
 
 /// `SIXIN_SECTION__KEY` variables for the known sections, and the two shorthands.
 fn env_provider() -> Env {
-    const SECTIONS: [&str; 4] = ["http.", "database.", "limits.", "log."];
+    const SECTIONS: [&str; 5] = ["http.", "database.", "limits.", "log.", "dialects."];
     Env::prefixed("SIXIN_").split("__").filter_map(|key| {
         let key = key.as_str().to_ascii_lowercase();
         let mapped = match key.as_str() {
@@ -339,6 +370,12 @@ argon2_iterations = 2
 filter = "info"
 # "text" for people, "json" for log collectors. Logs go to stderr. Flag: --log-format.
 format = "text"
+
+[dialects]
+# IANA time zone that YesApi times (add_time, YYYY-MM-DD HH:MM:SS) are shown in.
+time_zone = "Asia/Shanghai"
+# Whether PhalApi requests with __debug__=1 get the debug block (stack timings, version).
+phalapi_debug = false
 "#;
 
 #[cfg(test)]
@@ -362,6 +399,7 @@ mod tests {
         assert_eq!(s.listen, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(s.core, CoreConfig::default());
         assert_eq!(s.store.url, "sqlite://sixin.db");
+        assert_eq!(s.http, HttpConfig::default());
     }
 
     #[test]
@@ -416,6 +454,10 @@ mod tests {
         cfg.http.listen = "localhost".into();
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("http.listen"), "{err}");
+        let mut cfg = Config::default();
+        cfg.dialects.time_zone = "Mars/Olympus".into();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("dialects.time_zone"), "{err}");
     }
 
     #[test]

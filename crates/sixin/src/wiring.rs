@@ -23,7 +23,8 @@ pub async fn core(store: &StoreConfig, cfg: &CoreConfig) -> Result<Core, OpenErr
     ))
 }
 
-/// The HTTP router over `core`, with the HTTP limits from `settings`.
+/// The HTTP router over `core`, with the HTTP limits and the dialect settings (YesApi time
+/// zone, PhalApi debug block) from `settings`.
 pub fn router(core: Core, settings: &Settings) -> axum::Router {
     sixin_http::router(core, settings.http.clone())
 }

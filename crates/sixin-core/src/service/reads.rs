@@ -49,4 +49,18 @@ impl Core {
             .unread(caller.app_id(), caller.member_id())
             .await?)
     }
+
+    /// The caller's unread count in their direct conversation with `peer` (0 while they have
+    /// none). Errors as [`Core::direct_with`].
+    pub async fn unread_with(&self, caller: &Caller, peer: &str) -> Result<u32> {
+        let Some(id) = self.direct_with(caller, peer).await? else {
+            return Ok(0);
+        };
+        let counts = self.unread(caller).await?;
+        Ok(counts
+            .conversations
+            .iter()
+            .find(|(c, _)| *c == id)
+            .map_or(0, |(_, n)| *n))
+    }
 }
