@@ -38,6 +38,13 @@ int_id!(
     MessageId
 );
 
+int_id!(
+    /// A place in one member's event stream. Each member's positions are 1, 2, 3, … with no gap,
+    /// in commit order, so a client that saw position `p` and next sees `p + 2` knows it missed
+    /// exactly one event.
+    Position
+);
+
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -28,7 +28,7 @@ pub mod store;
 pub mod testing;
 pub mod validate;
 
-pub use bus::{Bus, Event, EventKind, LocalBus};
+pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Signal};
 pub use caller::Caller;
 pub use clock::{Clock, SystemClock};
 pub use config::CoreConfig;

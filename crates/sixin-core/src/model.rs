@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ids::{
-    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp,
+    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
 };
 
 /// A tenant. Everything else belongs to exactly one app.
@@ -142,7 +142,7 @@ impl MessageType {
 }
 
 /// A conversation as stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     pub id: ConversationId,
     pub app: AppId,
@@ -161,7 +161,7 @@ pub struct Conversation {
 }
 
 /// A message as stored, with its sender's public identifiers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub id: MessageId,
     pub conversation: ConversationId,
@@ -248,12 +248,25 @@ pub struct UnreadCounts {
 }
 
 /// What a mark-read call did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOutcome {
     /// Messages that went from unread to read in this call.
     pub marked: u32,
     /// Unread messages left in the conversation.
     pub unread: u32,
+    /// The reader's read-up-to mark after this call (messages up to it are all read).
+    pub last_read: MessageId,
+    /// The events this call appended (none when nothing was marked).
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One event appended to one member's stream in the same transaction as the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub member: MemberId,
+    pub position: Position,
+    /// The member's total unread count right after the write.
+    pub unread_total: u64,
 }
 
 /// The outcome of a send.
@@ -263,8 +276,8 @@ pub struct Sent {
     pub conversation: Conversation,
     /// `false` when a retry with the same client key returned the original message.
     pub created: bool,
-    /// Every current member of the conversation, the sender included.
-    pub audience: Vec<MemberId>,
+    /// The event appended for every current member, the sender included (none on a retry).
+    pub deliveries: Vec<Delivery>,
 }
 
 /// Per-recipient outcome of a multi-send.

@@ -3,19 +3,26 @@
 //! and who may ask; the store guarantees atomicity, ordering, idempotency and counters, and
 //! re-checks membership inside the transaction so a concurrent removal can never be raced.
 //!
+//! Every write that changes what a member should hear of appends one event to that member's
+//! stream, in the same transaction, with the member's next position (1, 2, 3, … without gaps,
+//! in commit order on every backend); the write returns those [`Delivery`]s so the core can
+//! publish them.
+//!
 //! Each guarantee documented here has a case in `sixin-tests/src/conformance/`, which runs on
 //! SQLite and PostgreSQL alike.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::bus::MemberEvent;
 use crate::error::Entity;
 use crate::ids::{
-    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp, TokenHash,
+    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
+    TokenHash,
 };
 use crate::model::{
-    App, Conversation, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem,
-    Member, MessageType, Page, Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
+    App, Conversation, ConversationDetail, ConversationKind, ConversationSummary, Delivery,
+    HistoryItem, Member, MessageType, Page, Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
 };
 
 /// Why a store refused a write whose preconditions did not hold at commit time.
@@ -161,11 +168,11 @@ pub struct NewGroup {
     pub created_at: Timestamp,
 }
 
-/// The outcome of a recall or a hide: the message as it now is, and who should hear of it.
+/// The outcome of a recall or a hide: the message as it now is, and the events appended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageUpdate {
     pub message: crate::model::Message,
-    pub audience: Vec<MemberId>,
+    pub deliveries: Vec<Delivery>,
 }
 
 /// The outcome of a membership change.
@@ -174,8 +181,28 @@ pub struct MembershipChange {
     pub conversation: Conversation,
     /// Members whose membership changed in this call.
     pub changed: Vec<MemberId>,
+    /// Their uuids, when they joined …
+    pub added: Vec<MemberUuid>,
+    /// … or left.
+    pub removed: Vec<MemberUuid>,
     /// Current members after the change.
-    pub audience: Vec<MemberId>,
+    pub members: Vec<MemberId>,
+    /// The events appended: for every current member and every member who left.
+    pub deliveries: Vec<Delivery>,
+}
+
+/// A stretch of one member's event stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Events {
+    /// The events after the requested position, in order (at most the requested number), and
+    /// the member's latest position.
+    Page {
+        events: Vec<MemberEvent>,
+        latest: Position,
+    },
+    /// The requested position is not one this stream can continue from (ahead of the stream,
+    /// or older than what is kept): the client must resync from the APIs.
+    Resync { latest: Position },
 }
 
 /// Durable state for sixin. See the module documentation for the general guarantees.
@@ -309,6 +336,7 @@ pub trait Store: Send + Sync + 'static {
         app: AppId,
         member: MemberId,
         message: MessageId,
+        now: Timestamp,
     ) -> StoreResult<MessageUpdate>;
     /// Withdraws a message for everyone: data becomes `{}`, `recalled_at` is set, and members
     /// who had not read it get their counters lowered. Recalling twice returns the first recall.
@@ -321,6 +349,15 @@ pub trait Store: Send + Sync + 'static {
         not_before: Timestamp,
         now: Timestamp,
     ) -> StoreResult<MessageUpdate>;
+
+    /// `member`'s events with position > `after`, oldest first, at most `limit`.
+    async fn events_since(
+        &self,
+        app: AppId,
+        member: MemberId,
+        after: Position,
+        limit: u32,
+    ) -> StoreResult<Events>;
 
     /// Creates a group owned by `owner` with the given members.
     async fn create_group(&self, app: AppId, new: NewGroup) -> StoreResult<MembershipChange>;

@@ -12,6 +12,7 @@
 //! Migrations live in `migrations/{sqlite,postgres}/`, paired by file name.
 
 mod errors;
+mod events;
 mod exec;
 mod ops;
 pub mod postgres;

@@ -11,6 +11,7 @@ use sixin_core::ids::*;
 use sixin_core::model::*;
 use sixin_core::store::*;
 
+use crate::events::{append, lock_streams, membership_data, Audience, NewEvent};
 use crate::exec::{params, unique, Exec};
 use crate::rows::*;
 
@@ -82,7 +83,13 @@ pub(crate) async fn create_member(
         )
         .await
         .map_err(unique(Entity::Username))?;
-    MemberRow::from_row(&row)?.into_member()
+    let member = MemberRow::from_row(&row)?.into_member()?;
+    ex.execute(
+        "INSERT INTO member_streams (member_id) VALUES ($1)",
+        params![member.id.0],
+    )
+    .await?;
+    Ok(member)
 }
 
 pub(crate) async fn member(
@@ -314,6 +321,23 @@ pub(crate) async fn send(
     to: SendTarget,
     content: &NewContent,
 ) -> StoreResult<Sent> {
+    let mut sent = send_in(ex, app, sender, to, content).await?;
+    if sent.created {
+        let audience = Audience::Conversation(sent.conversation.id);
+        let event = NewEvent::message("message", &sent.message);
+        sent.deliveries = append(ex, app, audience, event, content.created_at).await?;
+    }
+    Ok(sent)
+}
+
+/// Commits one message without its events (the caller appends them).
+async fn send_in(
+    ex: &mut dyn Exec,
+    app: AppId,
+    sender: MemberId,
+    to: SendTarget,
+    content: &NewContent,
+) -> StoreResult<Sent> {
     // Message ids are drawn only after the conversation's lock, so within a conversation they
     // grow in commit order and paging by id can never skip a message.
     let conversation = match to {
@@ -351,7 +375,7 @@ pub(crate) async fn send(
                 message: MessageRow::from_row(&row)?.into_message()?,
                 conversation: conversation_row(ex, conversation).await?,
                 created: false,
-                audience: audience(ex, conversation).await?,
+                deliveries: Vec::new(),
             });
         }
     }
@@ -380,19 +404,13 @@ pub(crate) async fn send(
     let row = ex
         .one(&sql, params![id, content.created_at.0, conversation.0])
         .await?;
-    let members = ex
-        .all(
-            "UPDATE conversation_members SET last_activity_at = $1, \
-             unread_count = unread_count + CASE WHEN member_id = $2 THEN 0 ELSE 1 END \
-             WHERE conversation_id = $3 RETURNING member_id",
-            params![content.created_at.0, sender.0, conversation.0],
-        )
-        .await?;
-    let mut audience = members
-        .iter()
-        .map(|r| Ok(MemberId(r.i64("member_id")?)))
-        .collect::<StoreResult<Vec<_>>>()?;
-    audience.sort();
+    ex.execute(
+        "UPDATE conversation_members SET last_activity_at = $1, \
+         unread_count = unread_count + CASE WHEN member_id = $2 THEN 0 ELSE 1 END \
+         WHERE conversation_id = $3",
+        params![content.created_at.0, sender.0, conversation.0],
+    )
+    .await?;
     let message = Message {
         id: MessageId(id),
         conversation,
@@ -411,7 +429,7 @@ pub(crate) async fn send(
         message,
         conversation: ConversationRow::from_row(&row)?.into_conversation()?,
         created: true,
-        audience,
+        deliveries: Vec::new(),
     })
 }
 
@@ -424,7 +442,18 @@ pub(crate) async fn send_many(
 ) -> StoreResult<Vec<Sent>> {
     let mut out = Vec::with_capacity(recipients.len());
     for peer in recipients {
-        out.push(send(ex, app, sender, SendTarget::Direct(*peer), content).await?);
+        out.push(send_in(ex, app, sender, SendTarget::Direct(*peer), content).await?);
+    }
+    // Every conversation is locked by now; the streams come last, all in one id order.
+    let mut streams: Vec<MemberId> = recipients.to_vec();
+    streams.push(sender);
+    streams.sort();
+    streams.dedup();
+    lock_streams(ex, &streams).await?;
+    for sent in out.iter_mut().filter(|s| s.created) {
+        let audience = Audience::Conversation(sent.conversation.id);
+        let event = NewEvent::message("message", &sent.message);
+        sent.deliveries = append(ex, app, audience, event, content.created_at).await?;
     }
     Ok(out)
 }
@@ -629,27 +658,40 @@ pub(crate) async fn mark_read(
         return Err(StoreError::Refused(Refusal::NotMember));
     };
     let Some((id, (_, sender, recalled))) = message else {
-        ex.execute(
-            "UPDATE conversation_members SET unread_count = 0, read_updated_at = $1, \
-             last_read_id = (SELECT last_message_id FROM conversations WHERE id = $2) \
-             WHERE conversation_id = $2 AND member_id = $3",
-            params![now.0, conversation.0, reader.0],
-        )
-        .await?;
+        let row = ex
+            .one(
+                "UPDATE conversation_members SET unread_count = 0, read_updated_at = $1, \
+                 last_read_id = (SELECT last_message_id FROM conversations WHERE id = $2) \
+                 WHERE conversation_id = $2 AND member_id = $3 RETURNING last_read_id",
+                params![now.0, conversation.0, reader.0],
+            )
+            .await?;
+        let last_read = MessageId(row.i64("last_read_id")?);
         ex.execute(
             "DELETE FROM message_reads WHERE member_id = $1 AND conversation_id = $2",
             params![reader.0, conversation.0],
         )
         .await?;
+        let marked = count(unread);
+        let deliveries = if marked > 0 {
+            read_event(ex, app, reader, conversation, last_read, None, now).await?
+        } else {
+            Vec::new()
+        };
         return Ok(ReadOutcome {
-            marked: count(unread),
+            marked,
             unread: 0,
+            last_read,
+            deliveries,
         });
     };
-    if !is_unread(ex, reader, id.0, sender, recalled.is_some(), last_read).await? {
+    let last_read = MessageId(last_read);
+    if !is_unread(ex, reader, id.0, sender, recalled.is_some(), last_read.0).await? {
         return Ok(ReadOutcome {
             marked: 0,
             unread: count(unread),
+            last_read,
+            deliveries: Vec::new(),
         });
     }
     ex.execute(
@@ -658,10 +700,52 @@ pub(crate) async fn mark_read(
     )
     .await?;
     let left = lower_unread(ex, conversation.0, reader, now).await?;
+    let deliveries = read_event(ex, app, reader, conversation, last_read, Some(id), now).await?;
     Ok(ReadOutcome {
         marked: 1,
         unread: count(left),
+        last_read,
+        deliveries,
     })
+}
+
+/// Tells the reader's other devices, and in a direct conversation the peer, what was read.
+async fn read_event(
+    ex: &mut dyn Exec,
+    app: AppId,
+    reader: MemberId,
+    conversation: ConversationId,
+    last_read: MessageId,
+    message: Option<MessageId>,
+    now: Timestamp,
+) -> StoreResult<Vec<Delivery>> {
+    let rows = ex
+        .all(
+            "SELECT cm.member_id, m.uuid FROM conversation_members cm \
+             JOIN conversations c ON c.id = cm.conversation_id \
+             JOIN members m ON m.id = cm.member_id \
+             WHERE cm.conversation_id = $1 AND (cm.member_id = $2 OR c.kind = 'direct')",
+            params![conversation.0, reader.0],
+        )
+        .await?;
+    let mut audience = Vec::with_capacity(rows.len());
+    let mut reader_uuid = String::new();
+    for r in &rows {
+        let id = MemberId(r.i64("member_id")?);
+        if id == reader {
+            reader_uuid = r.text("uuid")?;
+        }
+        audience.push(id);
+    }
+    audience.sort();
+    let data = serde_json::json!({ "reader": reader_uuid, "last_read": last_read.0 });
+    let event = NewEvent {
+        kind: "read",
+        conversation,
+        message,
+        data,
+    };
+    append(ex, app, Audience::Members(&audience), event, now).await
 }
 
 pub(crate) async fn unread(
@@ -845,6 +929,7 @@ pub(crate) async fn hide_message(
     app: AppId,
     member: MemberId,
     message: MessageId,
+    now: Timestamp,
 ) -> StoreResult<MessageUpdate> {
     let Some((conversation, sender, recalled)) = visible_message(ex, app, member, message).await?
     else {
@@ -859,7 +944,7 @@ pub(crate) async fn hide_message(
         return match hidden {
             Some(_) => Ok(MessageUpdate {
                 message: message_by_id(ex, message.0).await?,
-                audience: vec![member],
+                deliveries: Vec::new(),
             }),
             None => Err(StoreError::NotFound(Entity::Message)),
         };
@@ -883,9 +968,16 @@ pub(crate) async fn hide_message(
         )
         .await?;
     }
+    let event = NewEvent {
+        kind: "hidden",
+        conversation: conv,
+        message: Some(message),
+        data: serde_json::json!({}),
+    };
+    let deliveries = append(ex, app, Audience::Members(&[member]), event, now).await?;
     Ok(MessageUpdate {
         message: message_by_id(ex, message.0).await?,
-        audience: vec![member],
+        deliveries,
     })
 }
 
@@ -940,10 +1032,17 @@ pub(crate) async fn recall(
             params![now.0, message.0],
         )
         .await?;
+        let recalled = message_by_id(ex, message.0).await?;
+        let event = NewEvent::message("recalled", &recalled);
+        let deliveries = append(ex, app, Audience::Conversation(conv), event, now).await?;
+        return Ok(MessageUpdate {
+            message: recalled,
+            deliveries,
+        });
     }
     Ok(MessageUpdate {
         message: message_by_id(ex, message.0).await?,
-        audience: audience(ex, conv).await?,
+        deliveries: Vec::new(),
     })
 }
 
@@ -994,12 +1093,88 @@ pub(crate) async fn create_group(
     let id = row.i64("id")?;
     insert_members(ex, app, id, &[new.owner], "owner", 0, new.created_at).await?;
     insert_members(ex, app, id, &new.members, "member", 0, new.created_at).await?;
-    let conversation = conversation_row(ex, ConversationId(id)).await?;
-    let audience = audience(ex, ConversationId(id)).await?;
+    let mut everyone = new.members.clone();
+    everyone.push(new.owner);
+    everyone.sort();
+    membership_change(
+        ex,
+        app,
+        ConversationId(id),
+        everyone,
+        Change::Added,
+        new.created_at,
+    )
+    .await
+}
+
+/// How a membership changed.
+#[derive(PartialEq)]
+enum Change {
+    Added,
+    Removed,
+}
+
+/// Records a membership change in the streams of the current members (and of the removed one)
+/// and describes the result.
+async fn membership_change(
+    ex: &mut dyn Exec,
+    app: AppId,
+    group: ConversationId,
+    changed: Vec<MemberId>,
+    change: Change,
+    now: Timestamp,
+) -> StoreResult<MembershipChange> {
+    let members = audience(ex, group).await?;
+    let conversation = conversation_row(ex, group).await?;
+    if changed.is_empty() {
+        return Ok(MembershipChange {
+            conversation,
+            changed,
+            added: Vec::new(),
+            removed: Vec::new(),
+            members,
+            deliveries: Vec::new(),
+        });
+    }
+    let ids: Vec<crate::exec::Param> = changed.iter().map(|m| m.0.into()).collect();
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT uuid FROM members WHERE id IN ({}) ORDER BY id",
+        marks.join(", ")
+    );
+    let uuids = ex
+        .all(&sql, &ids)
+        .await?
+        .iter()
+        .map(|r| {
+            MemberUuid::parse(&r.text("uuid")?)
+                .ok_or_else(|| StoreError::Other("corrupt uuid".into()))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let (added, removed) = match change {
+        Change::Added => (uuids, Vec::new()),
+        Change::Removed => (Vec::new(), uuids),
+    };
+    let mut audience = members.clone();
+    if change == Change::Removed {
+        audience.extend(changed.iter().copied());
+        audience.sort();
+    }
+    let data = membership_data(&added, &removed);
+    let event = NewEvent {
+        kind: "membership",
+        conversation: group,
+        message: None,
+        data,
+    };
+    let deliveries = append(ex, app, Audience::Members(&audience), event, now).await?;
     Ok(MembershipChange {
         conversation,
-        changed: audience.clone(),
-        audience,
+        changed,
+        added,
+        removed,
+        members,
+        deliveries,
     })
 }
 
@@ -1052,11 +1227,7 @@ pub(crate) async fn add_members(
         params![added.len() as i64, group.0],
     )
     .await?;
-    Ok(MembershipChange {
-        conversation: conversation_row(ex, group).await?,
-        changed: added,
-        audience: audience(ex, group).await?,
-    })
+    membership_change(ex, app, group, added, Change::Added, now).await
 }
 
 pub(crate) async fn remove_member(
@@ -1065,7 +1236,7 @@ pub(crate) async fn remove_member(
     actor: MemberId,
     group: ConversationId,
     member: MemberId,
-    _now: Timestamp,
+    now: Timestamp,
 ) -> StoreResult<MembershipChange> {
     let (_, role) = group_for_change(ex, app, actor, group).await?;
     if actor != member && role != "owner" {
@@ -1109,9 +1280,5 @@ pub(crate) async fn remove_member(
             .await?;
         }
     }
-    Ok(MembershipChange {
-        conversation: conversation_row(ex, group).await?,
-        changed: vec![member],
-        audience: audience(ex, group).await?,
-    })
+    membership_change(ex, app, group, vec![member], Change::Removed, now).await
 }

@@ -1,6 +1,6 @@
 //! The conversation list and detail, and groups.
 
-use crate::bus::{Event, EventKind};
+use crate::bus::EventKind;
 use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ConversationId, MemberId, MemberUuid};
@@ -114,20 +114,17 @@ impl Core {
         member: &str,
     ) -> Result<MembershipChange> {
         let target = self.member_by_uuid(caller.app(), member).await?;
-        let removed = target.id;
         let change = self
             .store()
             .remove_member(
                 caller.app_id(),
                 caller.member_id(),
                 group,
-                removed,
+                target.id,
                 self.now(),
             )
             .await?;
-        let mut notify = change.clone();
-        notify.audience.push(removed);
-        self.announce_membership(caller, &notify).await;
+        self.announce_membership(caller, &change).await;
         Ok(change)
     }
 
@@ -170,18 +167,12 @@ impl Core {
     }
 
     async fn announce_membership(&self, caller: &Caller, change: &MembershipChange) {
-        if change.changed.is_empty() {
-            return;
-        }
         let kind = EventKind::Membership {
-            conversation: change.conversation.clone(),
-            changed: change.changed.clone(),
+            conversation: change.conversation.id,
+            added: change.added.clone(),
+            removed: change.removed.clone(),
         };
-        self.publish(Event {
-            app: caller.app_id(),
-            audience: change.audience.clone(),
-            kind,
-        })
-        .await;
+        let deliveries = change.deliveries.clone();
+        self.publish(caller, kind, deliveries, self.now()).await;
     }
 }

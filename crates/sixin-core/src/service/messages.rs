@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::bus::{Event, EventKind};
+use crate::bus::EventKind;
 use crate::caller::Caller;
 use crate::config::MAX_MULTI_SEND;
 use crate::error::{Entity, Error, Result};
@@ -193,20 +193,16 @@ impl Core {
 
     /// Hides a message from the caller only (delete for me).
     pub async fn hide(&self, caller: &Caller, message: MessageId) -> Result<()> {
+        let now = self.now();
         let done = self
             .store()
-            .hide_message(caller.app_id(), caller.member_id(), message)
+            .hide_message(caller.app_id(), caller.member_id(), message, now)
             .await?;
         let kind = EventKind::Hidden {
-            member: caller.member_id(),
+            conversation: done.message.conversation,
             message: done.message.id,
         };
-        self.publish(Event {
-            app: caller.app_id(),
-            audience: done.audience,
-            kind,
-        })
-        .await;
+        self.publish(caller, kind, done.deliveries, now).await;
         Ok(())
     }
 
@@ -224,12 +220,10 @@ impl Core {
                 now,
             )
             .await?;
-        let event = Event {
-            app: caller.app_id(),
-            audience: done.audience,
-            kind: EventKind::Recalled(done.message.clone()),
+        let kind = EventKind::Recalled {
+            message: done.message.clone(),
         };
-        self.publish(event).await;
+        self.publish(caller, kind, done.deliveries, now).await;
         Ok(done.message)
     }
 
@@ -261,11 +255,11 @@ impl Core {
             message.id = %sent.message.id,
             "message {} sent in conversation {}", sent.message.id, sent.conversation.id
         );
-        let event = Event {
-            app: caller.app_id(),
-            audience: sent.audience.clone(),
-            kind: EventKind::Message(sent.message.clone()),
+        let kind = EventKind::Message {
+            message: sent.message.clone(),
         };
-        self.publish(event).await;
+        let created_at = sent.message.created_at;
+        self.publish(caller, kind, sent.deliveries.clone(), created_at)
+            .await;
     }
 }

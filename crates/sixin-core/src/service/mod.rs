@@ -98,7 +98,23 @@ impl Core {
         self.inner.store.as_ref()
     }
 
-    async fn publish(&self, event: Event) {
+    /// Publishes a committed event to the members it was appended for (none: nothing to say).
+    async fn publish(
+        &self,
+        caller: &crate::Caller,
+        kind: crate::EventKind,
+        deliveries: Vec<crate::model::Delivery>,
+        created_at: Timestamp,
+    ) {
+        if deliveries.is_empty() {
+            return;
+        }
+        let event = Event {
+            app: caller.app_id(),
+            kind,
+            deliveries,
+            created_at,
+        };
         self.inner.bus.publish(event).await;
     }
 

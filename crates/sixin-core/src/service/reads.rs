@@ -1,6 +1,6 @@
 //! Read state and unread counters.
 
-use crate::bus::{Event, EventKind};
+use crate::bus::EventKind;
 use crate::caller::Caller;
 use crate::error::Result;
 use crate::ids::ConversationId;
@@ -16,6 +16,7 @@ impl Core {
         conversation: ConversationId,
         target: ReadTarget,
     ) -> Result<ReadOutcome> {
+        let now = self.now();
         let outcome = self
             .store()
             .mark_read(
@@ -23,22 +24,20 @@ impl Core {
                 caller.member_id(),
                 conversation,
                 target,
-                self.now(),
+                now,
             )
             .await?;
-        if outcome.marked > 0 {
-            let kind = EventKind::Read {
-                conversation,
-                reader: caller.member_id(),
-                unread: outcome.unread,
-            };
-            self.publish(Event {
-                app: caller.app_id(),
-                audience: vec![caller.member_id()],
-                kind,
-            })
+        let kind = EventKind::Read {
+            conversation,
+            reader: caller.uuid().clone(),
+            last_read: outcome.last_read,
+            message: match target {
+                ReadTarget::One(id) => Some(id),
+                ReadTarget::All => None,
+            },
+        };
+        self.publish(caller, kind, outcome.deliveries.clone(), now)
             .await;
-        }
         Ok(outcome)
     }
 

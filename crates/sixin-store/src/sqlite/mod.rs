@@ -14,15 +14,16 @@ use async_trait::async_trait;
 use futures::executor::block_on;
 use rusqlite::Connection;
 use sixin_core::ids::{
-    AppId, AppKey, ConversationId, MemberId, MemberUuid, MessageId, Timestamp, TokenHash,
+    AppId, AppKey, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp, TokenHash,
 };
 use sixin_core::model::{
     App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member, Page,
     Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
 };
 use sixin_core::store::{
-    HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp, NewContent,
-    NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreError, StoreResult,
+    Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp,
+    NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreError,
+    StoreResult,
 };
 use tokio::sync::oneshot;
 
@@ -364,8 +365,20 @@ impl Store for SqliteStore {
         app: AppId,
         member: MemberId,
         message: MessageId,
+        now: Timestamp,
     ) -> StoreResult<MessageUpdate> {
-        write!(self, |ex| ops::hide_message(ex, app, member, message))
+        write!(self, |ex| ops::hide_message(ex, app, member, message, now))
+    }
+    async fn events_since(
+        &self,
+        app: AppId,
+        member: MemberId,
+        after: Position,
+        limit: u32,
+    ) -> StoreResult<Events> {
+        read!(self, |ex| crate::events::events_since(
+            ex, app, member, after, limit
+        ))
     }
     async fn recall(
         &self,

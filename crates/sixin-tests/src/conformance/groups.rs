@@ -208,7 +208,7 @@ pub async fn removed_member_keeps_nothing_new(h: &Harness) {
         async move { core.send(&caller, req).await }
     };
     let before = send(&o, "before").await.unwrap();
-    assert_eq!(before.audience.len(), 2);
+    assert_eq!(before.deliveries.len(), 2);
     h.core
         .add_members(&o.caller, id, vec![m2.member.uuid.to_string()])
         .await

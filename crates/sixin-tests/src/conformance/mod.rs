@@ -48,6 +48,9 @@ macro_rules! conformance_tests {
             every_read_is_scoped_to_its_app,
             concurrent_group_sends_keep_unread_exact,
             committed_writes_are_published_to_their_audience,
+            event_streams_are_gapless_and_equal_what_was_published,
+            events_since_pages_and_asks_to_resync_when_it_cannot_continue,
+            crossing_multi_sends_neither_deadlock_nor_skip_positions,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {

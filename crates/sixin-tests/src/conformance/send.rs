@@ -15,7 +15,8 @@ pub async fn first_send_creates_one_direct_conversation_per_pair(h: &Harness) {
     let (a, b) = (h.person(&app, "a").await, h.person(&app, "b").await);
     let first = h.text(&a, &b, "hello").await;
     assert!(first.created);
-    assert_eq!(first.audience, {
+    let members: Vec<_> = first.deliveries.iter().map(|d| d.member).collect();
+    assert_eq!(members, {
         let mut v = vec![a.member.id, b.member.id];
         v.sort();
         v

@@ -1,0 +1,264 @@
+//! Per-member event streams: [`append`] adds one event to the stream of every member it
+//! concerns, inside the caller's transaction, and [`events_since`] reads a stream back.
+//!
+//! Positions are gapless per member and commit in order on both backends: the stream rows are
+//! locked (PostgreSQL) in member-id order, after every conversation and membership row the
+//! transaction touches, so two transactions can neither interleave positions nor deadlock.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+use sixin_core::bus::{EventKind, MemberEvent};
+use sixin_core::ids::{
+    AppId, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
+};
+use sixin_core::model::{Delivery, Message};
+use sixin_core::store::{Events, StoreError, StoreResult};
+
+use crate::exec::{params, Exec, Param};
+use crate::rows::{MessageRow, MESSAGE_SELECT};
+
+/// Who an event is for.
+pub(crate) enum Audience<'a> {
+    /// Every current member of the conversation.
+    Conversation(ConversationId),
+    /// Exactly these members.
+    Members(&'a [MemberId]),
+}
+
+impl Audience<'_> {
+    /// A `member_id IN (…)` filter whose parameters start at `$1`, and those parameters.
+    fn filter(&self) -> (String, Vec<Param>) {
+        match self {
+            Audience::Conversation(c) => (
+                "member_id IN (SELECT member_id FROM conversation_members \
+                 WHERE conversation_id = $1)"
+                    .to_owned(),
+                vec![Param::Int(c.0)],
+            ),
+            Audience::Members(ids) => {
+                let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+                let filter = format!("member_id IN ({})", marks.join(", "));
+                (filter, ids.iter().map(|m| Param::Int(m.0)).collect())
+            }
+        }
+    }
+}
+
+/// What an event says, in its stored form.
+pub(crate) struct NewEvent {
+    pub kind: &'static str,
+    pub conversation: ConversationId,
+    pub message: Option<MessageId>,
+    pub data: Value,
+}
+
+impl NewEvent {
+    pub(crate) fn message(kind: &'static str, m: &Message) -> NewEvent {
+        NewEvent {
+            kind,
+            conversation: m.conversation,
+            message: Some(m.id),
+            data: json!({}),
+        }
+    }
+}
+
+/// Locks the stream rows of `members` in id order (PostgreSQL; a no-op under SQLite's single
+/// writer). Call it before appending several events in one transaction.
+pub(crate) async fn lock_streams(ex: &mut dyn Exec, members: &[MemberId]) -> StoreResult<()> {
+    if ex.lock().is_empty() || members.is_empty() {
+        return Ok(());
+    }
+    let (filter, p) = Audience::Members(members).filter();
+    let sql = format!(
+        "SELECT member_id FROM member_streams WHERE {filter} ORDER BY member_id{}",
+        ex.lock()
+    );
+    ex.all(&sql, &p).await?;
+    Ok(())
+}
+
+/// Appends `event` to the stream of each member of `audience`; their deliveries by member id.
+pub(crate) async fn append(
+    ex: &mut dyn Exec,
+    app: AppId,
+    audience: Audience<'_>,
+    event: NewEvent,
+    now: Timestamp,
+) -> StoreResult<Vec<Delivery>> {
+    let (filter, mut p) = audience.filter();
+    if !ex.lock().is_empty() {
+        let sql = format!(
+            "SELECT member_id FROM member_streams WHERE {filter} ORDER BY member_id{}",
+            ex.lock()
+        );
+        ex.all(&sql, &p).await?;
+    }
+    let sql = format!("UPDATE member_streams SET last_position = last_position + 1 WHERE {filter}");
+    ex.execute(&sql, &p).await?;
+    let n = p.len();
+    let sql = format!(
+        "INSERT INTO events (member_id, position, app_id, kind, conversation_id, message_id, \
+         data, unread_total, created_at) \
+         SELECT ms.member_id, ms.last_position, ${a}, ${k}, ${c}, ${m}, ${d}, \
+         (SELECT CAST(COALESCE(SUM(cm.unread_count), 0) AS BIGINT) FROM conversation_members cm \
+          WHERE cm.member_id = ms.member_id AND cm.unread_count > 0), ${t} \
+         FROM member_streams ms WHERE ms.{filter} \
+         RETURNING member_id, position, unread_total",
+        a = n + 1,
+        k = n + 2,
+        c = n + 3,
+        m = n + 4,
+        d = n + 5,
+        t = n + 6,
+    );
+    p.extend([
+        Param::Int(app.0),
+        Param::from(event.kind),
+        Param::Int(event.conversation.0),
+        Param::OptInt(event.message.map(|m| m.0)),
+        Param::Text(event.data.to_string()),
+        Param::Int(now.0),
+    ]);
+    let rows = ex.all(&sql, &p).await?;
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            Ok(Delivery {
+                member: MemberId(r.i64("member_id")?),
+                position: Position(r.i64("position")?),
+                unread_total: u64::try_from(r.i64("unread_total")?).unwrap_or(0),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    out.sort_by_key(|d| d.member);
+    Ok(out)
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Other(format!("corrupt {what} in the event log").into())
+}
+
+/// `member`'s events after `after`, oldest first, at most `limit`.
+pub(crate) async fn events_since(
+    ex: &mut dyn Exec,
+    app: AppId,
+    member: MemberId,
+    after: Position,
+    limit: u32,
+) -> StoreResult<Events> {
+    let latest = ex
+        .opt(
+            "SELECT ms.last_position FROM member_streams ms JOIN members m ON m.id = ms.member_id \
+             WHERE ms.member_id = $1 AND m.app_id = $2",
+            params![member.0, app.0],
+        )
+        .await?;
+    let Some(latest) = latest else {
+        return Ok(Events::Resync {
+            latest: Position(0),
+        });
+    };
+    let latest = Position(latest.i64("last_position")?);
+    if after.0 < 0 || after > latest {
+        return Ok(Events::Resync { latest });
+    }
+    let rows = ex
+        .all(
+            "SELECT position, kind, conversation_id, message_id, data, unread_total, created_at \
+             FROM events WHERE member_id = $1 AND app_id = $2 AND position > $3 \
+             ORDER BY position LIMIT $4",
+            params![member.0, app.0, after.0, i64::from(limit)],
+        )
+        .await?;
+    if rows.first().map(|r| r.i64("position")).transpose()? != Some(after.0 + 1) && !rows.is_empty()
+    {
+        // Older events were pruned: the stream cannot continue from `after`.
+        return Ok(Events::Resync { latest });
+    }
+    let wanted: Vec<i64> = rows
+        .iter()
+        .filter(|r| matches!(r.text("kind").as_deref(), Ok("message" | "recalled")))
+        .map(|r| r.i64("message_id"))
+        .collect::<StoreResult<_>>()?;
+    let messages = messages_by_id(ex, &wanted).await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let kind = r.text("kind")?;
+        let conversation = ConversationId(r.i64("conversation_id")?);
+        let message_id = r.opt_i64("message_id")?.map(MessageId);
+        let data: Value = serde_json::from_str(&r.text("data")?).map_err(|_| corrupt("data"))?;
+        let message = || {
+            message_id
+                .and_then(|id| messages.get(&id.0).cloned())
+                .ok_or_else(|| corrupt("message"))
+        };
+        let kind = match kind.as_str() {
+            "message" => EventKind::Message {
+                message: message()?,
+            },
+            "recalled" => EventKind::Recalled {
+                message: message()?,
+            },
+            "hidden" => EventKind::Hidden {
+                conversation,
+                message: message_id.ok_or_else(|| corrupt("hidden event"))?,
+            },
+            "read" => EventKind::Read {
+                conversation,
+                reader: uuid(&data["reader"])?,
+                last_read: MessageId(data["last_read"].as_i64().ok_or_else(|| corrupt("read"))?),
+                message: message_id,
+            },
+            "membership" => EventKind::Membership {
+                conversation,
+                added: uuids(&data["added"])?,
+                removed: uuids(&data["removed"])?,
+            },
+            _ => return Err(corrupt("kind")),
+        };
+        events.push(MemberEvent {
+            position: Position(r.i64("position")?),
+            unread_total: u64::try_from(r.i64("unread_total")?).unwrap_or(0),
+            created_at: Timestamp(r.i64("created_at")?),
+            kind,
+        });
+    }
+    Ok(Events::Page { events, latest })
+}
+
+fn uuid(v: &Value) -> StoreResult<MemberUuid> {
+    v.as_str()
+        .and_then(MemberUuid::parse)
+        .ok_or_else(|| corrupt("uuid"))
+}
+
+fn uuids(v: &Value) -> StoreResult<Vec<MemberUuid>> {
+    v.as_array()
+        .ok_or_else(|| corrupt("uuid list"))?
+        .iter()
+        .map(uuid)
+        .collect()
+}
+
+/// The stored JSON of a membership event.
+pub(crate) fn membership_data(added: &[MemberUuid], removed: &[MemberUuid]) -> Value {
+    json!({ "added": added, "removed": removed })
+}
+
+async fn messages_by_id(ex: &mut dyn Exec, ids: &[i64]) -> StoreResult<HashMap<i64, Message>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("{MESSAGE_SELECT} WHERE m.id IN ({})", marks.join(", "));
+    let p: Vec<Param> = ids.iter().map(|i| Param::Int(*i)).collect();
+    let rows = ex.all(&sql, &p).await?;
+    rows.iter()
+        .map(|r| {
+            let m = MessageRow::from_row(r)?.into_message()?;
+            Ok((m.id.0, m))
+        })
+        .collect()
+}
