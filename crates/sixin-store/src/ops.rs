@@ -322,12 +322,19 @@ pub(crate) async fn send(
     content: &NewContent,
 ) -> StoreResult<Sent> {
     let mut sent = send_in(ex, app, sender, to, content).await?;
+    append_sent(ex, app, &mut sent).await?;
+    Ok(sent)
+}
+
+/// Appends a newly committed message to the stream of every member of its conversation (a
+/// retry that returned the original appends nothing).
+async fn append_sent(ex: &mut dyn Exec, app: AppId, sent: &mut Sent) -> StoreResult<()> {
     if sent.created {
         let audience = Audience::Conversation(sent.conversation.id);
         let event = NewEvent::message("message", &sent.message);
-        sent.deliveries = append(ex, app, audience, event, content.created_at).await?;
+        sent.deliveries = append(ex, app, audience, event, sent.message.created_at).await?;
     }
-    Ok(sent)
+    Ok(())
 }
 
 /// Commits one message without its events (the caller appends them).
@@ -450,10 +457,8 @@ pub(crate) async fn send_many(
     streams.sort();
     streams.dedup();
     lock_streams(ex, &streams).await?;
-    for sent in out.iter_mut().filter(|s| s.created) {
-        let audience = Audience::Conversation(sent.conversation.id);
-        let event = NewEvent::message("message", &sent.message);
-        sent.deliveries = append(ex, app, audience, event, content.created_at).await?;
+    for sent in &mut out {
+        append_sent(ex, app, sent).await?;
     }
     Ok(out)
 }

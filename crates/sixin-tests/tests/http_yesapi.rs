@@ -551,54 +551,27 @@ async fn take_message_list_pages_by_direction(h: Harness) {
 
     let page = |extra: &[(&'static str, &str)]| with(me.clone(), extra);
     let (i1, i4) = (ids[1].to_string(), ids[4].to_string());
-    assert_eq!(
-        list(&post(&srv, &url, &page(&[("perpage", "2")])).await),
-        ids[3..5]
-    );
-    assert_eq!(
-        list(
-            &post(
-                &srv,
-                &url,
-                &page(&[("perpage", "2"), ("direction", "up"), ("last_id", "0")])
-            )
-            .await
+    let none: &[i64] = &[];
+    let cases: [(&[(&'static str, &str)], &[i64]); 5] = [
+        (&[("perpage", "2")], &ids[3..5]),
+        (
+            &[("perpage", "2"), ("direction", "up"), ("last_id", "0")],
+            &ids[3..5],
         ),
-        ids[3..5]
-    );
-    assert_eq!(
-        list(
-            &post(
-                &srv,
-                &url,
-                &page(&[("perpage", "2"), ("direction", "down"), ("last_id", &i1)])
-            )
-            .await
+        (
+            &[("perpage", "2"), ("direction", "down"), ("last_id", &i1)],
+            &ids[2..4],
         ),
-        ids[2..4]
-    );
-    assert_eq!(
-        list(
-            &post(
-                &srv,
-                &url,
-                &page(&[("perpage", "2"), ("direction", "up"), ("last_id", &i4)])
-            )
-            .await
+        (
+            &[("perpage", "2"), ("direction", "up"), ("last_id", &i4)],
+            &ids[2..4],
         ),
-        ids[2..4]
-    );
-    assert_eq!(
-        list(
-            &post(
-                &srv,
-                &url,
-                &page(&[("direction", "down"), ("last_id", &i4)])
-            )
-            .await
-        ),
-        Vec::<i64>::new()
-    );
+        (&[("direction", "down"), ("last_id", &i4)], none),
+    ];
+    for (params, expected) in cases {
+        let got = list(&post(&srv, &url, &page(params)).await);
+        assert_eq!(got, expected, "{params:?}");
+    }
 
     // Reading a list marks nothing.
     assert_eq!(srv.h.core.unread(&a.caller).await.unwrap().total, 2);
