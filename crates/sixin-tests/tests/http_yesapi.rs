@@ -552,7 +552,8 @@ async fn take_message_list_pages_by_direction(h: Harness) {
     let page = |extra: &[(&'static str, &str)]| with(me.clone(), extra);
     let (i1, i4) = (ids[1].to_string(), ids[4].to_string());
     let none: &[i64] = &[];
-    let cases: [(&[(&'static str, &str)], &[i64]); 5] = [
+    type Case<'a> = (&'a [(&'static str, &'a str)], &'a [i64]);
+    let cases: [Case<'_>; 5] = [
         (&[("perpage", "2")], &ids[3..5]),
         (
             &[("perpage", "2"), ("direction", "up"), ("last_id", "0")],
