@@ -15,6 +15,13 @@ pub struct CoreConfig {
     pub argon2_memory_kib: u32,
     /// Argon2 passes.
     pub argon2_iterations: u32,
+    /// The most event streams one member may have open on one node (devices, tabs).
+    pub max_streams_per_member: usize,
+    /// Events buffered per stream for a client that reads slowly; a stream whose buffer fills
+    /// ends as lagged and the client resumes by position.
+    pub stream_buffer: usize,
+    /// The most events replayed to a reconnecting client; further behind, it is told to resync.
+    pub max_replay: u64,
 }
 
 /// The most recipients of one multi-send (YesApi `MultiSend`: 1..200).
@@ -30,6 +37,9 @@ impl Default for CoreConfig {
             max_group_members: 2000,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
+            max_streams_per_member: 8,
+            stream_buffer: 1024,
+            max_replay: 10_000,
         }
     }
 }

@@ -61,6 +61,9 @@ pub enum Error {
     /// The recall window has passed.
     #[error("the recall window has passed")]
     RecallWindowPassed,
+    /// The member already has the most event streams allowed open at once.
+    #[error("too many open event streams (at most {max} per member)")]
+    TooManyStreams { max: usize },
     /// Already exists (a username taken in this app).
     #[error("{} already exists", .0.as_str())]
     Conflict(Entity),
@@ -102,6 +105,7 @@ impl Clone for Error {
             Error::SelfSend => Error::SelfSend,
             Error::TooManyRecipients { max } => Error::TooManyRecipients { max: *max },
             Error::RecallWindowPassed => Error::RecallWindowPassed,
+            Error::TooManyStreams { max } => Error::TooManyStreams { max: *max },
             Error::Conflict(e) => Error::Conflict(*e),
             Error::Unavailable => Error::Unavailable,
             Error::Internal(e) => Error::Internal(e.to_string().into()),

@@ -306,6 +306,7 @@ impl Config {
                 max_group_members: l.max_group_members,
                 argon2_memory_kib: l.argon2_memory_kib,
                 argon2_iterations: l.argon2_iterations,
+                ..CoreConfig::default()
             },
             log: self.log.clone(),
         })

@@ -4,12 +4,14 @@
 //! - `messages`: send, multi-send, history, delete-for-me, recall.
 //! - `reads`: mark read, unread counts.
 //! - `conversations`: the conversation list and detail, groups.
+//! - `events`: event streams (store catch-up, then live delivery through the node's hub).
 //!
 //! Every member-scoped method takes a [`Caller`](crate::Caller), validates its input, lets the
 //! store commit, then publishes the event on the bus.
 
 mod apps;
 mod conversations;
+mod events;
 mod members;
 mod messages;
 mod reads;
@@ -25,6 +27,7 @@ use crate::ids::Timestamp;
 use crate::store::Store;
 
 pub use conversations::GroupMembers;
+pub use events::{EventStream, StreamItem};
 pub use messages::{MultiSend, Recipient, SendMessage};
 
 /// The sixin core: cheap to clone, shared by every adapter.
@@ -42,6 +45,8 @@ struct Inner {
     /// Bounds concurrent password hashes (each holds `argon2_memory_kib` of memory and a CPU)
     /// to the number of CPUs, so a burst of logins cannot exhaust memory.
     hashing: tokio::sync::Semaphore,
+    /// The event streams open on this node, fed by one dispatcher task.
+    hub: Arc<events::Hub>,
 }
 
 impl Core {
@@ -62,6 +67,7 @@ impl Core {
                 hashing: tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
+                hub: Arc::default(),
             }),
         }
     }

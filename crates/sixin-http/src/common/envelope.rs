@@ -67,6 +67,7 @@ pub(crate) fn ret_of(e: &Error) -> u16 {
         Error::SelfSend => BAD_REQUEST,
         Error::TooManyRecipients { .. } => BAD_REQUEST,
         Error::RecallWindowPassed => BAD_REQUEST,
+        Error::TooManyStreams { .. } => NO_PERMISSION,
         Error::Conflict(_) => BAD_REQUEST,
         Error::Unavailable => SERVER_ERROR,
         Error::Internal(_) => SERVER_ERROR,

@@ -81,6 +81,7 @@ fn code_of(e: &Error) -> u16 {
         Error::SelfSend => 400,
         Error::TooManyRecipients { .. } => 400,
         Error::RecallWindowPassed => 409,
+        Error::TooManyStreams { .. } => 429,
         Error::Conflict(_) => 409,
         Error::Unavailable => 503,
         Error::Internal(_) => 500,

@@ -101,6 +101,7 @@ fn classify(e: &Error) -> (StatusCode, &'static str) {
         Error::SelfSend => (StatusCode::BAD_REQUEST, "self_send"),
         Error::TooManyRecipients { .. } => (StatusCode::BAD_REQUEST, "too_many_recipients"),
         Error::RecallWindowPassed => (StatusCode::CONFLICT, "recall_window_passed"),
+        Error::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
         Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

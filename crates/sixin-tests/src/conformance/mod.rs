@@ -9,6 +9,7 @@ mod members;
 mod paging;
 mod reads;
 mod send;
+mod streams;
 
 pub use events::*;
 pub use groups::*;
@@ -16,6 +17,7 @@ pub use members::*;
 pub use paging::*;
 pub use reads::*;
 pub use send::*;
+pub use streams::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
 /// [`Harness`](crate::Harness) (returning `None` means the backend is not configured: skip).
@@ -51,6 +53,14 @@ macro_rules! conformance_tests {
             event_streams_are_gapless_and_equal_what_was_published,
             events_since_pages_and_asks_to_resync_when_it_cannot_continue,
             crossing_multi_sends_neither_deadlock_nor_skip_positions,
+            streams_resume_by_position_without_gap_or_duplicate,
+            the_store_live_seam_holds_under_concurrent_sends,
+            streams_ask_to_resync_when_they_cannot_replay,
+            slow_streams_end_as_lagged_without_holding_up_senders,
+            streams_per_member_are_capped,
+            streams_only_carry_the_members_own_events,
+            a_position_gap_is_filled_from_the_store,
+            a_stream_notices_its_session_ending,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
