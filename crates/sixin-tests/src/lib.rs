@@ -6,13 +6,19 @@
 //! - [`conformance`]: one function per store guarantee; [`conformance_tests!`] turns the list
 //!   into one `#[tokio::test]` per case for a backend.
 //! - [`server`]: [`TestServer`], the real router on a loopback socket, and [`both_backends!`].
+//! - [`bus_conformance`]: one function per bus guarantee; [`bus_conformance_tests!`] runs them
+//!   on `LocalBus` and on `NatsBus`.
+//! - [`nats`]: buses on the NATS server named by `SIXIN_TEST_NATS_URL` (skipped when unset, a
+//!   failure when `CI` is set), and [`nats::NatsServer`], a private server to kill and restart.
 
 #![allow(
     clippy::unwrap_used,
     reason = "test support: a failed unwrap is a failed test"
 )]
 
+pub mod bus_conformance;
 pub mod conformance;
+pub mod nats;
 pub mod server;
 
 pub use server::TestServer;

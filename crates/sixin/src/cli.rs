@@ -1,12 +1,15 @@
 //! The command line (clap derive) and the small administrative commands. Each command builds a
-//! [`Core`] through [`wiring`] and calls its methods; none touches the store directly.
+//! [`Core`] through [`wiring`] and calls its methods; none touches the store directly. The
+//! administrative commands publish no events, so they run on the in-process bus even when
+//! `nats.url` is set; only `sixin serve` connects to NATS.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
-use sixin_core::Core;
+use sixin_core::{Bus, Core, LocalBus};
 
 use crate::bench::BenchArgs;
 use crate::config::{LogFormat, Overrides, Settings};
@@ -32,6 +35,10 @@ pub struct Global {
     /// [config: database.url, env: SIXIN_DATABASE_URL, default: sqlite://sixin.db].
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// NATS server URL, nats://HOST:PORT, so several nodes on one database share events
+    /// (used by `serve`) [config: nats.url, env: SIXIN_NATS_URL, default: none, this node only].
+    #[arg(long, global = true, value_name = "URL")]
+    pub nats_url: Option<String>,
     /// Log filter, e.g. `info` or `sixin=debug` [overrides RUST_LOG and log.filter].
     #[arg(long, global = true, value_name = "FILTER")]
     pub log: Option<String>,
@@ -126,6 +133,7 @@ impl Cli {
         Overrides {
             config_file: self.global.config.clone(),
             database_url: self.global.database_url.clone(),
+            nats_url: self.global.nats_url.clone(),
             listen: match &self.command {
                 Command::Serve { listen } => listen.clone(),
                 _ => None,
@@ -136,9 +144,15 @@ impl Cli {
     }
 }
 
-/// The core over the configured database; errors say which database (password redacted).
+/// The core over the configured database and the in-process bus, for commands that publish no
+/// events; errors say which database (password redacted).
 pub async fn core(settings: &Settings) -> anyhow::Result<Core> {
-    match wiring::core(&settings.store, &settings.core).await {
+    core_on(settings, Arc::new(LocalBus::default())).await
+}
+
+/// The core over the configured database, publishing on `bus`.
+pub async fn core_on(settings: &Settings, bus: Arc<dyn Bus>) -> anyhow::Result<Core> {
+    match wiring::core(&settings.store, &settings.core, bus).await {
         Ok(core) => Ok(core),
         // This message already shows the (redacted) URL.
         Err(e @ sixin_store::OpenError::UnknownScheme(_)) => Err(e.into()),

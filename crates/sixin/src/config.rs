@@ -3,9 +3,10 @@
 //! then validated once into [`Settings`], the typed values each crate receives.
 //!
 //! The file is `--config PATH`, else `./sixin.toml` if it exists. Environment variables are
-//! `SIXIN_SECTION__KEY` (for example `SIXIN_LIMITS__ARGON2_ITERATIONS=1`), plus two shorthands:
-//! `SIXIN_DATABASE_URL` (= `database.url`) and `SIXIN_LISTEN` (= `http.listen`). Other `SIXIN_*`
-//! variables (such as the test suite's `SIXIN_TEST_PG_URL`) are not configuration and are ignored.
+//! `SIXIN_SECTION__KEY` (for example `SIXIN_LIMITS__ARGON2_ITERATIONS=1`), plus three shorthands:
+//! `SIXIN_DATABASE_URL` (= `database.url`), `SIXIN_NATS_URL` (= `nats.url`) and `SIXIN_LISTEN`
+//! (= `http.listen`). Other `SIXIN_*` variables (such as the test suite's `SIXIN_TEST_PG_URL`)
+//! are not configuration and are ignored.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use sixin_core::CoreConfig;
 use sixin_http::HttpConfig;
+use sixin_nats::NatsOptions;
 use sixin_store::StoreConfig;
 
 /// The file read when `--config` is not given, if it exists.
@@ -29,6 +31,7 @@ pub const DEFAULT_FILE: &str = "sixin.toml";
 pub struct Config {
     pub http: HttpSection,
     pub database: DatabaseSection,
+    pub nats: NatsSection,
     pub limits: LimitsSection,
     pub log: LogSection,
     pub dialects: DialectsSection,
@@ -83,6 +86,52 @@ impl fmt::Debug for DatabaseSection {
         f.debug_struct("DatabaseSection")
             .field("url", &sixin_store::redact(&self.url))
             .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `[nats]`: sharing events with other nodes. The URL may contain a password or token, so
+/// `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsSection {
+    /// `nats://HOST:PORT` or `tls://HOST:PORT` (several servers of one cluster: comma-separated).
+    /// Unset or blank: events stay on this node.
+    pub url: Option<String>,
+    /// The first tokens of every subject; nodes share events only within one prefix.
+    pub subject_prefix: String,
+}
+
+impl Default for NatsSection {
+    fn default() -> Self {
+        NatsSection {
+            url: None,
+            subject_prefix: NatsOptions::default().subject_prefix,
+        }
+    }
+}
+
+impl fmt::Debug for NatsSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NatsSection")
+            .field("url", &self.url.as_deref().map(sixin_nats::redact))
+            .field("subject_prefix", &self.subject_prefix)
+            .finish()
+    }
+}
+
+/// Where `sixin serve` sends and hears events of other nodes: NATS, when `nats.url` is set.
+#[derive(Clone)]
+pub struct NatsSettings {
+    pub url: String,
+    pub options: NatsOptions,
+}
+
+impl fmt::Debug for NatsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NatsSettings")
+            .field("url", &sixin_nats::redact(&self.url))
+            .field("options", &self.options)
             .finish()
     }
 }
@@ -168,6 +217,7 @@ pub enum LogFormat {
 pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub nats_url: Option<String>,
     pub listen: Option<String>,
     pub log_filter: Option<String>,
     pub log_format: Option<LogFormat>,
@@ -181,6 +231,8 @@ pub struct Settings {
     pub http: HttpConfig,
     pub store: StoreConfig,
     pub core: CoreConfig,
+    /// `None`: events stay on this node (in-process bus).
+    pub nats: Option<NatsSettings>,
     pub log: LogSection,
 }
 
@@ -209,6 +261,9 @@ impl Config {
         fig = fig.merge(env_provider());
         if let Some(url) = &flags.database_url {
             fig = fig.merge(Serialized::default("database.url", url));
+        }
+        if let Some(url) = &flags.nats_url {
+            fig = fig.merge(Serialized::default("nats.url", url));
         }
         if let Some(listen) = &flags.listen {
             fig = fig.merge(Serialized::default("http.listen", listen));
@@ -252,6 +307,7 @@ impl Config {
         if d.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
+        let nats = self.nats_settings()?;
         let l = &self.limits;
         if l.session_ttl_secs == 0 {
             return Err(invalid("limits.session_ttl_secs", "must be at least 1"));
@@ -308,18 +364,50 @@ impl Config {
                 argon2_iterations: l.argon2_iterations,
                 ..CoreConfig::default()
             },
+            nats,
             log: self.log.clone(),
         })
     }
+
+    /// `[nats]` checked: the prefix always, the URL when set (blank counts as unset).
+    fn nats_settings(&self) -> Result<Option<NatsSettings>, ConfigError> {
+        let n = &self.nats;
+        sixin_nats::check_subject_prefix(&n.subject_prefix).map_err(|e| ConfigError::Invalid {
+            key: "nats.subject_prefix",
+            reason: format!("is not valid: {e}"),
+        })?;
+        let Some(url) = n.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        sixin_nats::check_url(url).map_err(|e| ConfigError::Invalid {
+            key: "nats.url",
+            reason: format!("must be nats://HOST:PORT or tls://HOST:PORT: {e}"),
+        })?;
+        Ok(Some(NatsSettings {
+            url: url.to_owned(),
+            options: NatsOptions {
+                subject_prefix: n.subject_prefix.clone(),
+                ..NatsOptions::default()
+            },
+        }))
+    }
 }
 
-/// `SIXIN_SECTION__KEY` variables for the known sections, and the two shorthands.
+/// `SIXIN_SECTION__KEY` variables for the known sections, and the three shorthands.
 fn env_provider() -> Env {
-    const SECTIONS: [&str; 5] = ["http.", "database.", "limits.", "log.", "dialects."];
+    const SECTIONS: [&str; 6] = [
+        "http.",
+        "database.",
+        "nats.",
+        "limits.",
+        "log.",
+        "dialects.",
+    ];
     Env::prefixed("SIXIN_").split("__").filter_map(|key| {
         let key = key.as_str().to_ascii_lowercase();
         let mapped = match key.as_str() {
             "database_url" => "database.url".to_owned(),
+            "nats_url" => "nats.url".to_owned(),
             "listen" => "http.listen".to_owned(),
             k if SECTIONS.iter().any(|s| k.starts_with(s)) => key,
             _ => return None,
@@ -333,8 +421,8 @@ pub const EXAMPLE: &str = r#"# sixin configuration. Every value below is the bui
 #
 # Precedence (lowest to highest): built-in defaults < this file (--config PATH, else ./sixin.toml)
 # < environment variables SIXIN_SECTION__KEY (e.g. SIXIN_LIMITS__ARGON2_ITERATIONS=1; shorthands:
-# SIXIN_DATABASE_URL, SIXIN_LISTEN) < command-line flags (--database-url, --listen, --log,
-# --log-format). Unknown keys are an error.
+# SIXIN_DATABASE_URL, SIXIN_NATS_URL, SIXIN_LISTEN) < command-line flags (--database-url,
+# --nats-url, --listen, --log, --log-format). Unknown keys are an error.
 
 [http]
 # Address and port to listen on (IP:PORT). Env: SIXIN_HTTP__LISTEN or SIXIN_LISTEN; flag: --listen.
@@ -352,6 +440,16 @@ shutdown_grace_secs = 10
 url = "sqlite://sixin.db"
 # Connection pool size (SQLite: read connections; the single writer is one more).
 max_connections = 8
+
+[nats]
+# Several sixin nodes on one PostgreSQL database hear each other's events through NATS core
+# pub/sub: nats://HOST:PORT, tls://HOST:PORT, or several servers of one cluster comma-separated.
+# Unset (the default): events stay on this node. `sixin serve` fails to start if NATS cannot be
+# reached, and afterwards reconnects on its own. Env: SIXIN_NATS_URL or SIXIN_NATS__URL; flag:
+# --nats-url. A password or token in the URL is never logged.
+# url = "nats://127.0.0.1:4222"
+# Subjects are PREFIX.events.APP_ID and PREFIX.gap; nodes share events only within one prefix.
+subject_prefix = "sixin"
 
 [limits]
 # How long a session token stays valid after login, in seconds (30 days).
@@ -459,6 +557,70 @@ mod tests {
         cfg.dialects.time_zone = "Mars/Olympus".into();
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("dialects.time_zone"), "{err}");
+    }
+
+    #[test]
+    fn nats_url_comes_from_file_env_shorthand_or_flag() {
+        assert!(Config::default().validate().unwrap().nats.is_none());
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "sixin.toml",
+                "[nats]\nurl = \"nats://file:4222\"\nsubject_prefix = \"prod.sixin\"\n",
+            )?;
+            let cfg = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(cfg.nats.url.as_deref(), Some("nats://file:4222"));
+            jail.set_env("SIXIN_NATS__URL", "nats://section:4222");
+            let cfg = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(cfg.nats.url.as_deref(), Some("nats://section:4222"));
+            jail.set_env("SIXIN_NATS_URL", "nats://shorthand:4222");
+            jail.set_env("SIXIN_TEST_NATS_URL", "nats://ignored:4222");
+            let cfg = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(cfg.nats.url.as_deref(), Some("nats://shorthand:4222"));
+
+            let flags = Overrides {
+                nats_url: Some("tls://flag:4222".into()),
+                ..Overrides::default()
+            };
+            let nats = Config::load(&flags)
+                .unwrap()
+                .validate()
+                .unwrap()
+                .nats
+                .unwrap();
+            assert_eq!(nats.url, "tls://flag:4222");
+            assert_eq!(nats.options.subject_prefix, "prod.sixin");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn nats_settings_are_checked() {
+        let mut cfg = Config::default();
+        cfg.nats.url = Some("  ".into());
+        assert!(cfg.validate().unwrap().nats.is_none(), "blank means unset");
+        for bad in [
+            "http://127.0.0.1:4222",
+            "127.0.0.1:4222",
+            "nats://u:hunter2@h,x",
+        ] {
+            cfg.nats.url = Some(bad.into());
+            let err = cfg.validate().unwrap_err().to_string();
+            assert!(err.contains("nats.url"), "{err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        cfg.nats.url = None;
+        cfg.nats.subject_prefix = "sixin.>".into();
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("nats.subject_prefix"), "{err}");
+    }
+
+    #[test]
+    fn debug_redacts_the_nats_password() {
+        let mut cfg = Config::default();
+        cfg.nats.url = Some("nats://sixin:hunter2@nats:4222".into());
+        let shown = format!("{cfg:?} {:?}", cfg.validate().unwrap());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("nats://sixin:***@nats:4222"), "{shown}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! - `cli`: the clap definitions and the administrative commands (app, member, migrate, config).
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
-//! - `wiring`: store from the database URL, in-process bus, system clock, core, router.
+//! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
 //! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
 //! - `bench`: `sixin bench`, a bounded, loopback-only load generator.
 
@@ -15,6 +15,7 @@ mod wiring;
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
@@ -55,8 +56,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => {
-            let core = cli::core(&settings).await?;
+            let bus = wiring::NodeBus::connect(&settings)
+                .await
+                .context("the event bus (nats.url)")?;
+            let core = cli::core_on(&settings, bus.as_bus()).await?;
             serve::run(&settings, core).await?;
+            bus.close().await;
         }
         Command::App(cmd) => cli::app(&settings, cmd).await?,
         Command::Member(cmd) => cli::member(&settings, cmd).await?,

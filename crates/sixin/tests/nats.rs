@@ -1,0 +1,111 @@
+//! `sixin serve` with `nats.url`: it refuses to start when NATS cannot be reached (naming the
+//! key, never the password), and uses NATS when it can (with the server named by
+//! `SIXIN_TEST_NATS_URL`; skipped with a message when unset, a failure when `CI` is set).
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use support::{run, stderr};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn serve_refuses_to_start_without_reachable_nats() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let url = format!("nats://sixin:hunter2@127.0.0.1:{}", free_port());
+    let args = [
+        "--database-url",
+        &db,
+        "--nats-url",
+        &url,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let out = run(dir.path(), &args);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("nats.url") && err.contains("cannot connect"),
+        "{err}"
+    );
+    assert!(err.contains(&url.replace("hunter2", "***")), "{err}");
+    assert!(!err.contains("hunter2"), "password leaked: {err}");
+    assert!(!err.contains("listening on"), "{err}");
+}
+
+#[test]
+fn a_url_that_is_not_nats_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["--nats-url", "http://127.0.0.1:4222", "migrate"],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("nats.url") && err.contains("nats://"), "{err}");
+}
+
+#[test]
+fn serve_uses_nats_when_configured() {
+    let Some(url) = nats_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let mut child = support::command(dir.path())
+        .env("SIXIN_NATS_URL", &url)
+        .args(["--database-url", &db, "--log", "info", "serve"])
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let found = loop {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) if line.contains("listening on http://") => break true,
+            Ok(line) => seen.push(line),
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(found, "sixin serve did not start: {seen:#?}");
+    assert!(
+        seen.iter().any(|l| l.contains("event bus: NATS")),
+        "{seen:#?}"
+    );
+}
+
+/// `SIXIN_TEST_NATS_URL`, or `None` with a message (a failure when `CI` is set).
+fn nats_url() -> Option<String> {
+    match std::env::var("SIXIN_TEST_NATS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("SIXIN_TEST_NATS_URL is not set, but CI is: the NATS tests must run in CI")
+        }
+        _ => {
+            eprintln!("SKIPPED: sixin serve with NATS (set SIXIN_TEST_NATS_URL to run it)");
+            None
+        }
+    }
+}
