@@ -10,7 +10,7 @@
 //!   `auth` (Bearer token → [`sixin_core::Caller`]), `extract` (JSON/path/query extractors whose
 //!   rejections use the error envelope), `cursor` (opaque page cursors), `dto` (request and
 //!   response bodies), `error` (core errors → status + envelope) and one handler module per
-//!   capability (`members`, `messages`, `conversations`).
+//!   capability (`members`, `messages`, `conversations`, `events` — the WebSocket/SSE stream).
 //! - `discuz`: the Discuz! pm plugin dialect at `/plugin.php` (`action=pm_get`), JSON with
 //!   `\uXXXX` escapes or XML, the outcome in `code` with HTTP 200.
 //! - `yesapi`: the YesApi dialect (`App.Market_ChatMessage.*`, `App.User.*`) at `/` and
@@ -50,6 +50,47 @@ pub struct HttpConfig {
     pub time_zone: jiff::tz::TimeZone,
     /// Whether PhalApi requests that ask with `__debug__=1` get the `debug` block.
     pub phalapi_debug: bool,
+    /// Heartbeats and timeouts of `GET /v1/events`.
+    pub events: EventStreamConfig,
+}
+
+/// How event streams (`GET /v1/events`) are kept alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventStreamConfig {
+    /// How often a WebSocket ping (SSE: a comment) is sent and the session re-checked.
+    pub heartbeat: Duration,
+    /// A WebSocket client that sends nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    /// A frame the client does not take within this long drops the connection.
+    pub write_timeout: Duration,
+}
+
+impl Default for EventStreamConfig {
+    fn default() -> Self {
+        EventStreamConfig {
+            heartbeat: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Tells open event streams that this node is going away: each gets a `closing` frame with
+/// reason `shutdown` and is closed, so clients reconnect (elsewhere). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Shutdown(tokio::sync::watch::Sender<bool>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown(tokio::sync::watch::Sender::new(false))
+    }
+}
+
+impl Shutdown {
+    /// Closes every event stream of routers built with this handle, now and from now on.
+    pub fn begin(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 impl Default for HttpConfig {
@@ -59,6 +100,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(30),
             time_zone: common::time::default_zone(),
             phalapi_debug: false,
+            events: EventStreamConfig::default(),
         }
     }
 }
@@ -68,7 +110,12 @@ impl Default for HttpConfig {
 /// Unknown paths under `/v1` answer `404` in the native error envelope; the router sets no
 /// fallback outside `/v1`, so it can be merged with other routers.
 pub fn router(core: Core, cfg: HttpConfig) -> Router {
-    let state = state::AppState::new(core, cfg.request_timeout);
+    router_with_shutdown(core, cfg, &Shutdown::default())
+}
+
+/// [`router`], with event streams that close when `shutdown` begins.
+pub fn router_with_shutdown(core: Core, cfg: HttpConfig, shutdown: &Shutdown) -> Router {
+    let state = state::AppState::new(core, &cfg, shutdown);
     Router::new()
         .merge(ops::routes())
         .nest("/v1", native::routes::routes())

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::native::{conversations, dto, error, members, messages};
+use crate::native::{conversations, dto, error, events, members, messages};
 use crate::ops;
 
 #[derive(OpenApi)]
@@ -42,6 +42,7 @@ use crate::ops;
         conversations::create_group,
         conversations::add_members,
         conversations::remove_member,
+        events::events,
     ),
     components(schemas(error::ErrorEnvelope, error::ErrorBody, dto::MessageKind, dto::Kind)),
     modifiers(&BearerAuth),
@@ -49,6 +50,8 @@ use crate::ops;
         (name = "members", description = "Registration, sessions, profiles"),
         (name = "messages", description = "Send, history, delete-for-me, recall"),
         (name = "conversations", description = "Conversation list, read state, groups"),
+        (name = "events", description = "Live delivery: the member's event stream over \
+            WebSocket or Server-Sent Events, resumable by position"),
         (name = "ops", description = "Health, metrics and this document"),
     )
 )]

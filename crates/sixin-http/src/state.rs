@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sixin_core::Core;
+use tokio::sync::watch;
 
 use crate::ops::Metrics;
 
@@ -13,14 +14,20 @@ pub(crate) struct AppState {
     pub(crate) core: Core,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) request_timeout: Duration,
+    /// Heartbeat and timeouts of event streams.
+    pub(crate) events: crate::EventStreamConfig,
+    /// Flips to `true` when the node begins shutting down; event streams then close.
+    pub(crate) shutdown: watch::Sender<bool>,
 }
 
 impl AppState {
-    pub(crate) fn new(core: Core, request_timeout: Duration) -> Self {
+    pub(crate) fn new(core: Core, cfg: &crate::HttpConfig, shutdown: &crate::Shutdown) -> Self {
         AppState {
             core,
             metrics: Arc::new(Metrics::default()),
-            request_timeout,
+            request_timeout: cfg.request_timeout,
+            events: cfg.events.clone(),
+            shutdown: shutdown.0.clone(),
         }
     }
 }

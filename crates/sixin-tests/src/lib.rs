@@ -20,6 +20,7 @@ pub mod bus_conformance;
 pub mod conformance;
 pub mod nats;
 pub mod server;
+pub mod stream_client;
 
 pub use server::TestServer;
 

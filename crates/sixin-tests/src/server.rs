@@ -14,6 +14,8 @@ pub struct TestServer {
     pub h: Harness,
     /// A client with no proxy (loopback only).
     pub client: reqwest::Client,
+    /// Begins shutdown for the server's event streams.
+    pub shutdown: sixin_http::Shutdown,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -24,7 +26,8 @@ impl TestServer {
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
-        let router = sixin_http::router(h.core.clone(), cfg);
+        let shutdown = sixin_http::Shutdown::default();
+        let router = sixin_http::router_with_shutdown(h.core.clone(), cfg, &shutdown);
         let task = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });
@@ -37,6 +40,7 @@ impl TestServer {
             addr,
             h,
             client,
+            shutdown,
             task,
         }
     }

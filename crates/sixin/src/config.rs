@@ -32,6 +32,7 @@ pub struct Config {
     pub http: HttpSection,
     pub database: DatabaseSection,
     pub nats: NatsSection,
+    pub events: EventsSection,
     pub limits: LimitsSection,
     pub log: LogSection,
     pub dialects: DialectsSection,
@@ -133,6 +134,39 @@ impl fmt::Debug for NatsSettings {
             .field("url", &sixin_nats::redact(&self.url))
             .field("options", &self.options)
             .finish()
+    }
+}
+
+/// `[events]`: the live event stream (`GET /v1/events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsSection {
+    /// How often a WebSocket ping (SSE: a comment) is sent and the session re-checked.
+    pub heartbeat_secs: u64,
+    /// A WebSocket client that answers nothing for this long is closed (`idle`).
+    pub idle_timeout_secs: u64,
+    /// A frame the client does not take within this long drops the connection.
+    pub write_timeout_secs: u64,
+    /// The most streams one member may have open at once on one node.
+    pub max_streams_per_member: usize,
+    /// Events queued per stream for a slow client before it is closed (`lagged`).
+    pub buffer: usize,
+    /// The most events replayed to a reconnecting client; further behind, it gets `resync`.
+    pub max_replay: u64,
+}
+
+impl Default for EventsSection {
+    fn default() -> Self {
+        let core = CoreConfig::default();
+        let http = sixin_http::EventStreamConfig::default();
+        EventsSection {
+            heartbeat_secs: http.heartbeat.as_secs(),
+            idle_timeout_secs: http.idle_timeout.as_secs(),
+            write_timeout_secs: http.write_timeout.as_secs(),
+            max_streams_per_member: core.max_streams_per_member,
+            buffer: core.stream_buffer,
+            max_replay: core.max_replay,
+        }
     }
 }
 
@@ -308,6 +342,28 @@ impl Config {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
         let nats = self.nats_settings()?;
+        let e = &self.events;
+        if e.heartbeat_secs == 0 {
+            return Err(invalid("events.heartbeat_secs", "must be at least 1"));
+        }
+        if e.idle_timeout_secs <= e.heartbeat_secs {
+            return Err(invalid(
+                "events.idle_timeout_secs",
+                "must be longer than events.heartbeat_secs (a client answers each ping)",
+            ));
+        }
+        if e.write_timeout_secs == 0 {
+            return Err(invalid("events.write_timeout_secs", "must be at least 1"));
+        }
+        if e.max_streams_per_member == 0 {
+            return Err(invalid(
+                "events.max_streams_per_member",
+                "must be at least 1",
+            ));
+        }
+        if !(1..=1_000_000).contains(&e.buffer) {
+            return Err(invalid("events.buffer", "must be 1..1000000"));
+        }
         let l = &self.limits;
         if l.session_ttl_secs == 0 {
             return Err(invalid("limits.session_ttl_secs", "must be at least 1"));
@@ -350,6 +406,11 @@ impl Config {
                 request_timeout: Duration::from_secs(h.request_timeout_secs),
                 time_zone,
                 phalapi_debug: self.dialects.phalapi_debug,
+                events: sixin_http::EventStreamConfig {
+                    heartbeat: Duration::from_secs(e.heartbeat_secs),
+                    idle_timeout: Duration::from_secs(e.idle_timeout_secs),
+                    write_timeout: Duration::from_secs(e.write_timeout_secs),
+                },
             },
             store: StoreConfig {
                 url: d.url.clone(),
@@ -362,7 +423,9 @@ impl Config {
                 max_group_members: l.max_group_members,
                 argon2_memory_kib: l.argon2_memory_kib,
                 argon2_iterations: l.argon2_iterations,
-                ..CoreConfig::default()
+                max_streams_per_member: e.max_streams_per_member,
+                stream_buffer: e.buffer,
+                max_replay: e.max_replay,
             },
             nats,
             log: self.log.clone(),
@@ -395,13 +458,14 @@ impl Config {
 
 /// `SIXIN_SECTION__KEY` variables for the known sections, and the three shorthands.
 fn env_provider() -> Env {
-    const SECTIONS: [&str; 6] = [
+    const SECTIONS: [&str; 7] = [
         "http.",
         "database.",
         "nats.",
         "limits.",
         "log.",
         "dialects.",
+        "events.",
     ];
     Env::prefixed("SIXIN_").split("__").filter_map(|key| {
         let key = key.as_str().to_ascii_lowercase();
@@ -450,6 +514,22 @@ max_connections = 8
 # url = "nats://127.0.0.1:4222"
 # Subjects are PREFIX.events.APP_ID and PREFIX.gap; nodes share events only within one prefix.
 subject_prefix = "sixin"
+
+[events]
+# The live event stream, GET /v1/events (WebSocket or Server-Sent Events).
+# Every this many seconds: a WebSocket ping (SSE: a comment) and a re-check of the session.
+heartbeat_secs = 25
+# A WebSocket client that answers nothing (not even a pong) for this long is closed ("idle").
+idle_timeout_secs = 60
+# A frame the client does not take within this many seconds drops the connection.
+write_timeout_secs = 10
+# The most streams one member may have open at once on one node (devices, tabs).
+max_streams_per_member = 8
+# Events queued for a client that reads slowly; one more and it is closed ("lagged") and
+# resumes by position.
+buffer = 1024
+# The most events replayed to a reconnecting client; further behind, it is told to "resync".
+max_replay = 10000
 
 [limits]
 # How long a session token stays valid after login, in seconds (30 days).
@@ -557,6 +637,35 @@ mod tests {
         cfg.dialects.time_zone = "Mars/Olympus".into();
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("dialects.time_zone"), "{err}");
+    }
+
+    #[test]
+    fn event_stream_settings_reach_the_core_and_http() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "sixin.toml",
+                "[events]\nheartbeat_secs = 5\nidle_timeout_secs = 12\nbuffer = 64\n",
+            )?;
+            jail.set_env("SIXIN_EVENTS__MAX_STREAMS_PER_MEMBER", "3");
+            let s = Config::load(&Overrides::default())
+                .unwrap()
+                .validate()
+                .unwrap();
+            assert_eq!(s.http.events.heartbeat, Duration::from_secs(5));
+            assert_eq!(s.http.events.idle_timeout, Duration::from_secs(12));
+            assert_eq!(s.core.stream_buffer, 64);
+            assert_eq!(s.core.max_streams_per_member, 3);
+            assert_eq!(s.core.max_replay, CoreConfig::default().max_replay);
+            Ok(())
+        });
+        let mut cfg = Config::default();
+        cfg.events.idle_timeout_secs = cfg.events.heartbeat_secs;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("events.idle_timeout_secs"), "{err}");
+        let mut cfg = Config::default();
+        cfg.events.buffer = 0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("events.buffer"), "{err}");
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! `sixin serve`: bind, serve until SIGINT/SIGTERM, let in-flight requests finish (bounded by
-//! `http.shutdown_grace_secs`), then drop the core so the store's writer drains and closes.
+//! `sixin serve`: bind, serve until SIGINT/SIGTERM, tell every event stream to reconnect
+//! elsewhere, let in-flight requests finish (bounded by `http.shutdown_grace_secs`), then drop
+//! the core so the store's writer drains and closes.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use sixin_core::Core;
 use tokio::net::TcpListener;
@@ -40,11 +42,17 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
 
     let signals = Signals::install()?;
     let (stopping_tx, mut stopping_rx) = watch::channel(false);
-    let router = wiring::router(core, settings);
+    let streams = sixin_http::Shutdown::default();
+    // Kept to count the event streams still closing after the server stops; dropped below.
+    let counting = core.clone();
+    let router = wiring::router(core, settings, &streams);
+    let closing = streams.clone();
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             let name = signals.recv().await;
-            tracing::info!("{name} received: finishing in-flight requests");
+            tracing::info!("{name} received: closing event streams, finishing in-flight requests");
+            // Every event stream gets `closing` (reason `shutdown`) and reconnects elsewhere.
+            closing.begin();
             let _ = stopping_tx.send(true);
         })
         .into_future();
@@ -56,6 +64,7 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
         }
         tokio::time::sleep(grace).await;
     };
+    let started = tokio::time::Instant::now();
     tokio::select! {
         res = server => res.map_err(ServeError::Serve)?,
         () = deadline => tracing::warn!(
@@ -64,6 +73,12 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
             grace.as_secs()
         ),
     }
+    // WebSocket streams run outside the server's connection tracking: give them what is left
+    // of the grace period to send their `closing` frame.
+    while counting.open_streams() > 0 && started.elapsed() < grace {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(counting);
     // The router, and with it every clone of the core, was owned by the server future, dropped
     // above; the store's writer sees its queue close and ends. Writes already acknowledged were
     // committed (synchronous=FULL) before their answer went out.

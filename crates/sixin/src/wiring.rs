@@ -76,8 +76,9 @@ impl NodeBus {
     }
 }
 
-/// The HTTP router over `core`, with the HTTP limits and the dialect settings (YesApi time
-/// zone, PhalApi debug block) from `settings`.
-pub fn router(core: Core, settings: &Settings) -> axum::Router {
-    sixin_http::router(core, settings.http.clone())
+/// The HTTP router over `core`, with the HTTP limits, event-stream timings and dialect settings
+/// (YesApi time zone, PhalApi debug block) from `settings`; its event streams close when
+/// `shutdown` begins.
+pub fn router(core: Core, settings: &Settings, shutdown: &sixin_http::Shutdown) -> axum::Router {
+    sixin_http::router_with_shutdown(core, settings.http.clone(), shutdown)
 }

@@ -7,12 +7,14 @@
 //! - `dto`: request and response bodies (serde + OpenAPI schemas) and their conversions.
 //! - `error`: [`sixin_core::Error`] → HTTP status and envelope, one exhaustive match.
 //! - `members`, `messages`, `conversations`: the handlers, one module per capability.
+//! - `events`: `GET /v1/events`, the event stream over WebSocket or Server-Sent Events.
 
 pub(crate) mod auth;
 pub(crate) mod conversations;
 pub(crate) mod cursor;
 pub(crate) mod dto;
 pub(crate) mod error;
+pub(crate) mod events;
 pub(crate) mod extract;
 pub(crate) mod members;
 pub(crate) mod messages;
