@@ -1,14 +1,26 @@
 //! `sixin bench`: a load generator for a sixin server on this machine, feeding BENCHMARKS.md.
 //!
-//! Loopback only. Every loop is bounded twice: by `--duration-secs` and by
-//! `--requests-per-level`; every request has a timeout. It needs an app to register members in:
-//! pass `--app-key KEY` (from `sixin app create bench --json` run against the server's
-//! database), or `--create-app` to create one through the core on `--database-url`, which must
-//! then be the database the server uses.
+//! Loopback only. Every loop is bounded twice, by time and by a count; every request and every
+//! wait on the network has a timeout. It needs an app to register members in: pass
+//! `--app-key KEY` (from `sixin app create bench --json` run against the server's database), or
+//! `--create-app` to create one through the core on `--database-url`, which must then be the
+//! database the server uses.
 //!
-//! It registers and logs in 2 × max(concurrency) members over HTTP, then for each concurrency
-//! level C runs C workers against `GET /healthz`, then C workers each sending text messages
-//! from its own member to its partner over `POST /v1/messages`.
+//! `--scenario` picks what is measured:
+//! - `send` (default): registers and logs in 2 × max(concurrency) members over HTTP, then for
+//!   each concurrency level C runs C workers against `GET /healthz`, then C workers each sending
+//!   text messages from its own member to its partner over `POST /v1/messages`.
+//! - `delivery`, `idle`, `fanout`: the live event stream (`GET /v1/events` over WebSocket);
+//!   see [`delivery`], [`idle`] and [`fanout`].
+//!
+//! The event-stream scenarios register hundreds or thousands of members, each costing two
+//! argon2 hashes on the server; run the server with cheap hashing for them:
+//! `SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve`.
+
+mod delivery;
+mod events;
+mod fanout;
+mod idle;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +43,31 @@ const PROVISION_PARALLELISM: usize = 8;
 const MAX_CONCURRENCY: usize = 1024;
 const MAX_DURATION_SECS: u64 = 600;
 const MAX_REQUESTS_PER_LEVEL: u64 = 10_000_000;
+const MAX_MESSAGES: u64 = 1_000_000;
+/// The server's default `limits.max_group_members`.
+const MAX_GROUP_SIZE: usize = 2000;
+const MAX_CONNECTIONS: usize = 100_000;
+
+/// What `sixin bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Requests per second and latency of GET /healthz and POST /v1/messages per concurrency.
+    Send,
+    /// Latency from a send's acknowledgement to its receipt on the event stream: a direct
+    /// message, and a message to a group with every member connected.
+    Delivery,
+    /// How many idle event streams the server holds, and its memory per stream.
+    Idle,
+    /// Sends per second with --receivers members connected, against none connected.
+    Fanout,
+}
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The delivery, idle and fanout scenarios register many members (two \
+    argon2 hashes each on the server): run the server with cheap hashing for them, e.g. \
+    SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve"
+)]
 pub struct BenchArgs {
     /// Base URL of the server; must be a loopback address (127.0.0.0/8, ::1, localhost).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -44,16 +79,46 @@ pub struct BenchArgs {
     /// (or database.url), which must be the database the server uses.
     #[arg(long, conflicts_with = "app_key")]
     create_app: bool,
-    /// Seconds each phase (healthz, send) runs at each concurrency level (1..=600).
-    #[arg(long, default_value_t = 5)]
-    duration_secs: u64,
-    /// Comma-separated numbers of concurrent workers (each 1..=1024).
+    /// What to measure: send (HTTP sends per concurrency level), delivery (send-to-receipt
+    /// latency on the event stream), idle (idle event streams and server memory per stream),
+    /// fanout (sends/s with --receivers members connected vs none).
+    #[arg(long, value_enum, default_value_t = Scenario::Send)]
+    scenario: Scenario,
+    /// Seconds each phase runs (1..=600). Default 5 for send (each phase at each level) and
+    /// fanout (each of its two phases); for delivery 120, a cap on each of its two parts; for
+    /// idle 300, a cap on opening the connections.
+    #[arg(long)]
+    duration_secs: Option<u64>,
+    /// Comma-separated numbers of concurrent workers (each 1..=1024). fanout uses the largest.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     concurrency: Vec<usize>,
     /// At most this many requests per phase and level, whichever ends first with the duration.
     #[arg(long, default_value_t = 1_000_000)]
     requests_per_level: u64,
-    /// The server's process id: report its resident memory (VmRSS) before and after each level.
+    /// delivery: direct messages sent one after another (1..=1000000).
+    #[arg(long, default_value_t = 1000)]
+    messages: u64,
+    /// delivery: members of the group, the sender included (2..=2000), each with one stream.
+    #[arg(long, default_value_t = 500)]
+    group_size: usize,
+    /// delivery: group messages, each sent once the previous one reached every member (or 10 s
+    /// passed) (1..=1000000).
+    #[arg(long, default_value_t = 100)]
+    group_messages: u64,
+    /// idle: event streams to open, 8 per member (1..=100000). One process may open only as
+    /// many as its open-files limit allows (RLIMIT_NOFILE).
+    #[arg(long, default_value_t = 1000)]
+    connections: usize,
+    /// idle: seconds to keep the streams open (reading, so pings are answered) before counting
+    /// how many are still open and closing them (0..=600).
+    #[arg(long, default_value_t = 5)]
+    hold_secs: u64,
+    /// fanout: members connected to the event stream while the second phase sends to them
+    /// (1..=100000).
+    #[arg(long, default_value_t = 1000)]
+    receivers: usize,
+    /// The server's process id: report its resident memory (VmRSS) before and after each level
+    /// (send), or at the points each event-stream scenario describes.
     #[arg(long)]
     pid: Option<u32>,
     /// Print one JSON object on stdout instead of the table.
@@ -102,16 +167,47 @@ struct Member {
     token: String,
 }
 
-#[derive(Clone, Copy)]
+/// Who one send worker sends as, and to whom: `to` in rotation.
+struct Route {
+    token: String,
+    to: Vec<String>,
+}
+
 enum Phase {
     Healthz,
-    Send,
+    /// Worker `w` follows `routes[w]`.
+    Send(Arc<Vec<Route>>),
+}
+
+/// What every scenario shares: the server, an HTTP client, the app, the process to watch.
+struct Bench {
+    base: Url,
+    client: Client,
+    app_key: String,
+    pid: Option<u32>,
+    json: bool,
+}
+
+impl Bench {
+    fn server_rss_kib(&self) -> Option<u64> {
+        self.pid.and_then(rss_kib)
+    }
+
+    async fn provision(&self, n: usize) -> anyhow::Result<Vec<Member>> {
+        tracing::info!("registering and logging in {n} members");
+        provision(&self.client, &self.base, &self.app_key, n).await
+    }
 }
 
 pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
     let base = loopback_url(&args.url)?;
+    let duration_secs = args.duration_secs.unwrap_or(match args.scenario {
+        Scenario::Send | Scenario::Fanout => 5,
+        Scenario::Delivery => 120,
+        Scenario::Idle => 300,
+    });
     ensure!(
-        (1..=MAX_DURATION_SECS).contains(&args.duration_secs),
+        (1..=MAX_DURATION_SECS).contains(&duration_secs),
         "--duration-secs must be 1..={MAX_DURATION_SECS}"
     );
     ensure!(
@@ -126,6 +222,30 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
                 .all(|c| (1..=MAX_CONCURRENCY).contains(c)),
         "--concurrency must be a comma-separated list of numbers 1..={MAX_CONCURRENCY}"
     );
+    ensure!(
+        (1..=MAX_MESSAGES).contains(&args.messages),
+        "--messages must be 1..={MAX_MESSAGES}"
+    );
+    ensure!(
+        (2..=MAX_GROUP_SIZE).contains(&args.group_size),
+        "--group-size must be 2..={MAX_GROUP_SIZE}"
+    );
+    ensure!(
+        (1..=MAX_MESSAGES).contains(&args.group_messages),
+        "--group-messages must be 1..={MAX_MESSAGES}"
+    );
+    ensure!(
+        (1..=MAX_CONNECTIONS).contains(&args.connections),
+        "--connections must be 1..={MAX_CONNECTIONS}"
+    );
+    ensure!(
+        args.hold_secs <= MAX_DURATION_SECS,
+        "--hold-secs must be 0..={MAX_DURATION_SECS}"
+    );
+    ensure!(
+        (1..=MAX_CONNECTIONS).contains(&args.receivers),
+        "--receivers must be 1..={MAX_CONNECTIONS}"
+    );
     let max_c = args.concurrency.iter().copied().max().unwrap_or(1);
 
     let client = Client::builder()
@@ -135,8 +255,49 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
         .tcp_nodelay(true)
         .build()?;
     check_server(&client, &base).await?;
+    let app_key = app_key(settings, &args).await?;
+    let bench = Bench {
+        base,
+        client,
+        app_key,
+        pid: args.pid,
+        json: args.json,
+    };
+    let duration = Duration::from_secs(duration_secs);
+    match args.scenario {
+        Scenario::Send => send_scenario(&bench, &args, duration_secs, max_c).await,
+        Scenario::Delivery => {
+            let plan = delivery::Plan {
+                messages: args.messages,
+                group_size: args.group_size,
+                group_messages: args.group_messages,
+                duration,
+            };
+            delivery::run(&bench, plan).await
+        }
+        Scenario::Idle => {
+            let plan = idle::Plan {
+                connections: args.connections,
+                hold: Duration::from_secs(args.hold_secs),
+                connect_within: duration,
+            };
+            idle::run(&bench, plan).await
+        }
+        Scenario::Fanout => {
+            let plan = fanout::Plan {
+                receivers: args.receivers,
+                senders: max_c,
+                duration,
+                requests_per_phase: args.requests_per_level,
+            };
+            fanout::run(&bench, plan).await
+        }
+    }
+}
 
-    let app_key = match (&args.app_key, args.create_app) {
+/// The app key to register members in: `--app-key`, or a new app with `--create-app`.
+async fn app_key(settings: &Settings, args: &BenchArgs) -> anyhow::Result<String> {
+    Ok(match (&args.app_key, args.create_app) {
         (Some(key), _) => key.clone(),
         (None, true) => {
             let core = crate::cli::core(settings).await?;
@@ -153,43 +314,53 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
              `sixin app create bench --json` against the server's database and pass \
              --app-key KEY, or pass --create-app"
         ),
-    };
+    })
+}
 
+/// `--scenario send`: healthz and sends at each concurrency level.
+async fn send_scenario(
+    bench: &Bench,
+    args: &BenchArgs,
+    duration_secs: u64,
+    max_c: usize,
+) -> anyhow::Result<()> {
+    let (client, base) = (&bench.client, &bench.base);
     let n_members = 2 * max_c;
-    tracing::info!("registering and logging in {n_members} members");
-    let members = provision(&client, &base, &app_key, n_members).await?;
-    let members = Arc::new(members);
+    let members = bench.provision(n_members).await?;
+    let routes = members
+        .chunks_exact(2)
+        .map(|pair| Route {
+            token: pair[0].token.clone(),
+            to: vec![pair[1].uuid.clone()],
+        })
+        .collect();
+    let send_phase = Phase::Send(Arc::new(routes));
 
-    let duration = Duration::from_secs(args.duration_secs);
+    let duration = Duration::from_secs(duration_secs);
     let mut levels = Vec::with_capacity(args.concurrency.len());
     for &c in &args.concurrency {
-        let rss_kib_before = args.pid.and_then(rss_kib);
-        tracing::info!("concurrency {c}: GET /healthz for {}s", args.duration_secs);
+        let rss_kib_before = bench.server_rss_kib();
+        tracing::info!("concurrency {c}: GET /healthz for {duration_secs}s");
         let healthz = phase(
-            &client,
-            &base,
-            &members,
-            Phase::Healthz,
+            client,
+            base,
+            &Phase::Healthz,
             c,
             duration,
             args.requests_per_level,
         )
         .await?;
-        tracing::info!(
-            "concurrency {c}: POST /v1/messages for {}s",
-            args.duration_secs
-        );
+        tracing::info!("concurrency {c}: POST /v1/messages for {duration_secs}s");
         let send = phase(
-            &client,
-            &base,
-            &members,
-            Phase::Send,
+            client,
+            base,
+            &send_phase,
             c,
             duration,
             args.requests_per_level,
         )
         .await?;
-        let rss_kib_after = args.pid.and_then(rss_kib);
+        let rss_kib_after = bench.server_rss_kib();
         let send_to_healthz_ratio = if healthz.rps > 0.0 {
             send.rps / healthz.rps
         } else {
@@ -207,12 +378,12 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
 
     let report = Report {
         url: base.to_string(),
-        duration_secs: args.duration_secs,
+        duration_secs,
         requests_per_level: args.requests_per_level,
         members: n_members,
         levels,
     };
-    if args.json {
+    if bench.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print_table(&report);
@@ -321,15 +492,21 @@ async fn expect_status(
 }
 
 /// Runs `c` workers of one phase until `duration` has passed or `limit` requests were issued.
+/// With [`Phase::Send`], worker `w` follows `routes[w]`: there must be at least `c` routes.
 async fn phase(
     client: &Client,
     base: &Url,
-    members: &Arc<Vec<Member>>,
-    kind: Phase,
+    kind: &Phase,
     c: usize,
     duration: Duration,
     limit: u64,
 ) -> anyhow::Result<PhaseStats> {
+    if let Phase::Send(routes) = kind {
+        ensure!(
+            routes.len() >= c && routes.iter().all(|r| !r.to.is_empty()),
+            "{c} send workers need {c} routes, each with a recipient"
+        );
+    }
     let healthz = endpoint(base, "/healthz")?;
     let messages = endpoint(base, "/v1/messages")?;
     let issued = Arc::new(AtomicU64::new(0));
@@ -337,25 +514,34 @@ async fn phase(
     let deadline = start + duration;
     let mut workers = JoinSet::new();
     for w in 0..c {
-        let (client, members, issued) = (client.clone(), members.clone(), issued.clone());
+        let (client, issued) = (client.clone(), issued.clone());
         let (healthz, messages) = (healthz.clone(), messages.clone());
+        let routes = match kind {
+            Phase::Healthz => None,
+            Phase::Send(routes) => Some(routes.clone()),
+        };
         workers.spawn(async move {
             let mut latencies_us: Vec<u64> = Vec::new();
             let mut errors = 0u64;
-            let (me, partner) = (&members[2 * w], &members[2 * w + 1]);
             let mut n = 0u64;
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < limit {
                 n += 1;
                 let t = Instant::now();
-                let ok = match kind {
-                    Phase::Healthz => client
+                let ok = match &routes {
+                    None => client
                         .get(healthz.clone())
                         .send()
                         .await
                         .is_ok_and(|r| r.status() == StatusCode::OK),
-                    Phase::Send => {
+                    Some(routes) => {
+                        // `phase` checked that every worker has a route with a recipient.
+                        let Some(me) = routes.get(w) else { break };
+                        let turn = usize::try_from(n - 1).unwrap_or(0) % me.to.len().max(1);
+                        let Some(partner) = me.to.get(turn) else {
+                            break;
+                        };
                         let body = json!({
-                            "to": partner.uuid,
+                            "to": partner,
                             "type": "text",
                             "data": {"content": format!("bench message {n} from worker {w}")},
                         });

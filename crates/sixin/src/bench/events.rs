@@ -1,0 +1,481 @@
+//! The event-stream side of `sixin bench`: WebSocket clients of `GET /v1/events`, opened many
+//! at a time, held open while something reads their frames, and signed latency summaries.
+//!
+//! Every wait is bounded: a handshake and its `ready` frame by [`HANDSHAKE_TIMEOUT`], holding a
+//! stream by a deadline and a frame count, closing by [`CLOSE_TIMEOUT`].
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt as _, StreamExt as _};
+use reqwest::Url;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// One client WebSocket.
+pub(super) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The TCP connect, the upgrade and the `ready` frame must all come within this.
+pub(super) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Handshakes in flight at once while opening many streams.
+pub(super) const HANDSHAKES_IN_FLIGHT: usize = 64;
+/// Sending our close frame and hearing the server's reply.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A held stream stops reading after this many frames (a bound; no scenario comes near it).
+const MAX_FRAMES_PER_STREAM: u64 = 100_000_000;
+/// File descriptors kept free for the rest of the run while opening streams.
+const FD_RESERVE: usize = 32;
+/// Distinct error messages kept for the report.
+const KEEP_ERRORS: usize = 5;
+/// `EMFILE` on Linux: this process has as many file descriptors open as RLIMIT_NOFILE allows.
+const EMFILE: i32 = 24;
+
+/// Frames from the server are small; a 4 KiB read buffer (instead of tungstenite's eager
+/// 128 KiB) keeps 20,000 client streams from costing the bench 2.5 GiB.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+}
+
+/// `ws://HOST:PORT/v1/events` for the server at `base`.
+pub(super) fn events_url(base: &Url) -> anyhow::Result<Url> {
+    let mut url = base.join("/v1/events")?;
+    url.set_scheme("ws")
+        .map_err(|()| anyhow::anyhow!("cannot turn {base} into a ws:// URL"))?;
+    Ok(url)
+}
+
+/// Why a stream could not be opened.
+#[derive(Debug)]
+pub(super) enum OpenError {
+    /// This process ran out of file descriptors (RLIMIT_NOFILE).
+    FdLimit(String),
+    Other(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::FdLimit(e) | OpenError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Opens one stream with a Bearer token and waits for its `ready` frame; returns the socket
+/// and the ready position.
+pub(super) async fn open(url: &Url, token: &str) -> Result<(Ws, i64), OpenError> {
+    let other = |e: String| OpenError::Other(e);
+    let mut req = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| other(e.to_string()))?;
+    let bearer = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| other("the token is not a header value".into()))?;
+    req.headers_mut().insert("authorization", bearer);
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), true)
+                .await
+                .map_err(|e| match e {
+                    WsError::Io(io) if io.raw_os_error() == Some(EMFILE) => {
+                        OpenError::FdLimit(io.to_string())
+                    }
+                    WsError::Http(resp) => {
+                        let body = resp
+                            .body()
+                            .as_ref()
+                            .map(|b| String::from_utf8_lossy(b).into_owned())
+                            .unwrap_or_default();
+                        other(format!("HTTP {}: {body}", resp.status()))
+                    }
+                    e => other(e.to_string()),
+                })?;
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text)
+                        .map_err(|_| other(format!("a frame that is not JSON: {text}")))?;
+                    return match (frame["type"].as_str(), frame["position"].as_i64()) {
+                        (Some("ready"), Some(position)) => Ok((ws, position)),
+                        _ => Err(other(format!("first frame is not ready: {text}"))),
+                    };
+                }
+                Some(Ok(Message::Close(f))) => {
+                    let reason = f.map(|f| f.reason.to_string()).unwrap_or_default();
+                    return Err(other(format!("closed before ready: {reason}")));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(other(e.to_string())),
+                None => return Err(other("connection ended before ready".into())),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(other(format!(
+            "no ready frame within {}s",
+            HANDSHAKE_TIMEOUT.as_secs()
+        )))
+    })
+}
+
+/// How opening many streams went.
+#[derive(Debug, Serialize)]
+pub(super) struct Opened {
+    pub requested: usize,
+    pub established: usize,
+    pub failures: usize,
+    /// The first few error messages.
+    pub first_errors: Vec<String>,
+    /// Opening stopped because this process ran out of file descriptors.
+    pub fd_limit_hit: bool,
+    /// Opening stopped because its time was up.
+    pub deadline_hit: bool,
+    pub elapsed_secs: f64,
+    /// Handshake (TCP connect, upgrade, `ready` frame) latency of the established streams.
+    pub handshake: Latency,
+}
+
+/// Opens one stream per token, [`HANDSHAKES_IN_FLIGHT`] at a time, handing each established
+/// one to `on_open` with its index. Stops early at `deadline` or when this process runs out
+/// of file descriptors.
+pub(super) async fn open_many(
+    url: &Url,
+    tokens: &[String],
+    deadline: Instant,
+    mut on_open: impl FnMut(usize, Ws),
+) -> Opened {
+    // File descriptors held back while opening, so that when the streams use up RLIMIT_NOFILE
+    // the rest of the run can still read /proc, send requests and close streams.
+    let reserve: Vec<std::fs::File> = (0..FD_RESERVE)
+        .filter_map(|_| std::fs::File::open("/dev/null").ok())
+        .collect();
+    let start = Instant::now();
+    let mut in_flight = JoinSet::new();
+    let mut next = 0;
+    let mut out = Opened {
+        requested: tokens.len(),
+        established: 0,
+        failures: 0,
+        first_errors: Vec::new(),
+        fd_limit_hit: false,
+        deadline_hit: false,
+        elapsed_secs: 0.0,
+        handshake: Latency::default(),
+    };
+    let mut handshake_us = Vec::new();
+    loop {
+        while in_flight.len() < HANDSHAKES_IN_FLIGHT && next < tokens.len() && !out.fd_limit_hit {
+            if Instant::now() >= deadline {
+                out.deadline_hit = true;
+                break;
+            }
+            let (url, token, i) = (url.clone(), tokens[next].clone(), next);
+            in_flight.spawn(async move {
+                let t = Instant::now();
+                let opened = open(&url, &token).await;
+                (i, opened, t.elapsed())
+            });
+            next += 1;
+        }
+        let Some(joined) = in_flight.join_next().await else {
+            break;
+        };
+        let failure = match joined {
+            Ok((i, Ok((ws, _position)), took)) => {
+                handshake_us.push(micros(took));
+                out.established += 1;
+                on_open(i, ws);
+                continue;
+            }
+            Ok((_, Err(OpenError::FdLimit(e)), _)) => {
+                if !out.fd_limit_hit {
+                    tracing::warn!(
+                        "stopped opening streams: this process ran out of file descriptors \
+                         ({e}); raise RLIMIT_NOFILE or split the load over processes"
+                    );
+                }
+                out.fd_limit_hit = true;
+                format!("{e} (this bench process's RLIMIT_NOFILE)")
+            }
+            Ok((_, Err(e), _)) => e.to_string(),
+            Err(e) => format!("a handshake task failed: {e}"),
+        };
+        out.failures += 1;
+        if out.first_errors.len() < KEEP_ERRORS && !out.first_errors.contains(&failure) {
+            out.first_errors.push(failure);
+        }
+    }
+    drop(reserve);
+    out.elapsed_secs = start.elapsed().as_secs_f64();
+    out.handshake = Latency::from_us(handshake_us.into_iter().map(as_signed).collect());
+    out
+}
+
+/// How a held stream ended.
+#[derive(Debug)]
+pub(super) struct Held {
+    /// Still open when told to stop (or at the deadline).
+    pub open_at_stop: bool,
+    /// Why it closed earlier: the server's `closing` reason, a close frame, an error.
+    pub closed_early: Option<String>,
+}
+
+/// Reads a stream's frames until `stop` turns true or `until` passes, handing each JSON frame
+/// to `on_frame` with the instant it arrived (pings are answered while reading); then closes
+/// it.
+pub(super) async fn hold(
+    mut ws: Ws,
+    mut stop: watch::Receiver<bool>,
+    until: Instant,
+    mut on_frame: impl FnMut(Instant, &Value),
+) -> Held {
+    let until = tokio::time::Instant::from_std(until);
+    let mut closing_reason = None;
+    let mut frames = 0u64;
+    let ended = loop {
+        if frames >= MAX_FRAMES_PER_STREAM {
+            break None;
+        }
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => break None,
+            () = tokio::time::sleep_until(until) => break None,
+            msg = ws.next() => {
+                let at = Instant::now();
+                match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        frames += 1;
+                        if let Ok(frame) = serde_json::from_str::<Value>(&text) {
+                            if frame["type"] == "closing" {
+                                closing_reason = frame["reason"].as_str().map(str::to_owned);
+                            }
+                            on_frame(at, &frame);
+                        }
+                    }
+                    Some(Ok(Message::Close(f))) => {
+                        let code = f.as_ref().map(|f| u16::from(f.code));
+                        let reason = closing_reason
+                            .take()
+                            .or_else(|| f.map(|f| f.reason.to_string()))
+                            .unwrap_or_default();
+                        break Some(format!("closed by the server ({code:?}): {reason}"));
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => break Some(e.to_string()),
+                    None => break Some("connection ended".to_owned()),
+                }
+            }
+        }
+    };
+    if ended.is_none() {
+        close(&mut ws).await;
+    }
+    Held {
+        open_at_stop: ended.is_none(),
+        closed_early: ended,
+    }
+}
+
+/// The closing handshake: our close frame, then the server's reply, within [`CLOSE_TIMEOUT`].
+async fn close(ws: &mut Ws) {
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        if ws.send(Message::Close(None)).await.is_err() {
+            return;
+        }
+        while let Some(Ok(msg)) = ws.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Held streams, tallied.
+#[derive(Debug, Default, Serialize)]
+pub(super) struct HeldTally {
+    pub open_at_stop: usize,
+    pub closed_early: usize,
+    /// The first few reasons streams closed early.
+    pub first_close_reasons: Vec<String>,
+}
+
+/// Tells every holder to stop and waits for them (each closes within [`CLOSE_TIMEOUT`]; the
+/// whole wait is bounded by `within`).
+pub(super) async fn stop_all(
+    stop: &watch::Sender<bool>,
+    holders: &mut JoinSet<Held>,
+    within: Duration,
+) -> HeldTally {
+    let _ = stop.send(true);
+    let mut tally = HeldTally::default();
+    let _ = tokio::time::timeout(within, async {
+        while let Some(joined) = holders.join_next().await {
+            match joined {
+                Ok(Held {
+                    open_at_stop: true, ..
+                }) => tally.open_at_stop += 1,
+                Ok(Held { closed_early, .. }) => {
+                    tally.closed_early += 1;
+                    if let Some(reason) = closed_early {
+                        if tally.first_close_reasons.len() < KEEP_ERRORS {
+                            tally.first_close_reasons.push(reason);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tally.closed_early += 1;
+                    if tally.first_close_reasons.len() < KEEP_ERRORS {
+                        tally
+                            .first_close_reasons
+                            .push(format!("a holder failed: {e}"));
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    holders.abort_all();
+    tally
+}
+
+/// The bench counter carried by a `message` frame: `N` from content `bench-N`.
+pub(super) fn bench_seq(frame: &Value) -> Option<u64> {
+    if frame["type"] != "message" {
+        return None;
+    }
+    frame["message"]["data"]["content"]
+        .as_str()?
+        .strip_prefix("bench-")?
+        .parse()
+        .ok()
+}
+
+/// Percentiles of latencies that may be negative (an event can reach its receiver before the
+/// sender has the HTTP answer), in milliseconds.
+#[derive(Debug, Default, Clone, Serialize)]
+pub(super) struct Latency {
+    pub samples: usize,
+    pub min_ms: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Latency {
+    pub fn from_us(mut us: Vec<i64>) -> Latency {
+        us.sort_unstable();
+        let ms = |v: Option<&i64>| v.map_or(0.0, |&v| v as f64 / 1000.0);
+        Latency {
+            samples: us.len(),
+            min_ms: ms(us.first()),
+            p50_ms: ms(nearest_rank(&us, 0.50)),
+            p99_ms: ms(nearest_rank(&us, 0.99)),
+            max_ms: ms(us.last()),
+        }
+    }
+}
+
+fn nearest_rank(sorted: &[i64], q: f64) -> Option<&i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len()) - 1)
+}
+
+/// `later − earlier` in microseconds, negative when `later` came first.
+pub(super) fn signed_us(later: Instant, earlier: Instant) -> i64 {
+    match later.checked_duration_since(earlier) {
+        Some(d) => as_signed(micros(d)),
+        None => -as_signed(micros(earlier.duration_since(later))),
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn as_signed(us: u64) -> i64 {
+    i64::try_from(us).unwrap_or(i64::MAX)
+}
+
+/// This process's RLIMIT_NOFILE ("unlimited" or a number).
+#[derive(Debug, Serialize)]
+pub(super) struct OpenFilesLimit {
+    pub soft: String,
+    pub hard: String,
+}
+
+/// The soft and hard RLIMIT_NOFILE of this process, from /proc (Linux).
+pub(super) fn open_files_limit() -> Option<OpenFilesLimit> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let mut fields = line.trim_start_matches("Max open files").split_whitespace();
+    Some(OpenFilesLimit {
+        soft: fields.next()?.to_owned(),
+        hard: fields.next()?.to_owned(),
+    })
+}
+
+/// Prints one row of a latency table.
+pub(super) fn print_latency(label: &str, l: &Latency) {
+    println!(
+        "{label:<28} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+        l.samples, l.min_ms, l.p50_ms, l.p99_ms, l.max_ms
+    );
+}
+
+/// The header of [`print_latency`] rows.
+pub(super) fn print_latency_header(label: &str) {
+    println!(
+        "{label:<28} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "samples", "min ms", "p50 ms", "p99 ms", "max ms"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn signed_latencies_keep_their_sign() {
+        let a = Instant::now();
+        let b = a + Duration::from_micros(1500);
+        assert_eq!(signed_us(b, a), 1500);
+        assert_eq!(signed_us(a, b), -1500);
+        let l = Latency::from_us(vec![-2000, 1000, 3000, 5000]);
+        assert_eq!(l.samples, 4);
+        assert_eq!(l.min_ms, -2.0);
+        assert_eq!(l.p50_ms, 1.0);
+        assert_eq!(l.p99_ms, 5.0);
+        assert_eq!(Latency::from_us(vec![]).p50_ms, 0.0);
+    }
+
+    #[test]
+    fn bench_frames_carry_their_counter() {
+        let frame = json!({"type": "message", "message": {"data": {"content": "bench-42"}}});
+        assert_eq!(bench_seq(&frame), Some(42));
+        let other = json!({"type": "message", "message": {"data": {"content": "hello"}}});
+        assert_eq!(bench_seq(&other), None);
+        assert_eq!(bench_seq(&json!({"type": "ready", "position": 3})), None);
+    }
+
+    #[test]
+    fn the_events_url_is_websocket() {
+        let base = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            events_url(&base).unwrap().as_str(),
+            "ws://127.0.0.1:8080/v1/events"
+        );
+    }
+}
