@@ -65,11 +65,14 @@ pub(crate) async fn readyz(State(s): State<AppState>) -> (StatusCode, Json<Healt
 /// - `sixin_http_requests_total{route,method,status}`: requests by matched route template.
 /// - `sixin_http_request_duration_seconds{route}`: latency histogram.
 /// - `sixin_messages_sent_total`: messages committed by this process.
+/// - `sixin_event_streams_open`: event streams (WebSocket and SSE) open on this node.
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
         content_type = "text/plain")))]
 pub(crate) async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    let body = s.metrics.render(s.core.messages_sent());
+    let body = s
+        .metrics
+        .render(s.core.messages_sent(), s.core.open_streams());
     let content_type = "text/plain; version=0.0.4; charset=utf-8";
     ([(header::CONTENT_TYPE, content_type)], body)
 }
@@ -122,7 +125,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every metric.
-    pub(crate) fn render(&self, messages_sent: u64) -> String {
+    pub(crate) fn render(&self, messages_sent: u64, open_streams: usize) -> String {
         let m = self
             .inner
             .lock()
@@ -156,6 +159,9 @@ impl Metrics {
         out.push_str("# HELP sixin_messages_sent_total Messages committed by this process.\n");
         out.push_str("# TYPE sixin_messages_sent_total counter\n");
         let _ = writeln!(out, "sixin_messages_sent_total {messages_sent}");
+        out.push_str("# HELP sixin_event_streams_open Event streams open on this node.\n");
+        out.push_str("# TYPE sixin_event_streams_open gauge\n");
+        let _ = writeln!(out, "sixin_event_streams_open {open_streams}");
         out
     }
 }
@@ -177,7 +183,7 @@ mod tests {
         m.record("/a", "GET", 200, Duration::from_millis(3));
         m.record("/a", "GET", 200, Duration::from_millis(300));
         m.record("/\"b\"", "POST", 400, Duration::from_secs(20));
-        let text = m.render(7);
+        let text = m.render(7, 3);
         assert!(text
             .contains("sixin_http_requests_total{route=\"/a\",method=\"GET\",status=\"200\"} 2"));
         assert!(text.contains("route=\"/\\\"b\\\"\""));
@@ -191,5 +197,6 @@ mod tests {
         ));
         assert!(text.contains("sixin_http_request_duration_seconds_count{route=\"/a\"} 2"));
         assert!(text.contains("sixin_messages_sent_total 7"));
+        assert!(text.contains("sixin_event_streams_open 3"));
     }
 }

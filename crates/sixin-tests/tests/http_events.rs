@@ -337,6 +337,12 @@ async fn the_per_member_cap_answers_429() {
     let b = srv.h.person(&app, "b").await;
     let mut first = WsClient::connect(&srv.base, &b.token, None).await;
     first.frame().await;
+    let metrics = srv.client.get(srv.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains("\nsixin_event_streams_open 1\n"),
+        "{metrics}"
+    );
     let (status, body) = WsClient::try_connect(&srv.base, &b.token, None)
         .await
         .err()
