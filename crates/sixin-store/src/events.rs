@@ -172,9 +172,15 @@ pub(crate) async fn events_since(
             params![member.0, app.0, after.0, i64::from(limit)],
         )
         .await?;
-    if rows.first().map(|r| r.i64("position")).transpose()? != Some(after.0 + 1) && !rows.is_empty()
-    {
-        // Older events were pruned: the stream cannot continue from `after`.
+    let first = rows.first().map(|r| r.i64("position")).transpose()?;
+    let continues = match first {
+        Some(p) => p == after.0 + 1,
+        // Nothing after `after`: fine when the stream ends there (or only the latest position
+        // was asked for), not when later events exist but were not found.
+        None => limit == 0 || after == latest,
+    };
+    if !continues {
+        // Events after `after` are no longer kept: the stream cannot continue from `after`.
         return Ok(Events::Resync { latest });
     }
     let wanted: Vec<i64> = rows
