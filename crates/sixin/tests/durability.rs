@@ -12,25 +12,11 @@ use std::time::Duration;
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use support::post;
 use support::Server;
 
 const MESSAGES: usize = 200;
 const IN_FLIGHT: usize = 16;
-
-async fn post(client: &Client, url: String, token: Option<&str>, body: Value) -> Value {
-    let mut req = client.post(&url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let resp = req
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "POST {url}: {text}");
-    serde_json::from_str(&text).unwrap()
-}
 
 /// Registers `username` in `app_key` and logs in: (uuid, token).
 async fn member(

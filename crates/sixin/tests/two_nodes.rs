@@ -15,11 +15,12 @@ use std::process::{Child, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::{Client, StatusCode};
-use serde_json::{json, Value};
+use reqwest::Client;
+use serde_json::json;
 use sixin_tests::nats::NatsServer;
 use sixin_tests::require_service;
 use sixin_tests::stream_client::WsClient;
+use support::post;
 use tokio::time::Instant;
 
 /// A `sixin serve` connected to NATS, killed (SIGKILL) when dropped; its log is printed if the
@@ -226,21 +227,6 @@ impl Cluster {
         )
         .await;
     }
-}
-
-async fn post(client: &Client, url: String, token: Option<&str>, body: Value) -> Value {
-    let mut req = client.post(&url).json(&body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let resp = req
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "POST {url}: {text}");
-    serde_json::from_str(&text).unwrap()
 }
 
 async fn register(client: &Client, node: &Node, app_key: &str, username: &str) -> Member {

@@ -136,3 +136,25 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// POSTs `body` as JSON (with a Bearer `token` if given), expects `201 Created`, and returns the
+/// JSON answer.
+pub async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut req = client.post(&url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = resp.status();
+    let text = resp.text().await.expect("response body");
+    assert_eq!(status, reqwest::StatusCode::CREATED, "POST {url}: {text}");
+    serde_json::from_str(&text).expect("JSON answer")
+}
