@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for BearerToken {
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
     let value = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -118,13 +118,8 @@ async fn open(s: &AppState, req: Request) -> Result<Response, ApiError> {
 
 /// The session token: the Bearer header, else the `access_token` query parameter.
 fn token<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Result<&'a str, Error> {
-    if let Some(value) = headers.get(AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| Error::Unauthenticated)?;
-        let (scheme, token) = value.split_once(' ').ok_or(Error::Unauthenticated)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(Error::Unauthenticated);
-        }
-        return Ok(token.trim());
+    if headers.contains_key(AUTHORIZATION) {
+        return super::auth::bearer(headers);
     }
     query.ok_or(Error::Unauthenticated)
 }
