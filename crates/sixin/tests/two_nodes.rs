@@ -9,10 +9,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Client;
@@ -20,73 +17,12 @@ use serde_json::json;
 use sixin_tests::nats::NatsServer;
 use sixin_tests::require_service;
 use sixin_tests::stream_client::WsClient;
-use support::post;
+use support::{post, Server};
 use tokio::time::Instant;
 
-/// A `sixin serve` connected to NATS, killed (SIGKILL) when dropped; its log is printed if the
-/// test fails while it runs.
-struct Node {
-    name: &'static str,
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Node {
-    fn start(name: &'static str, dir: &Path, db: &str, nats: &str) -> Node {
-        let mut child = support::command(dir)
-            .args(["--database-url", db, "--nats-url", nats, "--log", "info"])
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn sixin serve");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let lines = log.clone();
-        // Drains stderr for the server's whole life, so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(at) = line.find("listening on http://") {
-                    let addr = line[at + "listening on http://".len()..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let _ = tx.send(addr);
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let mut node = Node {
-            name,
-            child,
-            base: String::new(),
-            log,
-        };
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => node.base = format!("http://{addr}"),
-            Err(_) => panic!("node {name} did not report its address within 30 s"),
-        }
-        node
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            let log = self.log.lock().map(|l| l.join("\n")).unwrap_or_default();
-            eprintln!("--- node {} log ---\n{log}", self.name);
-        }
-    }
+/// A `sixin serve` on `db` connected to NATS at `nats`.
+fn node(dir: &Path, db: &str, nats: &str) -> Server {
+    Server::start_with(dir, &["--database-url", db, "--nats-url", nats])
 }
 
 /// A database of this test's own in the PostgreSQL server of `SIXIN_TEST_PG_URL`, dropped (WITH
@@ -175,8 +111,8 @@ fn rand_u64() -> u64 {
 /// Everything a scenario needs: the database, NATS, two nodes, an app and two members.
 struct Cluster {
     // Fields drop in order: nodes first, then NATS, then the database, then the directory.
-    a: Node,
-    b: Node,
+    a: Server,
+    b: Server,
     nats: NatsServer,
     _db: PgDatabase,
     _dir: tempfile::TempDir,
@@ -196,8 +132,8 @@ impl Cluster {
         let db = PgDatabase::create(suite).await?;
         let dir = tempfile::tempdir().unwrap();
         let app_key = support::create_app(dir.path(), &db.url);
-        let a = Node::start("A", dir.path(), &db.url, &nats.url());
-        let b = Node::start("B", dir.path(), &db.url, &nats.url());
+        let a = node(dir.path(), &db.url, &nats.url());
+        let b = node(dir.path(), &db.url, &nats.url());
         let client = Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -217,7 +153,7 @@ impl Cluster {
     }
 
     /// Sends a text from `from` to `to` through `node`; it must be acknowledged (201).
-    async fn send(&self, node: &Node, from: &Member, to: &Member, content: &str) {
+    async fn send(&self, node: &Server, from: &Member, to: &Member, content: &str) {
         let body = json!({"to": to.uuid, "type": "text", "data": {"content": content}});
         post(
             &self.client,
@@ -229,7 +165,7 @@ impl Cluster {
     }
 }
 
-async fn register(client: &Client, node: &Node, app_key: &str, username: &str) -> Member {
+async fn register(client: &Client, node: &Server, app_key: &str, username: &str) -> Member {
     let creds = json!({"app_key": app_key, "username": username, "password": "secret-pw"});
     post(client, node.url("/v1/members"), None, creds.clone()).await;
     let s = post(client, node.url("/v1/sessions"), None, creds).await;
@@ -240,7 +176,7 @@ async fn register(client: &Client, node: &Node, app_key: &str, username: &str) -
 }
 
 /// Opens `member`'s event stream on `node` and checks the `ready` frame's position.
-async fn connect(node: &Node, member: &Member, after: Option<i64>, ready_at: i64) -> WsClient {
+async fn connect(node: &Server, member: &Member, after: Option<i64>, ready_at: i64) -> WsClient {
     let mut ws = WsClient::connect(&node.base, &member.token, after).await;
     let ready = ws.frame().await;
     assert_eq!(ready["type"], "ready", "{ready}");

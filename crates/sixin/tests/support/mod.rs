@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sixin");
@@ -65,32 +65,34 @@ pub fn create_app(dir: &Path, db: &str) -> String {
     v["app_key"].as_str().expect("app_key").to_owned()
 }
 
-/// A running `sixin serve`, killed (SIGKILL) when dropped.
+/// A running `sixin serve`, killed (SIGKILL) when dropped; its log is printed if the test
+/// fails while it runs.
 pub struct Server {
     pub child: Child,
     pub base: String,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
     /// Starts `sixin serve --listen 127.0.0.1:0` on `db` and waits (at most 30 s) for the
     /// "listening on http://ADDR" log line.
     pub fn start(dir: &Path, db: &str) -> Server {
+        Server::start_with(dir, &["--database-url", db])
+    }
+
+    /// [`Server::start`] with these global options (database, NATS, …) before `serve`.
+    pub fn start_with(dir: &Path, global: &[&str]) -> Server {
         let mut child = command(dir)
-            .args([
-                "--database-url",
-                db,
-                "--log",
-                "info",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ])
+            .args(global)
+            .args(["--log", "info", "serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn sixin serve");
         let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
+        let lines = log.clone();
         // Keeps draining stderr for the server's whole life, so it never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
@@ -103,11 +105,15 @@ impl Server {
                         .to_owned();
                     let _ = tx.send(addr);
                 }
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line);
+                }
             }
         });
         let mut server = Server {
             child,
             base: String::new(),
+            log,
         };
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(addr) => server.base = format!("http://{addr}"),
@@ -134,6 +140,10 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log.lock().map(|l| l.join("\n")).unwrap_or_default();
+            eprintln!("--- sixin serve {} log ---\n{log}", self.base);
+        }
     }
 }
 
