@@ -185,16 +185,7 @@ impl EventStream {
     /// or the member banned). Adapters call it now and then (on each heartbeat) and close the
     /// stream when it is not.
     pub async fn check_session(&self) -> Result<()> {
-        let info = self
-            .core
-            .store()
-            .session(&self.token, self.core.now())
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        if info.member.banned {
-            return Err(Error::Banned);
-        }
-        Ok(())
+        self.core.session_caller(&self.token).await.map(|_| ())
     }
 
     /// Reads the next page after `last` from the store; `Some` when the client must resync.

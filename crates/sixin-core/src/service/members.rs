@@ -73,9 +73,15 @@ impl Core {
         if token.is_empty() || token.len() > 256 {
             return Err(Error::Unauthenticated);
         }
+        self.session_caller(&auth::token_hash(token)).await
+    }
+
+    /// The caller behind a live session, by the token's hash: unknown, expired or revoked
+    /// sessions are [`Error::Unauthenticated`], banned members [`Error::Banned`].
+    pub(crate) async fn session_caller(&self, hash: &crate::ids::TokenHash) -> Result<Caller> {
         let info = self
             .store()
-            .session(&auth::token_hash(token), self.now())
+            .session(hash, self.now())
             .await?
             .ok_or(Error::Unauthenticated)?;
         if info.member.banned {
