@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
 use crate::ids::{AppId, ConversationId, MemberUuid, MessageId, Position, Timestamp};
@@ -50,6 +51,131 @@ pub enum EventKind {
         added: Vec<MemberUuid>,
         removed: Vec<MemberUuid>,
     },
+}
+
+/// An event in the form a store keeps it: the kind's name, the conversation, the message it
+/// concerns, and the rest as JSON. [`EventKind::record`] and [`EventKind::from_record`] are
+/// the only translation between the two, so the store never names or interprets an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub name: &'static str,
+    pub conversation: ConversationId,
+    pub message: Option<MessageId>,
+    pub data: Value,
+}
+
+/// A stored event that does not decode: an unknown name or data of the wrong shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("corrupt `{name}` event: {what}")]
+pub struct CorruptEvent {
+    pub name: String,
+    pub what: &'static str,
+}
+
+impl EventKind {
+    /// The names events are stored under.
+    pub const NAMES: [&'static str; 5] = ["message", "read", "recalled", "hidden", "membership"];
+
+    /// The stored form of this event.
+    pub fn record(&self) -> EventRecord {
+        let (name, conversation, message, data) = match self {
+            EventKind::Message { message } => {
+                ("message", message.conversation, Some(message.id), json!({}))
+            }
+            EventKind::Recalled { message } => (
+                "recalled",
+                message.conversation,
+                Some(message.id),
+                json!({}),
+            ),
+            EventKind::Hidden {
+                conversation,
+                message,
+            } => ("hidden", *conversation, Some(*message), json!({})),
+            EventKind::Read {
+                conversation,
+                reader,
+                last_read,
+                message,
+            } => (
+                "read",
+                *conversation,
+                *message,
+                json!({ "reader": reader, "last_read": last_read.0 }),
+            ),
+            EventKind::Membership {
+                conversation,
+                added,
+                removed,
+            } => (
+                "membership",
+                *conversation,
+                None,
+                json!({ "added": added, "removed": removed }),
+            ),
+        };
+        EventRecord {
+            name,
+            conversation,
+            message,
+            data,
+        }
+    }
+
+    /// Decodes a stored event. `message` is the stored message `record.message` names, as it
+    /// now is (message and recall events carry it).
+    pub fn from_record(
+        name: &str,
+        conversation: ConversationId,
+        message_id: Option<MessageId>,
+        data: &Value,
+        message: Option<Message>,
+    ) -> Result<EventKind, CorruptEvent> {
+        let corrupt = |what| CorruptEvent {
+            name: name.to_owned(),
+            what,
+        };
+        let uuid = |v: &Value| {
+            v.as_str()
+                .and_then(MemberUuid::parse)
+                .ok_or_else(|| corrupt("uuid"))
+        };
+        let uuids = |v: &Value| -> Result<Vec<MemberUuid>, CorruptEvent> {
+            v.as_array()
+                .ok_or_else(|| corrupt("member list"))?
+                .iter()
+                .map(uuid)
+                .collect()
+        };
+        Ok(match name {
+            "message" => EventKind::Message {
+                message: message.ok_or_else(|| corrupt("message"))?,
+            },
+            "recalled" => EventKind::Recalled {
+                message: message.ok_or_else(|| corrupt("message"))?,
+            },
+            "hidden" => EventKind::Hidden {
+                conversation,
+                message: message_id.ok_or_else(|| corrupt("message id"))?,
+            },
+            "read" => EventKind::Read {
+                conversation,
+                reader: uuid(&data["reader"])?,
+                last_read: MessageId(
+                    data["last_read"]
+                        .as_i64()
+                        .ok_or_else(|| corrupt("last_read"))?,
+                ),
+                message: message_id,
+            },
+            "membership" => EventKind::Membership {
+                conversation,
+                added: uuids(&data["added"])?,
+                removed: uuids(&data["removed"])?,
+            },
+            _ => return Err(corrupt("name")),
+        })
+    }
 }
 
 /// One event as one member sees it in their stream.

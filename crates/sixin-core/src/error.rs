@@ -113,19 +113,25 @@ impl Clone for Error {
     }
 }
 
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotMember => Error::NotFound(Entity::Conversation),
+            Refusal::NotOwner => Error::Forbidden("only the group owner may do this"),
+            Refusal::NotGroup => Error::Forbidden("this is not a group conversation"),
+            Refusal::NotSender => Error::Forbidden("only the sender may recall a message"),
+            Refusal::RecallWindowPassed => Error::RecallWindowPassed,
+            Refusal::GroupFull { max } => Error::TooManyRecipients { max },
+        }
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => Error::Conflict(what),
             StoreError::NotFound(what) => Error::NotFound(what),
-            StoreError::Refused(r) => match r {
-                Refusal::NotMember => Error::NotFound(Entity::Conversation),
-                Refusal::NotOwner => Error::Forbidden("only the group owner may do this"),
-                Refusal::NotGroup => Error::Forbidden("this is not a group conversation"),
-                Refusal::NotSender => Error::Forbidden("only the sender may recall a message"),
-                Refusal::RecallWindowPassed => Error::RecallWindowPassed,
-                Refusal::GroupFull { max } => Error::TooManyRecipients { max },
-            },
+            StoreError::Refused(r) => r.into(),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "store unavailable");
                 Error::Unavailable

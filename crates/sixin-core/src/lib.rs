@@ -10,6 +10,8 @@
 //! - [`config`]: [`CoreConfig`], typed limits and lifetimes.
 //! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
 //! - [`auth`]: password hashing, session tokens (stored hashed), app keys and secrets.
+//! - [`rules`]: who may do what (group roles, ownership, recall, event audiences), as pure
+//!   functions the services and the store's transactions both call.
 //! - [`store`]: the [`Store`] trait every backend implements, and its plain-data inputs.
 //! - [`bus`]: the [`Bus`] trait and [`LocalBus`]; the core publishes an [`Event`] after a commit.
 //! - [`service`]: [`Core`], the use cases, split by capability.
@@ -22,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod rules;
 pub mod service;
 pub mod store;
 #[cfg(feature = "testing")]

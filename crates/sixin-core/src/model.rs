@@ -220,6 +220,23 @@ pub enum Role {
     Member,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
 /// A conversation with everything a detail view needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationDetail {

@@ -25,22 +25,7 @@ use crate::model::{
     HistoryItem, Member, MessageType, Page, Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
 };
 
-/// Why a store refused a write whose preconditions did not hold at commit time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The acting member is not (or no longer) a member of the conversation.
-    NotMember,
-    /// Only the group owner may do this.
-    NotOwner,
-    /// The operation needs a group conversation.
-    NotGroup,
-    /// Only the sender may recall a message.
-    NotSender,
-    /// The message is older than the recall window allows.
-    RecallWindowPassed,
-    /// The group would exceed its member limit.
-    GroupFull { max: usize },
-}
+pub use crate::rules::Refusal;
 
 /// Store failures. Lookups return `Option`; these are for writes and for infrastructure.
 #[derive(Debug, thiserror::Error)]
@@ -229,7 +214,7 @@ pub trait Store: Send + Sync + 'static {
         app: AppId,
         username: &str,
     ) -> StoreResult<Option<(Member, String)>>;
-    /// Bans or unbans a member; a ban also revokes every session. `None` if unknown.
+    /// Sets or clears a member's ban flag. `None` if unknown.
     async fn set_banned(
         &self,
         app: AppId,
@@ -241,6 +226,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_session(&self, app: AppId, new: NewSession) -> StoreResult<()>;
     /// The session with this token hash if it exists and expires after `now`.
     async fn session(&self, token: &TokenHash, now: Timestamp) -> StoreResult<Option<SessionInfo>>;
+    /// Revokes every session of a member; how many there were.
+    async fn revoke_sessions(&self, app: AppId, member: MemberId) -> StoreResult<u64>;
     /// Revokes a session; `false` if there was none.
     async fn delete_session(&self, token: &TokenHash) -> StoreResult<bool>;
 
@@ -340,13 +327,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<MessageUpdate>;
     /// Withdraws a message for everyone: data becomes `{}`, `recalled_at` is set, and members
     /// who had not read it get their counters lowered. Recalling twice returns the first recall.
-    /// `Refused(NotSender)`, `Refused(RecallWindowPassed)` if `created_at < not_before`.
+    /// Refused as [`rules::may_recall`](crate::rules::may_recall) decides for `window` at `now`.
     async fn recall(
         &self,
         app: AppId,
         sender: MemberId,
         message: MessageId,
-        not_before: Timestamp,
+        window: std::time::Duration,
         now: Timestamp,
     ) -> StoreResult<MessageUpdate>;
 
@@ -361,8 +348,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates a group owned by `owner` with the given members.
     async fn create_group(&self, app: AppId, new: NewGroup) -> StoreResult<MembershipChange>;
-    /// Adds members (owner only). Already-present members are left as they are and are not in
-    /// `changed`. New members see messages sent from now on.
+    /// Adds members, as [`rules::may_add_members`](crate::rules::may_add_members) and
+    /// [`rules::group_fits`](crate::rules::group_fits) allow at commit time. Already-present
+    /// members are left as they are and are not in `changed`. New members see messages sent
+    /// from now on.
     async fn add_members(
         &self,
         app: AppId,
@@ -372,9 +361,9 @@ pub trait Store: Send + Sync + 'static {
         max_members: usize,
         now: Timestamp,
     ) -> StoreResult<MembershipChange>;
-    /// Removes a member: the owner may remove anyone; anyone may remove themself (leave). When
-    /// the owner leaves, the longest-standing remaining member becomes owner. A removed member
-    /// keeps no access to the conversation.
+    /// Removes a member as [`rules::may_remove`](crate::rules::may_remove) allows at commit
+    /// time; ownership passes to [`rules::heir`](crate::rules::heir). A removed member keeps no
+    /// access to the conversation.
     async fn remove_member(
         &self,
         app: AppId,

@@ -1,23 +1,25 @@
 //! sixin-store: the SQLite and PostgreSQL implementations of [`sixin_core::Store`].
 //!
 //! - [`open`] picks the backend from the URL scheme (`sqlite://PATH`, `postgres://…`).
-//! - `ops`: every operation's transaction body, written once against `exec::Exec`.
+//! - `engine`: the one `Store` implementation, generic over a backend that runs jobs.
+//! - `ops`: every operation's transaction body, written once against `exec::Exec`, one file
+//!   per capability.
 //! - `exec`: the small executor interface (owned parameters in, owned rows out) each backend
 //!   implements.
 //! - `rows`: row structs shared by both backends and their conversion into domain values.
 //! - `errors`: the one place driver errors become [`StoreError`](sixin_core::store::StoreError).
-//! - [`sqlite`]: `rusqlite`; WAL file, single writer thread with group commit, reader threads.
-//! - [`postgres`]: `sqlx` pool; per-conversation row locks keep message ids in commit order.
+//! - `sqlite`: `rusqlite`; WAL file, single writer thread with group commit, reader threads.
+//! - `postgres`: `sqlx` pool; per-conversation row locks keep message ids in commit order.
 //!
 //! Migrations live in `migrations/{sqlite,postgres}/`, paired by file name.
 
+mod engine;
 mod errors;
-mod events;
 mod exec;
 mod ops;
-pub mod postgres;
+mod postgres;
 mod rows;
-pub mod sqlite;
+mod sqlite;
 
 use std::fmt;
 use std::sync::Arc;

@@ -6,7 +6,7 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{ConversationId, MemberId, MemberUuid};
 use crate::model::{ConversationDetail, ConversationKind, ConversationSummary, Page, Profile};
 use crate::store::{ListQuery, MembershipChange, NewGroup};
-use crate::{validate, Core};
+use crate::{rules, validate, Core};
 
 /// Members named by a client for a group operation.
 pub type GroupMembers = Vec<String>;
@@ -67,6 +67,7 @@ impl Core {
         validate::subject("subject", subject)?;
         let max = self.config().max_group_members;
         let members = self.resolve(caller, &members, max).await?;
+        rules::group_fits(members.len() + 1, max)?;
         let new = NewGroup {
             owner: caller.member_id(),
             subject: subject.trim().to_owned(),

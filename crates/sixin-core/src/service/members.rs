@@ -128,13 +128,19 @@ impl Core {
             .ok_or(Error::NotFound(Entity::Member))
     }
 
-    /// Bans (revoking every session) or unbans a member.
+    /// Bans or unbans a member. A ban ends every session the member has (and, through the
+    /// session check at each heartbeat, their open event streams).
     pub async fn set_banned(&self, app: &App, uuid: &str, banned: bool) -> Result<Member> {
         let member = self.member_by_uuid(app, uuid).await?;
-        self.store()
+        let member = self
+            .store()
             .set_banned(app.id, member.id, banned)
             .await?
-            .ok_or(Error::NotFound(Entity::Member))
+            .ok_or(Error::NotFound(Entity::Member))?;
+        if banned {
+            self.store().revoke_sessions(app.id, member.id).await?;
+        }
+        Ok(member)
     }
 
     async fn hash_password(&self, password: &str) -> Result<String> {

@@ -209,16 +209,10 @@ impl Core {
     /// Withdraws one of the caller's messages for everyone, within the recall window.
     pub async fn recall(&self, caller: &Caller, message: MessageId) -> Result<Message> {
         let now = self.now();
-        let not_before = now.minus(self.config().recall_window);
+        let window = self.config().recall_window;
         let done = self
             .store()
-            .recall(
-                caller.app_id(),
-                caller.member_id(),
-                message,
-                not_before,
-                now,
-            )
+            .recall(caller.app_id(), caller.member_id(), message, window, now)
             .await?;
         let kind = EventKind::Recalled {
             message: done.message.clone(),

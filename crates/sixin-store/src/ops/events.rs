@@ -7,61 +7,34 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use sixin_core::bus::{EventKind, MemberEvent};
-use sixin_core::ids::{
-    AppId, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
-};
+use sixin_core::ids::{AppId, ConversationId, MemberId, MessageId, Position, Timestamp};
 use sixin_core::model::{Delivery, Message};
+use sixin_core::rules::Audience;
 use sixin_core::store::{Events, StoreError, StoreResult};
 
 use crate::exec::{params, Exec, Param};
 use crate::rows::{MessageRow, MESSAGE_SELECT};
 
-/// Who an event is for.
-pub(crate) enum Audience<'a> {
-    /// Every current member of the conversation.
-    Conversation(ConversationId),
-    /// Exactly these members.
-    Members(&'a [MemberId]),
-}
-
-impl Audience<'_> {
-    /// A `member_id IN (…)` filter whose parameters start at `$1`, and those parameters.
-    fn filter(&self) -> (String, Vec<Param>) {
-        match self {
-            Audience::Conversation(c) => (
-                "member_id IN (SELECT member_id FROM conversation_members \
-                 WHERE conversation_id = $1)"
-                    .to_owned(),
-                vec![Param::Int(c.0)],
-            ),
-            Audience::Members(ids) => {
-                let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-                let filter = format!("member_id IN ({})", marks.join(", "));
-                (filter, ids.iter().map(|m| Param::Int(m.0)).collect())
-            }
-        }
+/// A `member_id IN (…)` filter for `audience` whose parameters start at `$1` (for
+/// [`Audience::EveryMember`], the members of `conversation`), and those parameters.
+fn filter(audience: &Audience, conversation: ConversationId) -> (String, Vec<Param>) {
+    match audience {
+        Audience::EveryMember => (
+            "member_id IN (SELECT member_id FROM conversation_members \
+             WHERE conversation_id = $1)"
+                .to_owned(),
+            vec![Param::Int(conversation.0)],
+        ),
+        Audience::These(ids) => members_filter(ids),
     }
 }
 
-/// What an event says, in its stored form.
-pub(crate) struct NewEvent {
-    pub kind: &'static str,
-    pub conversation: ConversationId,
-    pub message: Option<MessageId>,
-    pub data: Value,
-}
-
-impl NewEvent {
-    pub(crate) fn message(kind: &'static str, m: &Message) -> NewEvent {
-        NewEvent {
-            kind,
-            conversation: m.conversation,
-            message: Some(m.id),
-            data: json!({}),
-        }
-    }
+fn members_filter(ids: &[MemberId]) -> (String, Vec<Param>) {
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let filter = format!("member_id IN ({})", marks.join(", "));
+    (filter, ids.iter().map(|m| Param::Int(m.0)).collect())
 }
 
 /// Locks the stream rows of `members` in id order (PostgreSQL; a no-op under SQLite's single
@@ -70,7 +43,7 @@ pub(crate) async fn lock_streams(ex: &mut dyn Exec, members: &[MemberId]) -> Sto
     if ex.lock().is_empty() || members.is_empty() {
         return Ok(());
     }
-    let (filter, p) = Audience::Members(members).filter();
+    let (filter, p) = members_filter(members);
     let sql = format!(
         "SELECT member_id FROM member_streams WHERE {filter} ORDER BY member_id{}",
         ex.lock()
@@ -79,15 +52,17 @@ pub(crate) async fn lock_streams(ex: &mut dyn Exec, members: &[MemberId]) -> Sto
     Ok(())
 }
 
-/// Appends `event` to the stream of each member of `audience`; their deliveries by member id.
+/// Appends `event` to the stream of each member of `audience` (decided by the core's
+/// [`rules`](sixin_core::rules)); their deliveries by member id.
 pub(crate) async fn append(
     ex: &mut dyn Exec,
     app: AppId,
-    audience: Audience<'_>,
-    event: NewEvent,
+    audience: Audience,
+    event: &EventKind,
     now: Timestamp,
 ) -> StoreResult<Vec<Delivery>> {
-    let (filter, mut p) = audience.filter();
+    let event = event.record();
+    let (filter, mut p) = filter(&audience, event.conversation);
     if !ex.lock().is_empty() {
         let sql = format!(
             "SELECT member_id FROM member_streams WHERE {filter} ORDER BY member_id{}",
@@ -115,7 +90,7 @@ pub(crate) async fn append(
     );
     p.extend([
         Param::Int(app.0),
-        Param::from(event.kind),
+        Param::from(event.name),
         Param::Int(event.conversation.0),
         Param::OptInt(event.message.map(|m| m.0)),
         Param::Text(event.data.to_string()),
@@ -134,10 +109,6 @@ pub(crate) async fn append(
         .collect::<StoreResult<Vec<_>>>()?;
     out.sort_by_key(|d| d.member);
     Ok(out)
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Other(format!("corrupt {what} in the event log").into())
 }
 
 /// `member`'s events after `after`, oldest first, at most `limit`.
@@ -185,45 +156,19 @@ pub(crate) async fn events_since(
     }
     let wanted: Vec<i64> = rows
         .iter()
-        .filter(|r| matches!(r.text("kind").as_deref(), Ok("message" | "recalled")))
-        .map(|r| r.i64("message_id"))
+        .filter_map(|r| r.opt_i64("message_id").transpose())
         .collect::<StoreResult<_>>()?;
     let messages = messages_by_id(ex, &wanted).await?;
     let mut events = Vec::with_capacity(rows.len());
     for r in &rows {
-        let kind = r.text("kind")?;
-        let conversation = ConversationId(r.i64("conversation_id")?);
         let message_id = r.opt_i64("message_id")?.map(MessageId);
-        let data: Value = serde_json::from_str(&r.text("data")?).map_err(|_| corrupt("data"))?;
-        let message = || {
-            message_id
-                .and_then(|id| messages.get(&id.0).cloned())
-                .ok_or_else(|| corrupt("message"))
-        };
-        let kind = match kind.as_str() {
-            "message" => EventKind::Message {
-                message: message()?,
-            },
-            "recalled" => EventKind::Recalled {
-                message: message()?,
-            },
-            "hidden" => EventKind::Hidden {
-                conversation,
-                message: message_id.ok_or_else(|| corrupt("hidden event"))?,
-            },
-            "read" => EventKind::Read {
-                conversation,
-                reader: uuid(&data["reader"])?,
-                last_read: MessageId(data["last_read"].as_i64().ok_or_else(|| corrupt("read"))?),
-                message: message_id,
-            },
-            "membership" => EventKind::Membership {
-                conversation,
-                added: uuids(&data["added"])?,
-                removed: uuids(&data["removed"])?,
-            },
-            _ => return Err(corrupt("kind")),
-        };
+        let data: Value = serde_json::from_str(&r.text("data")?)
+            .map_err(|_| StoreError::Other("corrupt data in the event log".into()))?;
+        let message = message_id.and_then(|id| messages.get(&id.0).cloned());
+        let conversation = ConversationId(r.i64("conversation_id")?);
+        let kind =
+            EventKind::from_record(&r.text("kind")?, conversation, message_id, &data, message)
+                .map_err(|e| StoreError::Other(e.into()))?;
         events.push(MemberEvent {
             position: Position(r.i64("position")?),
             unread_total: u64::try_from(r.i64("unread_total")?).unwrap_or(0),
@@ -232,25 +177,6 @@ pub(crate) async fn events_since(
         });
     }
     Ok(Events::Page { events, latest })
-}
-
-fn uuid(v: &Value) -> StoreResult<MemberUuid> {
-    v.as_str()
-        .and_then(MemberUuid::parse)
-        .ok_or_else(|| corrupt("uuid"))
-}
-
-fn uuids(v: &Value) -> StoreResult<Vec<MemberUuid>> {
-    v.as_array()
-        .ok_or_else(|| corrupt("uuid list"))?
-        .iter()
-        .map(uuid)
-        .collect()
-}
-
-/// The stored JSON of a membership event.
-pub(crate) fn membership_data(added: &[MemberUuid], removed: &[MemberUuid]) -> Value {
-    json!({ "added": added, "removed": removed })
 }
 
 async fn messages_by_id(ex: &mut dyn Exec, ids: &[i64]) -> StoreResult<HashMap<i64, Message>> {

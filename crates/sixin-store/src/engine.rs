@@ -1,0 +1,320 @@
+//! [`Db`]: the one implementation of [`Store`] for both backends. Each method moves its
+//! arguments into a [`Job`] — a call of one operation in [`ops`](crate::ops) — and hands it to
+//! the [`Backend`], which runs it in a read or in a committed write transaction.
+
+use std::future::Future;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use sixin_core::ids::{
+    AppId, AppKey, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp, TokenHash,
+};
+use sixin_core::model::{
+    App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member, Page,
+    Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
+};
+use sixin_core::store::{
+    Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp,
+    NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreResult,
+};
+
+use crate::exec::Exec;
+use crate::ops::{apps, conversations, events, groups, hide_recall, history, members, reads, send};
+
+/// One operation, ready to run against a backend's executor.
+pub(crate) type Job<T> =
+    Box<dyn for<'e> FnOnce(&'e mut dyn Exec) -> BoxFuture<'e, StoreResult<T>> + Send>;
+
+/// Boxes a closure as a [`Job`] (naming the closure's higher-ranked signature here lets the
+/// compiler infer it at every call site).
+fn job<T, F>(f: F) -> Job<T>
+where
+    F: for<'e> FnOnce(&'e mut dyn Exec) -> BoxFuture<'e, StoreResult<T>> + Send + 'static,
+{
+    Box::new(f)
+}
+
+/// Where jobs run: SQLite's reader threads and single writer, or a PostgreSQL pool.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Runs a job that only reads.
+    fn read<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
+    /// Runs a job in a write transaction and answers once it is durably committed; a job that
+    /// fails commits nothing.
+    fn write<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
+}
+
+/// A [`Store`] over a [`Backend`].
+pub(crate) struct Db<B>(pub(crate) B);
+
+/// `write!(self, |ex| ops::f(ex, args…))`: arguments are moved into the job, so borrowed
+/// ones must be made owned first.
+macro_rules! write {
+    ($self:ident, |$ex:ident| $body:expr) => {
+        $self
+            .0
+            .write(job(move |$ex| Box::pin(async move { $body.await })))
+            .await
+    };
+}
+
+/// `read!(self, |ex| ops::f(ex, args…))`.
+macro_rules! read {
+    ($self:ident, |$ex:ident| $body:expr) => {
+        $self
+            .0
+            .read(job(move |$ex| Box::pin(async move { $body.await })))
+            .await
+    };
+}
+
+/// An owned [`MemberRef`], to move into a job.
+enum OwnedRef {
+    Id(MemberId),
+    Uuid(MemberUuid),
+    Username(String),
+}
+
+impl OwnedRef {
+    fn new(by: MemberRef<'_>) -> Self {
+        match by {
+            MemberRef::Id(id) => OwnedRef::Id(id),
+            MemberRef::Uuid(u) => OwnedRef::Uuid(u.clone()),
+            MemberRef::Username(u) => OwnedRef::Username(u.to_owned()),
+        }
+    }
+
+    fn get(&self) -> MemberRef<'_> {
+        match self {
+            OwnedRef::Id(id) => MemberRef::Id(*id),
+            OwnedRef::Uuid(u) => MemberRef::Uuid(u),
+            OwnedRef::Username(u) => MemberRef::Username(u),
+        }
+    }
+}
+
+#[async_trait]
+impl<B: Backend> Store for Db<B> {
+    async fn create_app(&self, new: NewApp) -> StoreResult<App> {
+        write!(self, |ex| apps::create_app(ex, new))
+    }
+    async fn app_by_key(&self, key: &AppKey) -> StoreResult<Option<App>> {
+        let key = key.clone();
+        read!(self, |ex| apps::app_by_key(ex, &key))
+    }
+    async fn apps(&self) -> StoreResult<Vec<App>> {
+        read!(self, |ex| apps::apps(ex))
+    }
+    async fn set_require_sign(&self, key: &AppKey, on: bool) -> StoreResult<Option<App>> {
+        let key = key.clone();
+        write!(self, |ex| apps::set_require_sign(ex, &key, on))
+    }
+
+    async fn create_member(&self, app: AppId, new: NewMember) -> StoreResult<Member> {
+        write!(self, |ex| members::create_member(ex, app, new))
+    }
+    async fn member(&self, app: AppId, by: MemberRef<'_>) -> StoreResult<Option<Member>> {
+        let by = OwnedRef::new(by);
+        read!(self, |ex| members::member(ex, app, by.get()))
+    }
+    async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>> {
+        let uuids = uuids.to_vec();
+        read!(self, |ex| members::members_by_uuids(ex, app, &uuids))
+    }
+    async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<(Member, String)>> {
+        let name = name.to_owned();
+        read!(self, |ex| members::credentials(ex, app, &name))
+    }
+    async fn set_banned(&self, app: AppId, m: MemberId, on: bool) -> StoreResult<Option<Member>> {
+        write!(self, |ex| members::set_banned(ex, app, m, on))
+    }
+    async fn create_session(&self, app: AppId, new: NewSession) -> StoreResult<()> {
+        write!(self, |ex| members::create_session(ex, app, new))
+    }
+    async fn session(&self, token: &TokenHash, now: Timestamp) -> StoreResult<Option<SessionInfo>> {
+        let token = token.clone();
+        read!(self, |ex| members::session(ex, &token, now))
+    }
+    async fn revoke_sessions(&self, app: AppId, member: MemberId) -> StoreResult<u64> {
+        write!(self, |ex| members::revoke_sessions(ex, app, member))
+    }
+    async fn delete_session(&self, token: &TokenHash) -> StoreResult<bool> {
+        let token = token.clone();
+        write!(self, |ex| members::delete_session(ex, &token))
+    }
+
+    async fn send(
+        &self,
+        app: AppId,
+        sender: MemberId,
+        to: SendTarget,
+        content: NewContent,
+    ) -> StoreResult<Sent> {
+        write!(self, |ex| send::send(ex, app, sender, to, &content))
+    }
+    async fn send_many(
+        &self,
+        app: AppId,
+        sender: MemberId,
+        to: &[MemberId],
+        content: NewContent,
+    ) -> StoreResult<Vec<Sent>> {
+        let to = to.to_vec();
+        write!(self, |ex| send::send_many(ex, app, sender, &to, &content))
+    }
+
+    async fn history(
+        &self,
+        app: AppId,
+        viewer: MemberId,
+        conversation: ConversationId,
+        window: HistoryWindow,
+        limit: u32,
+    ) -> StoreResult<Option<Page<HistoryItem>>> {
+        read!(self, |ex| history::history(
+            ex,
+            app,
+            viewer,
+            conversation,
+            window,
+            limit
+        ))
+    }
+    async fn direct_conversation(
+        &self,
+        app: AppId,
+        a: MemberId,
+        b: MemberId,
+    ) -> StoreResult<Option<ConversationId>> {
+        read!(self, |ex| history::direct_conversation(ex, app, a, b))
+    }
+
+    async fn mark_read(
+        &self,
+        app: AppId,
+        reader: MemberId,
+        conversation: ConversationId,
+        target: ReadTarget,
+        now: Timestamp,
+    ) -> StoreResult<ReadOutcome> {
+        write!(self, |ex| reads::mark_read(
+            ex,
+            app,
+            reader,
+            conversation,
+            target,
+            now
+        ))
+    }
+    async fn unread(&self, app: AppId, member: MemberId) -> StoreResult<UnreadCounts> {
+        read!(self, |ex| reads::unread(ex, app, member))
+    }
+
+    async fn conversations(
+        &self,
+        app: AppId,
+        member: MemberId,
+        query: ListQuery,
+    ) -> StoreResult<Page<ConversationSummary>> {
+        read!(self, |ex| conversations::conversations(
+            ex, app, member, query
+        ))
+    }
+    async fn conversation_count(
+        &self,
+        app: AppId,
+        member: MemberId,
+        kind: Option<ConversationKind>,
+    ) -> StoreResult<u64> {
+        read!(self, |ex| conversations::conversation_count(
+            ex, app, member, kind
+        ))
+    }
+    async fn conversation(
+        &self,
+        app: AppId,
+        viewer: MemberId,
+        id: ConversationId,
+    ) -> StoreResult<Option<ConversationDetail>> {
+        read!(self, |ex| conversations::conversation(ex, app, viewer, id))
+    }
+    async fn participants(
+        &self,
+        app: AppId,
+        viewer: MemberId,
+        id: ConversationId,
+    ) -> StoreResult<Option<Vec<Profile>>> {
+        read!(self, |ex| conversations::participants(ex, app, viewer, id))
+    }
+
+    async fn hide_message(
+        &self,
+        app: AppId,
+        member: MemberId,
+        message: MessageId,
+        now: Timestamp,
+    ) -> StoreResult<MessageUpdate> {
+        write!(self, |ex| hide_recall::hide_message(
+            ex, app, member, message, now
+        ))
+    }
+    async fn recall(
+        &self,
+        app: AppId,
+        sender: MemberId,
+        message: MessageId,
+        window: std::time::Duration,
+        now: Timestamp,
+    ) -> StoreResult<MessageUpdate> {
+        write!(self, |ex| hide_recall::recall(
+            ex, app, sender, message, window, now
+        ))
+    }
+
+    async fn events_since(
+        &self,
+        app: AppId,
+        member: MemberId,
+        after: Position,
+        limit: u32,
+    ) -> StoreResult<Events> {
+        read!(self, |ex| events::events_since(
+            ex, app, member, after, limit
+        ))
+    }
+
+    async fn create_group(&self, app: AppId, new: NewGroup) -> StoreResult<MembershipChange> {
+        write!(self, |ex| groups::create_group(ex, app, new))
+    }
+    async fn add_members(
+        &self,
+        app: AppId,
+        actor: MemberId,
+        group: ConversationId,
+        members: &[MemberId],
+        max_members: usize,
+        now: Timestamp,
+    ) -> StoreResult<MembershipChange> {
+        let members = members.to_vec();
+        write!(self, |ex| groups::add_members(
+            ex,
+            app,
+            actor,
+            group,
+            &members,
+            max_members,
+            now
+        ))
+    }
+    async fn remove_member(
+        &self,
+        app: AppId,
+        actor: MemberId,
+        group: ConversationId,
+        member: MemberId,
+        now: Timestamp,
+    ) -> StoreResult<MembershipChange> {
+        write!(self, |ex| groups::remove_member(
+            ex, app, actor, group, member, now
+        ))
+    }
+}

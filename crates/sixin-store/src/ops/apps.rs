@@ -1,0 +1,48 @@
+//! Apps: create, look up by key, list, require-sign.
+
+use super::prelude::*;
+
+pub(crate) async fn create_app(ex: &mut dyn Exec, new: NewApp) -> StoreResult<App> {
+    let sql = format!(
+        "INSERT INTO apps (key, secret, name, require_sign, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING {APP_COLS}"
+    );
+    let row = ex
+        .one(
+            &sql,
+            params![
+                new.key.as_str(),
+                new.secret.0,
+                new.name,
+                new.require_sign,
+                new.created_at.0
+            ],
+        )
+        .await
+        .map_err(unique(Entity::App))?;
+    AppRow::from_row(&row)?.into_app()
+}
+
+pub(crate) async fn app_by_key(ex: &mut dyn Exec, key: &AppKey) -> StoreResult<Option<App>> {
+    let sql = format!("SELECT {APP_COLS} FROM apps WHERE key = $1");
+    let row = ex.opt(&sql, params![key.as_str()]).await?;
+    row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}
+
+pub(crate) async fn apps(ex: &mut dyn Exec) -> StoreResult<Vec<App>> {
+    let sql = format!("SELECT {APP_COLS} FROM apps ORDER BY id");
+    let rows = ex.all(&sql, params![]).await?;
+    rows.iter()
+        .map(|r| AppRow::from_row(r)?.into_app())
+        .collect()
+}
+
+pub(crate) async fn set_require_sign(
+    ex: &mut dyn Exec,
+    key: &AppKey,
+    on: bool,
+) -> StoreResult<Option<App>> {
+    let sql = format!("UPDATE apps SET require_sign = $1 WHERE key = $2 RETURNING {APP_COLS}");
+    let row = ex.opt(&sql, params![on, key.as_str()]).await?;
+    row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}

@@ -1,0 +1,234 @@
+//! Groups: create, add and remove members, with ownership passing as the core's rules decide.
+
+use super::prelude::*;
+
+async fn insert_members(
+    ex: &mut dyn Exec,
+    app: AppId,
+    conversation: i64,
+    members: &[MemberId],
+    role: Role,
+    visible_from: i64,
+    now: Timestamp,
+) -> StoreResult<()> {
+    for m in members {
+        ex.execute(
+            "INSERT INTO conversation_members (conversation_id, member_id, app_id, role, \
+             joined_at, visible_from, last_read_id, read_updated_at, last_activity_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $5, $5)",
+            params![conversation, m.0, app.0, role.as_str(), now.0, visible_from],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn create_group(
+    ex: &mut dyn Exec,
+    app: AppId,
+    new: NewGroup,
+) -> StoreResult<MembershipChange> {
+    let row = ex
+        .one(
+            "INSERT INTO conversations (app_id, kind, subject, owner_id, created_at, \
+             last_activity_at, member_count) VALUES ($1, 'group', $2, $3, $4, $4, $5) RETURNING id",
+            params![
+                app.0,
+                &new.subject,
+                new.owner.0,
+                new.created_at.0,
+                new.members.len() as i64 + 1
+            ],
+        )
+        .await?;
+    let id = row.i64("id")?;
+    insert_members(ex, app, id, &[new.owner], Role::Owner, 0, new.created_at).await?;
+    insert_members(ex, app, id, &new.members, Role::Member, 0, new.created_at).await?;
+    let mut everyone = new.members.clone();
+    everyone.push(new.owner);
+    everyone.sort();
+    membership_change(
+        ex,
+        app,
+        ConversationId(id),
+        everyone,
+        Change::Added,
+        new.created_at,
+    )
+    .await
+}
+
+/// How a membership changed.
+#[derive(PartialEq)]
+enum Change {
+    Added,
+    Removed,
+}
+
+/// Records a membership change in the streams of the current members (and of the removed one)
+/// and describes the result.
+async fn membership_change(
+    ex: &mut dyn Exec,
+    app: AppId,
+    group: ConversationId,
+    changed: Vec<MemberId>,
+    change: Change,
+    now: Timestamp,
+) -> StoreResult<MembershipChange> {
+    let members = audience(ex, group).await?;
+    let conversation = conversation_row(ex, group).await?;
+    if changed.is_empty() {
+        return Ok(MembershipChange {
+            conversation,
+            changed,
+            added: Vec::new(),
+            removed: Vec::new(),
+            members,
+            deliveries: Vec::new(),
+        });
+    }
+    let ids: Vec<crate::exec::Param> = changed.iter().map(|m| m.0.into()).collect();
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT uuid FROM members WHERE id IN ({}) ORDER BY id",
+        marks.join(", ")
+    );
+    let uuids = ex
+        .all(&sql, &ids)
+        .await?
+        .iter()
+        .map(|r| {
+            MemberUuid::parse(&r.text("uuid")?)
+                .ok_or_else(|| StoreError::Other("corrupt uuid".into()))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    let (added, removed) = match change {
+        Change::Added => (uuids, Vec::new()),
+        Change::Removed => (Vec::new(), uuids),
+    };
+    let gone: &[MemberId] = if change == Change::Removed {
+        &changed
+    } else {
+        &[]
+    };
+    let audience = rules::membership_audience(&members, gone);
+    let event = EventKind::Membership {
+        conversation: group,
+        added: added.clone(),
+        removed: removed.clone(),
+    };
+    let deliveries = append(ex, app, audience, &event, now).await?;
+    Ok(MembershipChange {
+        conversation,
+        changed,
+        added,
+        removed,
+        members,
+        deliveries,
+    })
+}
+
+/// Locks a group and applies [`rules::may_change_membership`] to the actor's role as it is
+/// now: (last_message_id, actor's role).
+async fn group_for_change(
+    ex: &mut dyn Exec,
+    app: AppId,
+    actor: MemberId,
+    group: ConversationId,
+) -> StoreResult<(i64, Role)> {
+    let Some((kind, last_message_id)) = lock_conversation(ex, app, group).await? else {
+        return Err(StoreError::Refused(Refusal::NotMember));
+    };
+    let role = role_of(ex, group, actor).await?;
+    let role = rules::may_change_membership(kind, role).map_err(StoreError::Refused)?;
+    Ok((last_message_id, role))
+}
+
+/// The current members of a group with the time each joined.
+async fn standings(ex: &mut dyn Exec, id: ConversationId) -> StoreResult<Vec<rules::Standing>> {
+    let rows = ex
+        .all(
+            "SELECT member_id, joined_at FROM conversation_members WHERE conversation_id = $1",
+            params![id.0],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(rules::Standing {
+                member: MemberId(r.i64("member_id")?),
+                joined_at: Timestamp(r.i64("joined_at")?),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn add_members(
+    ex: &mut dyn Exec,
+    app: AppId,
+    actor: MemberId,
+    group: ConversationId,
+    members: &[MemberId],
+    max_members: usize,
+    now: Timestamp,
+) -> StoreResult<MembershipChange> {
+    let (last_message_id, role) = group_for_change(ex, app, actor, group).await?;
+    rules::may_add_members(role).map_err(StoreError::Refused)?;
+    let current = audience(ex, group).await?;
+    let mut added: Vec<MemberId> = members
+        .iter()
+        .copied()
+        .filter(|m| !current.contains(m))
+        .collect();
+    added.sort();
+    added.dedup();
+    rules::group_fits(current.len() + added.len(), max_members).map_err(StoreError::Refused)?;
+    insert_members(ex, app, group.0, &added, Role::Member, last_message_id, now).await?;
+    ex.execute(
+        "UPDATE conversations SET member_count = member_count + $1 WHERE id = $2",
+        params![added.len() as i64, group.0],
+    )
+    .await?;
+    membership_change(ex, app, group, added, Change::Added, now).await
+}
+
+pub(crate) async fn remove_member(
+    ex: &mut dyn Exec,
+    app: AppId,
+    actor: MemberId,
+    group: ConversationId,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<MembershipChange> {
+    let (_, role) = group_for_change(ex, app, actor, group).await?;
+    rules::may_remove(actor, role, member).map_err(StoreError::Refused)?;
+    let Some(removed_role) = role_of(ex, group, member).await? else {
+        return Err(StoreError::NotFound(Entity::Member));
+    };
+    for sql in [
+        "DELETE FROM conversation_members WHERE conversation_id = $1 AND member_id = $2",
+        "DELETE FROM message_reads WHERE conversation_id = $1 AND member_id = $2",
+        "DELETE FROM message_hides WHERE conversation_id = $1 AND member_id = $2",
+    ] {
+        ex.execute(sql, params![group.0, member.0]).await?;
+    }
+    ex.execute(
+        "UPDATE conversations SET member_count = member_count - 1 WHERE id = $1",
+        params![group.0],
+    )
+    .await?;
+    let remaining = standings(ex, group).await?;
+    if let Some(heir) = rules::heir(removed_role, &remaining) {
+        ex.execute(
+            "UPDATE conversation_members SET role = $1 \
+             WHERE conversation_id = $2 AND member_id = $3",
+            params![Role::Owner.as_str(), group.0, heir.0],
+        )
+        .await?;
+        ex.execute(
+            "UPDATE conversations SET owner_id = $1 WHERE id = $2",
+            params![heir.0, group.0],
+        )
+        .await?;
+    }
+    membership_change(ex, app, group, vec![member], Change::Removed, now).await
+}

@@ -1,0 +1,42 @@
+//! Every store operation's transaction body, written once for both backends against the small
+//! [`Exec`] interface and organised by capability. The executor supplies the row-lock
+//! suffixes: ` FOR UPDATE` on PostgreSQL, where concurrent transactions must queue on the
+//! conversation row, and nothing on SQLite, whose single writer already serialises writes.
+//! Both backends take `$N` parameters.
+//!
+//! Locks are always taken in one order — message row, conversation row, membership rows,
+//! stream rows — so concurrent transactions cannot deadlock.
+//!
+//! Nothing here decides who may do what: where a transaction must re-check a permission on
+//! what it reads at commit time, it calls [`sixin_core::rules`] and applies the answer.
+//!
+//! - `apps`, `members` (members and sessions), `send`, `history`, `reads`, `conversations`,
+//!   `hide_recall`, `groups`, `events` (per-member streams): one file per capability.
+//! - `shared`: row look-ups and locks the capabilities share.
+
+pub(crate) mod apps;
+pub(crate) mod conversations;
+pub(crate) mod events;
+pub(crate) mod groups;
+pub(crate) mod hide_recall;
+pub(crate) mod history;
+pub(crate) mod members;
+pub(crate) mod reads;
+pub(crate) mod send;
+mod shared;
+
+/// What every capability file imports.
+mod prelude {
+    pub(super) use std::time::Duration;
+
+    pub(super) use sixin_core::error::Entity;
+    pub(super) use sixin_core::ids::*;
+    pub(super) use sixin_core::model::*;
+    pub(super) use sixin_core::store::*;
+    pub(super) use sixin_core::{rules, EventKind};
+
+    pub(super) use super::events::{append, lock_streams};
+    pub(super) use super::shared::*;
+    pub(super) use crate::exec::{params, unique, Exec};
+    pub(super) use crate::rows::*;
+}

@@ -1,0 +1,157 @@
+//! Read state: mark one or all read (with the read event), and unread counters.
+
+use super::prelude::*;
+
+pub(crate) async fn mark_read(
+    ex: &mut dyn Exec,
+    app: AppId,
+    reader: MemberId,
+    conversation: ConversationId,
+    target: ReadTarget,
+    now: Timestamp,
+) -> StoreResult<ReadOutcome> {
+    let message = match target {
+        ReadTarget::All => None,
+        ReadTarget::One(id) => {
+            let found = visible_message(ex, app, reader, id).await?;
+            match found {
+                Some(m) if m.0 == conversation.0 => Some((id, m)),
+                _ => {
+                    if membership(ex, app, reader, conversation, false)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(StoreError::Refused(Refusal::NotMember));
+                    }
+                    return Err(StoreError::NotFound(Entity::Message));
+                }
+            }
+        }
+    };
+    let Some((last_read, _, unread)) = membership(ex, app, reader, conversation, true).await?
+    else {
+        return Err(StoreError::Refused(Refusal::NotMember));
+    };
+    let Some((id, (_, sender, recalled))) = message else {
+        let row = ex
+            .one(
+                "UPDATE conversation_members SET unread_count = 0, read_updated_at = $1, \
+                 last_read_id = (SELECT last_message_id FROM conversations WHERE id = $2) \
+                 WHERE conversation_id = $2 AND member_id = $3 RETURNING last_read_id",
+                params![now.0, conversation.0, reader.0],
+            )
+            .await?;
+        let last_read = MessageId(row.i64("last_read_id")?);
+        ex.execute(
+            "DELETE FROM message_reads WHERE member_id = $1 AND conversation_id = $2",
+            params![reader.0, conversation.0],
+        )
+        .await?;
+        let marked = count(unread);
+        let deliveries = if marked > 0 {
+            read_event(ex, app, reader, conversation, last_read, None, now).await?
+        } else {
+            Vec::new()
+        };
+        return Ok(ReadOutcome {
+            marked,
+            unread: 0,
+            last_read,
+            deliveries,
+        });
+    };
+    let last_read = MessageId(last_read);
+    if !is_unread(ex, reader, id.0, sender, recalled.is_some(), last_read.0).await? {
+        return Ok(ReadOutcome {
+            marked: 0,
+            unread: count(unread),
+            last_read,
+            deliveries: Vec::new(),
+        });
+    }
+    ex.execute(
+        "INSERT INTO message_reads (member_id, message_id, conversation_id) VALUES ($1, $2, $3)",
+        params![reader.0, id.0, conversation.0],
+    )
+    .await?;
+    let left = lower_unread(ex, conversation.0, reader, now).await?;
+    let deliveries = read_event(ex, app, reader, conversation, last_read, Some(id), now).await?;
+    Ok(ReadOutcome {
+        marked: 1,
+        unread: count(left),
+        last_read,
+        deliveries,
+    })
+}
+
+async fn lower_unread(
+    ex: &mut dyn Exec,
+    conversation: i64,
+    member: MemberId,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    let row = ex
+        .one(
+            "UPDATE conversation_members SET \
+             unread_count = CASE WHEN unread_count > 0 THEN unread_count - 1 ELSE 0 END, \
+             read_updated_at = $1 WHERE conversation_id = $2 AND member_id = $3 \
+             RETURNING unread_count",
+            params![now.0, conversation, member.0],
+        )
+        .await?;
+    row.i64("unread_count")
+}
+
+/// Tells the reader's other devices, and in a direct conversation the peer, what was read.
+async fn read_event(
+    ex: &mut dyn Exec,
+    app: AppId,
+    reader: MemberId,
+    conversation: ConversationId,
+    last_read: MessageId,
+    message: Option<MessageId>,
+    now: Timestamp,
+) -> StoreResult<Vec<Delivery>> {
+    let kind = conversation_row(ex, conversation).await?.kind;
+    let members = audience(ex, conversation).await?;
+    let reader_uuid = ex
+        .one("SELECT uuid FROM members WHERE id = $1", params![reader.0])
+        .await?
+        .text("uuid")?;
+    let event = EventKind::Read {
+        conversation,
+        reader: MemberUuid::parse(&reader_uuid)
+            .ok_or_else(|| StoreError::Other("corrupt member uuid".into()))?,
+        last_read,
+        message,
+    };
+    let audience = rules::read_audience(kind, reader, &members);
+    append(ex, app, audience, &event, now).await
+}
+
+pub(crate) async fn unread(
+    ex: &mut dyn Exec,
+    app: AppId,
+    member: MemberId,
+) -> StoreResult<UnreadCounts> {
+    let rows = ex
+        .all(
+            "SELECT conversation_id, unread_count FROM conversation_members \
+             WHERE member_id = $1 AND app_id = $2 AND unread_count > 0 ORDER BY conversation_id",
+            params![member.0, app.0],
+        )
+        .await?;
+    let rows = rows
+        .iter()
+        .map(|r| Ok((r.i64("conversation_id")?, r.i64("unread_count")?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let total = rows.iter().map(|(_, n)| u64::from(count(*n))).sum();
+    let conversations = rows
+        .into_iter()
+        .map(|(c, n)| (ConversationId(c), count(n)))
+        .collect();
+    Ok(UnreadCounts {
+        total,
+        conversations,
+    })
+}

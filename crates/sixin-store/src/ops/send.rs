@@ -1,0 +1,199 @@
+//! Sending: one message (a direct conversation is created on first use), and multi-send in one transaction.
+//!
+//! Message ids are drawn only after the conversation's row lock, so within a conversation they
+//! grow in commit order and paging by id can never skip a message.
+
+use super::prelude::*;
+
+pub(crate) async fn send(
+    ex: &mut dyn Exec,
+    app: AppId,
+    sender: MemberId,
+    to: SendTarget,
+    content: &NewContent,
+) -> StoreResult<Sent> {
+    let mut sent = send_in(ex, app, sender, to, content).await?;
+    append_sent(ex, app, &mut sent).await?;
+    Ok(sent)
+}
+
+/// Appends a newly committed message to the stream of every member of its conversation (a
+/// retry that returned the original appends nothing).
+async fn append_sent(ex: &mut dyn Exec, app: AppId, sent: &mut Sent) -> StoreResult<()> {
+    if sent.created {
+        let event = EventKind::Message {
+            message: sent.message.clone(),
+        };
+        let at = sent.message.created_at;
+        sent.deliveries = append(ex, app, rules::message_audience(), &event, at).await?;
+    }
+    Ok(())
+}
+
+/// Commits one message without its events (the caller appends them).
+async fn send_in(
+    ex: &mut dyn Exec,
+    app: AppId,
+    sender: MemberId,
+    to: SendTarget,
+    content: &NewContent,
+) -> StoreResult<Sent> {
+    // Message ids are drawn only after the conversation's lock, so within a conversation they
+    // grow in commit order and paging by id can never skip a message.
+    let conversation = match to {
+        // Found (or created) and locked in one go.
+        SendTarget::Direct(peer) => {
+            direct_for_send(ex, app, sender, peer, content.created_at).await?
+        }
+        SendTarget::Conversation(id) => {
+            if lock_conversation(ex, app, id).await?.is_none() {
+                return Err(StoreError::Refused(Refusal::NotMember));
+            }
+            id
+        }
+    };
+    let me = ex
+        .opt(
+            "SELECT m.uuid, m.username FROM conversation_members cm \
+             JOIN members m ON m.id = cm.member_id \
+             WHERE cm.conversation_id = $1 AND cm.member_id = $2",
+            params![conversation.0, sender.0],
+        )
+        .await?;
+    let Some(me) = me else {
+        return Err(StoreError::Refused(Refusal::NotMember));
+    };
+    let (sender_uuid, sender_username) = (me.text("uuid")?, me.text("username")?);
+    if let Some(key) = &content.client_msg_id {
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.conversation_id = $2 \
+             AND m.client_msg_id = $3"
+        );
+        let existing = ex.opt(&sql, params![sender.0, conversation.0, key]).await?;
+        if let Some(row) = existing {
+            return Ok(Sent {
+                message: MessageRow::from_row(&row)?.into_message()?,
+                conversation: conversation_row(ex, conversation).await?,
+                created: false,
+                deliveries: Vec::new(),
+            });
+        }
+    }
+    let data = content.data.to_string();
+    let row = ex
+        .one(
+            "INSERT INTO messages (app_id, conversation_id, sender_id, kind, data, ext_data, \
+             client_msg_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            params![
+                app.0,
+                conversation.0,
+                sender.0,
+                content.kind.as_str(),
+                data,
+                &content.ext_data,
+                &content.client_msg_id,
+                content.created_at.0
+            ],
+        )
+        .await?;
+    let id = row.i64("id")?;
+    let sql = format!(
+        "UPDATE conversations SET last_message_id = $1, last_activity_at = $2, \
+         message_count = message_count + 1 WHERE id = $3 RETURNING {CONVERSATION_COLS}"
+    );
+    let row = ex
+        .one(&sql, params![id, content.created_at.0, conversation.0])
+        .await?;
+    ex.execute(
+        "UPDATE conversation_members SET last_activity_at = $1, \
+         unread_count = unread_count + CASE WHEN member_id = $2 THEN 0 ELSE 1 END \
+         WHERE conversation_id = $3",
+        params![content.created_at.0, sender.0, conversation.0],
+    )
+    .await?;
+    let message = Message {
+        id: MessageId(id),
+        conversation,
+        sender,
+        sender_uuid: MemberUuid::parse(&sender_uuid)
+            .ok_or_else(|| StoreError::Other("corrupt member uuid".into()))?,
+        sender_username,
+        kind: content.kind,
+        data: content.data.clone(),
+        ext_data: content.ext_data.clone(),
+        client_msg_id: content.client_msg_id.clone(),
+        created_at: content.created_at,
+        recalled_at: None,
+    };
+    Ok(Sent {
+        message,
+        conversation: ConversationRow::from_row(&row)?.into_conversation()?,
+        created: true,
+        deliveries: Vec::new(),
+    })
+}
+
+/// The direct conversation of a pair, locked, created (with both memberships) on first use.
+/// The common case — the conversation exists — is one statement.
+pub(super) async fn direct_for_send(
+    ex: &mut dyn Exec,
+    app: AppId,
+    sender: MemberId,
+    peer: MemberId,
+    now: Timestamp,
+) -> StoreResult<ConversationId> {
+    let key = direct_key(sender, peer);
+    let find = format!(
+        "SELECT id FROM conversations WHERE app_id = $1 AND direct_key = $2{}",
+        ex.lock()
+    );
+    if let Some(row) = ex.opt(&find, params![app.0, &key]).await? {
+        return Ok(ConversationId(row.i64("id")?));
+    }
+    let inserted = ex
+        .opt(
+            "INSERT INTO conversations \
+             (app_id, kind, owner_id, direct_key, created_at, last_activity_at, member_count) \
+             VALUES ($1, 'direct', $2, $3, $4, $4, 2) \
+             ON CONFLICT (app_id, direct_key) DO NOTHING RETURNING id",
+            params![app.0, sender.0, &key, now.0],
+        )
+        .await?;
+    if let Some(row) = inserted {
+        let id = row.i64("id")?;
+        ex.execute(
+            "INSERT INTO conversation_members (conversation_id, member_id, app_id, role, \
+             joined_at, read_updated_at, last_activity_at) \
+             VALUES ($1, $2, $3, $6, $4, $4, $4), ($1, $5, $3, $6, $4, $4, $4)",
+            params![id, sender.0, app.0, now.0, peer.0, Role::Member.as_str()],
+        )
+        .await?;
+        return Ok(ConversationId(id));
+    }
+    // A concurrent transaction created it between our look-up and insert: it is committed now.
+    let row = ex.one(&find, params![app.0, &key]).await?;
+    Ok(ConversationId(row.i64("id")?))
+}
+
+pub(crate) async fn send_many(
+    ex: &mut dyn Exec,
+    app: AppId,
+    sender: MemberId,
+    recipients: &[MemberId],
+    content: &NewContent,
+) -> StoreResult<Vec<Sent>> {
+    let mut out = Vec::with_capacity(recipients.len());
+    for peer in recipients {
+        out.push(send_in(ex, app, sender, SendTarget::Direct(*peer), content).await?);
+    }
+    // Every conversation is locked by now; the streams come last, all in one id order.
+    let mut streams: Vec<MemberId> = recipients.to_vec();
+    streams.push(sender);
+    streams.sort();
+    streams.dedup();
+    lock_streams(ex, &streams).await?;
+    for sent in &mut out {
+        append_sent(ex, app, sent).await?;
+    }
+    Ok(out)
+}

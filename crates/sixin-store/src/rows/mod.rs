@@ -1,0 +1,217 @@
+//! Row structs shared by both backends, read from an executor [`Row`] by column name, and their
+//! conversion into domain values.
+
+use serde_json::Value;
+use sixin_core::ids::{
+    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp,
+};
+use sixin_core::model::{
+    App, Conversation, ConversationKind, HistoryItem, Member, Message, MessageType, Participant,
+    Profile, Role,
+};
+use sixin_core::store::{StoreError, StoreResult};
+
+use crate::exec::Row;
+
+/// `from_row!(row, Struct { field, … })`: each field read from the column of the same name.
+macro_rules! from_row {
+    ($row:expr, $name:ident { $($field:ident),* $(,)? }) => {
+        Ok($name { $($field: $row.get(stringify!($field))?),* })
+    };
+}
+
+mod messages;
+pub(crate) use messages::*;
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Other(format!("corrupt {what} in the database").into())
+}
+
+fn key(s: &str) -> StoreResult<AppKey> {
+    AppKey::parse(s).ok_or_else(|| corrupt("app key"))
+}
+
+fn uuid(s: &str) -> StoreResult<MemberUuid> {
+    MemberUuid::parse(s).ok_or_else(|| corrupt("member uuid"))
+}
+
+fn json(s: &str) -> StoreResult<Value> {
+    serde_json::from_str(s).map_err(|_| corrupt("JSON"))
+}
+
+pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, created_at";
+
+pub(crate) struct AppRow {
+    id: i64,
+    key: String,
+    secret: String,
+    name: String,
+    require_sign: bool,
+    created_at: i64,
+}
+
+impl AppRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            AppRow {
+                id,
+                key,
+                secret,
+                name,
+                require_sign,
+                created_at
+            }
+        )
+    }
+
+    pub(crate) fn into_app(self) -> StoreResult<App> {
+        Ok(App {
+            id: AppId(self.id),
+            key: key(&self.key)?,
+            name: self.name,
+            secret: AppSecret(self.secret),
+            require_sign: self.require_sign,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+pub(crate) const MEMBER_COLS: &str = "id, app_id, uuid, username, ext_info, banned, created_at";
+
+pub(crate) struct MemberRow {
+    id: i64,
+    app_id: i64,
+    uuid: String,
+    username: String,
+    ext_info: String,
+    banned: bool,
+    created_at: i64,
+}
+
+impl MemberRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            MemberRow {
+                id,
+                app_id,
+                uuid,
+                username,
+                ext_info,
+                banned,
+                created_at
+            }
+        )
+    }
+
+    pub(crate) fn into_member(self) -> StoreResult<Member> {
+        Ok(Member {
+            id: MemberId(self.id),
+            app: AppId(self.app_id),
+            uuid: uuid(&self.uuid)?,
+            username: self.username,
+            ext_info: json(&self.ext_info)?,
+            banned: self.banned,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+/// A session joined with its app and member.
+pub(crate) struct SessionRow {
+    a_id: i64,
+    a_key: String,
+    a_secret: String,
+    a_name: String,
+    a_require_sign: bool,
+    a_created_at: i64,
+    member: MemberRow,
+    expires_at: i64,
+}
+
+pub(crate) const SESSION_SELECT: &str = "SELECT a.id AS a_id, a.key AS a_key, \
+    a.secret AS a_secret, a.name AS a_name, a.require_sign AS a_require_sign, \
+    a.created_at AS a_created_at, m.id, m.app_id, m.uuid, m.username, m.ext_info, m.banned, \
+    m.created_at, s.expires_at \
+    FROM sessions s JOIN members m ON m.id = s.member_id JOIN apps a ON a.id = s.app_id \
+    WHERE s.token_hash = $1 AND s.expires_at > $2";
+
+impl SessionRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        Ok(SessionRow {
+            a_id: row.get("a_id")?,
+            a_key: row.get("a_key")?,
+            a_secret: row.get("a_secret")?,
+            a_name: row.get("a_name")?,
+            a_require_sign: row.get("a_require_sign")?,
+            a_created_at: row.get("a_created_at")?,
+            member: MemberRow::from_row(row)?,
+            expires_at: row.get("expires_at")?,
+        })
+    }
+
+    pub(crate) fn into_session(self) -> StoreResult<sixin_core::model::SessionInfo> {
+        let app = AppRow {
+            id: self.a_id,
+            key: self.a_key,
+            secret: self.a_secret,
+            name: self.a_name,
+            require_sign: self.a_require_sign,
+            created_at: self.a_created_at,
+        };
+        Ok(sixin_core::model::SessionInfo {
+            app: app.into_app()?,
+            member: self.member.into_member()?,
+            expires_at: Timestamp(self.expires_at),
+        })
+    }
+}
+
+pub(crate) const CONVERSATION_COLS: &str = "id, app_id, kind, subject, owner_id, created_at, \
+    last_activity_at, message_count, member_count";
+
+pub(crate) struct ConversationRow {
+    id: i64,
+    app_id: i64,
+    kind: String,
+    subject: Option<String>,
+    owner_id: i64,
+    created_at: i64,
+    last_activity_at: i64,
+    message_count: i64,
+    member_count: i64,
+}
+
+impl ConversationRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            ConversationRow {
+                id,
+                app_id,
+                kind,
+                subject,
+                owner_id,
+                created_at,
+                last_activity_at,
+                message_count,
+                member_count
+            }
+        )
+    }
+
+    pub(crate) fn into_conversation(self) -> StoreResult<Conversation> {
+        Ok(Conversation {
+            id: ConversationId(self.id),
+            app: AppId(self.app_id),
+            kind: ConversationKind::parse(&self.kind).ok_or_else(|| corrupt("kind"))?,
+            subject: self.subject,
+            owner: MemberId(self.owner_id),
+            created_at: Timestamp(self.created_at),
+            last_activity_at: Timestamp(self.last_activity_at),
+            message_count: self.message_count,
+            member_count: self.member_count,
+        })
+    }
+}
