@@ -426,6 +426,7 @@ impl Config {
                 max_streams_per_member: e.max_streams_per_member,
                 stream_buffer: e.buffer,
                 max_replay: e.max_replay,
+                ..CoreConfig::default()
             },
             nats,
             log: self.log.clone(),
