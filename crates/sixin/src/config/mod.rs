@@ -95,7 +95,7 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// `key` is invalid because of `reason`; which layer set it is added by [`Loaded::validate`].
+    /// `key` is invalid because of `reason`; which layer set it is added by [`load::Loaded::validate`].
     pub(crate) fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {
             key,
