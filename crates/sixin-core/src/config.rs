@@ -1,8 +1,10 @@
-//! [`CoreConfig`]: the limits and lifetimes the core enforces, already validated.
+//! [`CoreConfig`]: the limits and lifetimes the core enforces, and [`CoreConfig::validate`], the
+//! one place that says which values the core can work with.
 
 use std::time::Duration;
 
-/// Core settings. The binary builds this from its configuration file and environment.
+/// Core settings. The binary builds this from its configuration file and environment, then
+/// checks it with [`CoreConfig::validate`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreConfig {
     /// How long a session token stays valid after login.
@@ -22,12 +24,16 @@ pub struct CoreConfig {
     pub stream_buffer: usize,
     /// The most events replayed to a reconnecting client; further behind, it is told to resync.
     pub max_replay: u64,
+    /// How long a PhalApi access token (`App.Auth.ApplyToken`) stays valid (2 hours).
+    pub access_token_ttl: Duration,
 }
 
 /// The most recipients of one multi-send (YesApi `MultiSend`: 1..200).
 pub const MAX_MULTI_SEND: usize = 200;
 /// The largest history or list page.
 pub const MAX_PAGE: u32 = 100;
+/// The largest [`CoreConfig::stream_buffer`]: each slot may hold an event, per open stream.
+pub const MAX_STREAM_BUFFER: usize = 1_000_000;
 
 impl Default for CoreConfig {
     fn default() -> Self {
@@ -40,6 +46,138 @@ impl Default for CoreConfig {
             max_streams_per_member: 8,
             stream_buffer: 1024,
             max_replay: 10_000,
+            access_token_ttl: Duration::from_secs(2 * 3600),
         }
+    }
+}
+
+/// A [`CoreConfig`] value the core cannot work with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {reason}")]
+pub struct CoreConfigError {
+    /// The name of the offending [`CoreConfig`] field, e.g. `"max_group_members"`.
+    pub field: &'static str,
+    /// What the value must be, e.g. `"must be at least 2"`.
+    pub reason: &'static str,
+}
+
+impl CoreConfig {
+    /// Ok when every value is one the core can work with; otherwise the first offending field.
+    ///
+    /// - `session_ttl`, `access_token_ttl`: at least 1 second (shorter tokens expire on issue).
+    /// - `recall_window`: any (zero allows no recall).
+    /// - `max_group_members`: at least 2, owner included.
+    /// - `argon2_memory_kib`: at least 8, Argon2's floor for the one lane sixin hashes with;
+    ///   `argon2_iterations`: at least 1.
+    /// - `max_streams_per_member`: at least 1; `stream_buffer`: 1..=[`MAX_STREAM_BUFFER`].
+    /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions.
+    pub fn validate(&self) -> Result<(), CoreConfigError> {
+        let second = Duration::from_secs(1);
+        check(
+            self.session_ttl >= second,
+            "session_ttl",
+            "must be at least 1 second",
+        )?;
+        check(
+            self.max_group_members >= 2,
+            "max_group_members",
+            "must be at least 2",
+        )?;
+        check(
+            self.argon2_memory_kib >= 8,
+            "argon2_memory_kib",
+            "must be at least 8",
+        )?;
+        check(
+            self.argon2_iterations >= 1,
+            "argon2_iterations",
+            "must be at least 1",
+        )?;
+        let streams = self.max_streams_per_member;
+        check(streams >= 1, "max_streams_per_member", "must be at least 1")?;
+        let buffer = (1..=MAX_STREAM_BUFFER).contains(&self.stream_buffer);
+        check(buffer, "stream_buffer", "must be 1..1000000")?;
+        let replay = i64::try_from(self.max_replay).is_ok();
+        check(replay, "max_replay", "must be at most 9223372036854775807")?;
+        let token = self.access_token_ttl >= second;
+        check(token, "access_token_ttl", "must be at least 1 second")
+    }
+}
+
+/// `Err` naming `field` unless `ok`.
+fn check(ok: bool, field: &'static str, reason: &'static str) -> Result<(), CoreConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreConfigError { field, reason })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field `validate` refuses once `spoil` has changed the defaults.
+    fn refused(spoil: impl FnOnce(&mut CoreConfig)) -> &'static str {
+        let mut cfg = CoreConfig::default();
+        spoil(&mut cfg);
+        cfg.validate().unwrap_err().field
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(CoreConfig::default().validate(), Ok(()));
+        let ttl = CoreConfig::default().access_token_ttl;
+        assert_eq!(ttl, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn each_limit_names_its_field() {
+        let session = refused(|c| c.session_ttl = Duration::from_millis(999));
+        assert_eq!(session, "session_ttl");
+        assert_eq!(refused(|c| c.max_group_members = 1), "max_group_members");
+        assert_eq!(refused(|c| c.argon2_memory_kib = 7), "argon2_memory_kib");
+        assert_eq!(refused(|c| c.argon2_iterations = 0), "argon2_iterations");
+        let streams = refused(|c| c.max_streams_per_member = 0);
+        assert_eq!(streams, "max_streams_per_member");
+        assert_eq!(refused(|c| c.stream_buffer = 0), "stream_buffer");
+        let buffer = refused(|c| c.stream_buffer = MAX_STREAM_BUFFER + 1);
+        assert_eq!(buffer, "stream_buffer");
+        assert_eq!(refused(|c| c.max_replay = u64::MAX), "max_replay");
+        let token = refused(|c| c.access_token_ttl = Duration::ZERO);
+        assert_eq!(token, "access_token_ttl");
+    }
+
+    #[test]
+    fn the_bounds_themselves_are_valid() {
+        let edge = CoreConfig {
+            session_ttl: Duration::from_secs(1),
+            recall_window: Duration::ZERO,
+            max_group_members: 2,
+            argon2_memory_kib: 8,
+            argon2_iterations: 1,
+            max_streams_per_member: 1,
+            stream_buffer: MAX_STREAM_BUFFER,
+            max_replay: i64::MAX as u64,
+            access_token_ttl: Duration::from_secs(1),
+        };
+        assert_eq!(edge.validate(), Ok(()));
+        let one = CoreConfig {
+            stream_buffer: 1,
+            max_replay: 0,
+            ..edge
+        };
+        assert_eq!(one.validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_message_is_the_field_then_the_rule() {
+        let err = CoreConfig {
+            max_group_members: 0,
+            ..CoreConfig::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(err.to_string(), "max_group_members must be at least 2");
     }
 }

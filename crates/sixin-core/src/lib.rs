@@ -7,7 +7,7 @@
 //! - [`error`]: [`Error`], by meaning; each adapter maps it to its own codes.
 //! - [`caller`]: [`Caller`], the authenticated member every member-scoped call requires.
 //! - [`clock`]: the [`Clock`] trait, so tests control time (recall window, session expiry).
-//! - [`config`]: [`CoreConfig`], typed limits and lifetimes.
+//! - [`config`]: [`CoreConfig`], typed limits and lifetimes, and their validation.
 //! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
 //! - [`auth`]: password hashing, session tokens (stored hashed), app keys and secrets.
 //! - [`rules`]: who may do what (group roles, ownership, recall, event audiences), as pure
@@ -34,7 +34,7 @@ pub mod validate;
 pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Signal};
 pub use caller::Caller;
 pub use clock::{Clock, SystemClock};
-pub use config::CoreConfig;
+pub use config::{CoreConfig, CoreConfigError};
 pub use error::{Entity, Error, Result};
 pub use service::Core;
 pub use store::Store;

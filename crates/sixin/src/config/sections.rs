@@ -1,0 +1,221 @@
+//! The `[section]`s of the configuration file, each with its built-in defaults. Defaults that
+//! are also a crate's defaults are taken from that crate's config type, so they are stated once.
+//! The database and NATS URLs may hold passwords: their `Debug` redacts them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sixin_core::CoreConfig;
+use sixin_nats::NatsOptions;
+
+/// `[http]`: the listener and request limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// How long one request may take before it is answered with a timeout.
+    pub request_timeout_secs: u64,
+    /// On SIGINT/SIGTERM, how long in-flight requests get to finish.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            listen: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// `[database]`: where state lives. The URL may contain a password, so `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSection {
+    /// `sqlite://PATH` (created and migrated on start) or `postgres://USER:PASSWORD@HOST/DB`.
+    pub url: String,
+    /// Connection pool size (SQLite: readers; the single writer is one extra connection).
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSection {
+    fn default() -> Self {
+        DatabaseSection {
+            url: "sqlite://sixin.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSection")
+            .field("url", &sixin_store::redact(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `[nats]`: sharing events with other nodes. The URL may contain a password or token, so
+/// `Debug` redacts it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsSection {
+    /// `nats://HOST:PORT` or `tls://HOST:PORT` (several servers of one cluster: comma-separated).
+    /// Unset or blank: events stay on this node.
+    pub url: Option<String>,
+    /// The first tokens of every subject; nodes share events only within one prefix.
+    pub subject_prefix: String,
+}
+
+impl Default for NatsSection {
+    fn default() -> Self {
+        NatsSection {
+            url: None,
+            subject_prefix: NatsOptions::default().subject_prefix,
+        }
+    }
+}
+
+impl fmt::Debug for NatsSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NatsSection")
+            .field("url", &self.url.as_deref().map(sixin_nats::redact))
+            .field("subject_prefix", &self.subject_prefix)
+            .finish()
+    }
+}
+
+/// Where `sixin serve` sends and hears events of other nodes: NATS, when `nats.url` is set.
+#[derive(Clone)]
+pub struct NatsSettings {
+    /// Checked by `sixin_nats::check_url`; may hold a password, so `Debug` redacts it.
+    pub url: String,
+    pub options: NatsOptions,
+}
+
+impl fmt::Debug for NatsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NatsSettings")
+            .field("url", &sixin_nats::redact(&self.url))
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// `[events]`: the live event stream (`GET /v1/events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsSection {
+    /// How often a WebSocket ping (SSE: a comment) is sent and the session re-checked.
+    pub heartbeat_secs: u64,
+    /// A WebSocket client that answers nothing for this long is closed (`idle`).
+    pub idle_timeout_secs: u64,
+    /// A frame the client does not take within this long drops the connection.
+    pub write_timeout_secs: u64,
+    /// The most streams one member may have open at once on one node.
+    pub max_streams_per_member: usize,
+    /// Events queued per stream for a slow client before it is closed (`lagged`).
+    pub buffer: usize,
+    /// The most events replayed to a reconnecting client; further behind, it gets `resync`.
+    pub max_replay: u64,
+}
+
+impl Default for EventsSection {
+    fn default() -> Self {
+        let core = CoreConfig::default();
+        let http = sixin_http::EventStreamConfig::default();
+        EventsSection {
+            heartbeat_secs: http.heartbeat.as_secs(),
+            idle_timeout_secs: http.idle_timeout.as_secs(),
+            write_timeout_secs: http.write_timeout.as_secs(),
+            max_streams_per_member: core.max_streams_per_member,
+            buffer: core.stream_buffer,
+            max_replay: core.max_replay,
+        }
+    }
+}
+
+/// `[limits]`: the rules the core enforces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// How long a session token stays valid after login.
+    pub session_ttl_secs: u64,
+    /// How long after sending a sender may recall a message.
+    pub recall_window_secs: u64,
+    /// The most members a group may have, owner included.
+    pub max_group_members: usize,
+    /// Argon2 memory cost per password hash, in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2 passes per password hash.
+    pub argon2_iterations: u32,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        let core = CoreConfig::default();
+        LimitsSection {
+            session_ttl_secs: core.session_ttl.as_secs(),
+            recall_window_secs: core.recall_window.as_secs(),
+            max_group_members: core.max_group_members,
+            argon2_memory_kib: core.argon2_memory_kib,
+            argon2_iterations: core.argon2_iterations,
+        }
+    }
+}
+
+/// `[dialects]`: settings of the YesApi and PhalApi dialects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DialectsSection {
+    /// IANA time zone that YesApi times (`add_time`, `YYYY-MM-DD HH:MM:SS`) are shown in.
+    pub time_zone: String,
+    /// Whether PhalApi requests with `__debug__=1` get the `debug` block.
+    pub phalapi_debug: bool,
+    /// How long a PhalApi access token (`App.Auth.ApplyToken`) stays valid.
+    pub phalapi_access_token_ttl_secs: u64,
+}
+
+impl Default for DialectsSection {
+    fn default() -> Self {
+        DialectsSection {
+            time_zone: "Asia/Shanghai".into(),
+            phalapi_debug: false,
+            phalapi_access_token_ttl_secs: CoreConfig::default().access_token_ttl.as_secs(),
+        }
+    }
+}
+
+/// `[log]`: what is logged, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSection {
+    /// A tracing `EnvFilter` directive; `RUST_LOG` and `--log` override it.
+    pub filter: String,
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            filter: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// How log lines are written (always to stderr).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}

@@ -1,0 +1,300 @@
+//! Loading and validation: layers apply in order, and bad values name their key and source.
+#![allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error by value
+
+use std::time::Duration;
+
+use figment::Jail;
+use sixin_core::CoreConfig;
+use sixin_http::HttpConfig;
+
+use super::convert::core_key;
+use super::{Config, LogFormat, Overrides};
+
+#[test]
+fn defaults_validate() {
+    let s = Config::default().validate().unwrap();
+    assert_eq!(s.listen, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(s.core, CoreConfig::default());
+    assert_eq!(s.store.url, "sqlite://sixin.db");
+    assert_eq!(s.http, HttpConfig::default());
+}
+
+#[test]
+fn layers_apply_in_order() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "sixin.toml",
+            "[database]\nurl = \"sqlite://file.db\"\nmax_connections = 3\n\
+             [limits]\nargon2_iterations = 5\nrecall_window_secs = 7\n",
+        )?;
+        jail.set_env("SIXIN_DATABASE_URL", "sqlite://env.db");
+        jail.set_env("SIXIN_LIMITS__ARGON2_ITERATIONS", "1");
+        jail.set_env("SIXIN_LISTEN", "127.0.0.1:9000");
+        jail.set_env("SIXIN_TEST_PG_URL", "postgres://ignored");
+        let cfg = Config::load(&Overrides::default()).unwrap().config;
+        assert_eq!(cfg.database.url, "sqlite://env.db");
+        assert_eq!(cfg.database.max_connections, 3);
+        assert_eq!(cfg.limits.argon2_iterations, 1);
+        assert_eq!(cfg.limits.recall_window_secs, 7);
+        assert_eq!(cfg.http.listen, "127.0.0.1:9000");
+
+        let flags = Overrides {
+            database_url: Some("sqlite://flag.db".into()),
+            listen: Some("127.0.0.1:9001".into()),
+            log_format: Some(LogFormat::Json),
+            ..Overrides::default()
+        };
+        let cfg = Config::load(&flags).unwrap().config;
+        assert_eq!(cfg.database.url, "sqlite://flag.db");
+        assert_eq!(cfg.http.listen, "127.0.0.1:9001");
+        assert_eq!(cfg.log.format, LogFormat::Json);
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_keys_and_bad_values_name_the_key() {
+    Jail::expect_with(|jail| {
+        jail.create_file("sixin.toml", "[database]\nurll = \"x\"\n")?;
+        let err = Config::load(&Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("urll"), "{err}");
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.set_env("SIXIN_LIMITS__ARGON2_ITERATIONS", "lots");
+        let err = Config::load(&Overrides::default()).unwrap_err().to_string();
+        // Figment names the key in the variable's upper case: LIMITS.ARGON2_ITERATIONS.
+        assert!(err.to_lowercase().contains("argon2_iterations"), "{err}");
+        Ok(())
+    });
+    let mut cfg = Config::default();
+    cfg.http.listen = "localhost".into();
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("http.listen"), "{err}");
+    let mut cfg = Config::default();
+    cfg.dialects.time_zone = "Mars/Olympus".into();
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("dialects.time_zone"), "{err}");
+}
+
+#[test]
+fn event_stream_settings_reach_the_core_and_http() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "sixin.toml",
+            "[events]\nheartbeat_secs = 5\nidle_timeout_secs = 12\nbuffer = 64\n",
+        )?;
+        jail.set_env("SIXIN_EVENTS__MAX_STREAMS_PER_MEMBER", "3");
+        let s = Config::load(&Overrides::default())
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(s.http.events.heartbeat, Duration::from_secs(5));
+        assert_eq!(s.http.events.idle_timeout, Duration::from_secs(12));
+        assert_eq!(s.core.stream_buffer, 64);
+        assert_eq!(s.core.max_streams_per_member, 3);
+        assert_eq!(s.core.max_replay, CoreConfig::default().max_replay);
+        Ok(())
+    });
+    let mut cfg = Config::default();
+    cfg.events.idle_timeout_secs = cfg.events.heartbeat_secs;
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("events.idle_timeout_secs"), "{err}");
+    let mut cfg = Config::default();
+    cfg.events.buffer = 0;
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("events.buffer"), "{err}");
+}
+
+#[test]
+fn nats_url_comes_from_file_env_shorthand_or_flag() {
+    assert!(Config::default().validate().unwrap().nats.is_none());
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "sixin.toml",
+            "[nats]\nurl = \"nats://file:4222\"\nsubject_prefix = \"prod.sixin\"\n",
+        )?;
+        let cfg = Config::load(&Overrides::default()).unwrap().config;
+        assert_eq!(cfg.nats.url.as_deref(), Some("nats://file:4222"));
+        jail.set_env("SIXIN_NATS__URL", "nats://section:4222");
+        let cfg = Config::load(&Overrides::default()).unwrap().config;
+        assert_eq!(cfg.nats.url.as_deref(), Some("nats://section:4222"));
+        jail.set_env("SIXIN_NATS_URL", "nats://shorthand:4222");
+        jail.set_env("SIXIN_TEST_NATS_URL", "nats://ignored:4222");
+        let cfg = Config::load(&Overrides::default()).unwrap().config;
+        assert_eq!(cfg.nats.url.as_deref(), Some("nats://shorthand:4222"));
+
+        let flags = Overrides {
+            nats_url: Some("tls://flag:4222".into()),
+            ..Overrides::default()
+        };
+        let nats = Config::load(&flags)
+            .unwrap()
+            .validate()
+            .unwrap()
+            .nats
+            .unwrap();
+        assert_eq!(nats.url, "tls://flag:4222");
+        assert_eq!(nats.options.subject_prefix, "prod.sixin");
+        Ok(())
+    });
+}
+
+#[test]
+fn nats_settings_are_checked() {
+    let mut cfg = Config::default();
+    cfg.nats.url = Some("  ".into());
+    assert!(cfg.validate().unwrap().nats.is_none(), "blank means unset");
+    for bad in [
+        "http://127.0.0.1:4222",
+        "127.0.0.1:4222",
+        "nats://u:hunter2@h,x",
+    ] {
+        cfg.nats.url = Some(bad.into());
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("nats.url"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    cfg.nats.url = None;
+    cfg.nats.subject_prefix = "sixin.>".into();
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(err.contains("nats.subject_prefix"), "{err}");
+}
+
+#[test]
+fn debug_redacts_the_nats_password() {
+    let mut cfg = Config::default();
+    cfg.nats.url = Some("nats://sixin:hunter2@nats:4222".into());
+    let shown = format!("{cfg:?} {:?}", cfg.validate().unwrap());
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("nats://sixin:***@nats:4222"), "{shown}");
+}
+
+#[test]
+fn debug_redacts_the_database_password() {
+    let mut cfg = Config::default();
+    cfg.database.url = "postgres://sixin:hunter2@db/sixin".into();
+    let shown = format!("{cfg:?} {:?}", cfg.validate().unwrap());
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("***"), "{shown}");
+}
+
+#[test]
+fn the_phalapi_token_lifetime_reaches_the_core() {
+    assert_eq!(
+        Config::default().validate().unwrap().core.access_token_ttl,
+        Duration::from_secs(2 * 3600)
+    );
+    Jail::expect_with(|jail| {
+        jail.set_env("SIXIN_DIALECTS__PHALAPI_ACCESS_TOKEN_TTL_SECS", "600");
+        let s = Config::load(&Overrides::default())
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(s.core.access_token_ttl, Duration::from_secs(600));
+        jail.set_env("SIXIN_DIALECTS__PHALAPI_ACCESS_TOKEN_TTL_SECS", "0");
+        let err = Config::load(&Overrides::default())
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains("`dialects.phalapi_access_token_ttl_secs` must be at least 1 second"),
+            "{err}"
+        );
+        assert!(err.contains("SIXIN_"), "names the environment: {err}");
+        Ok(())
+    });
+}
+
+/// The message `validate` gives once `spoil` has changed the defaults.
+fn refused(spoil: impl FnOnce(&mut Config)) -> String {
+    let mut cfg = Config::default();
+    spoil(&mut cfg);
+    cfg.validate().unwrap_err().to_string()
+}
+
+#[test]
+fn core_limits_are_checked_by_the_core_and_named_by_key() {
+    let names = |key: &str, err: String| {
+        let start = format!("invalid configuration: `{key}` must be");
+        assert!(err.starts_with(&start), "{err}");
+    };
+    names(
+        "limits.session_ttl_secs",
+        refused(|c| c.limits.session_ttl_secs = 0),
+    );
+    names(
+        "limits.max_group_members",
+        refused(|c| c.limits.max_group_members = 1),
+    );
+    names(
+        "limits.argon2_memory_kib",
+        refused(|c| c.limits.argon2_memory_kib = 7),
+    );
+    names(
+        "limits.argon2_iterations",
+        refused(|c| c.limits.argon2_iterations = 0),
+    );
+    let streams = refused(|c| c.events.max_streams_per_member = 0);
+    names("events.max_streams_per_member", streams);
+    names("events.buffer", refused(|c| c.events.buffer = 1_000_001));
+    names(
+        "events.max_replay",
+        refused(|c| c.events.max_replay = u64::MAX),
+    );
+}
+
+#[test]
+fn an_invalid_value_names_the_layer_that_set_it() {
+    Jail::expect_with(|jail| {
+        jail.create_file("sixin.toml", "[limits]\nmax_group_members = 1\n")?;
+        let err = Config::load(&Overrides::default())
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains("`limits.max_group_members` must be at least 2"),
+            "{err}"
+        );
+        assert!(
+            err.contains("(from TOML file") && err.contains("sixin.toml)"),
+            "{err}"
+        );
+
+        let flags = Overrides {
+            listen: Some("nowhere".into()),
+            ..Overrides::default()
+        };
+        let err = Config::load(&flags)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`http.listen`") && err.ends_with("(from --listen)"),
+            "{err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn every_core_field_has_a_key() {
+    // `{:#?}` lists one field a line, `    name: value,`: the fields as the core defines them.
+    let shown = format!("{:#?}", CoreConfig::default());
+    let fields: Vec<&str> = shown
+        .lines()
+        .filter_map(|l| l.strip_prefix("    ")?.split_once(':'))
+        .map(|(name, _)| name)
+        .collect();
+    assert!(fields.len() >= 9, "{shown}");
+    for field in fields {
+        let key = core_key(field);
+        assert_ne!(key, field, "no configuration key sets CoreConfig::{field}");
+        let (section, name) = key.split_once('.').unwrap();
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        assert!(defaults[section].get(name).is_some(), "{key} is not a key");
+    }
+}
