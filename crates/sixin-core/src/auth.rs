@@ -1,14 +1,17 @@
-//! Secrets: argon2 password hashes, random session tokens stored only as SHA-256 hashes, and a
-//! constant-time comparison for signatures (the dialects build their canonical strings).
+//! Secrets: argon2 password hashes, random session tokens stored only as SHA-256 hashes,
+//! stateless app access tokens (HMAC-SHA256 with the app secret), and a constant-time
+//! comparison for signatures (the dialects build their canonical strings).
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::config::CoreConfig;
 use crate::error::{Error, Result};
 use crate::ids::TokenHash;
+use crate::model::App;
 
 fn hasher(cfg: &CoreConfig) -> Result<Argon2<'static>> {
     let params = Params::new(cfg.argon2_memory_kib, cfg.argon2_iterations, 1, None)
@@ -47,6 +50,30 @@ pub fn token_hash(token: &str) -> TokenHash {
     TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
 }
 
+/// A stateless access token for `app`, valid until `expiry` (Unix seconds): `{expiry}.{tag}`,
+/// where `tag` is lower-case hex HMAC-SHA256, keyed by the app secret, of `{app_key}.{expiry}`.
+/// It works only for the app it was issued to; changing the secret revokes every token.
+pub fn access_token(app: &App, expiry: i64) -> String {
+    format!("{expiry}.{}", access_tag(app, expiry))
+}
+
+/// Whether `token` is an access token of `app` that is still valid at `now` (Unix seconds).
+pub fn access_token_valid(app: &App, token: &str, now: i64) -> bool {
+    token
+        .split_once('.')
+        .and_then(|(expiry, given)| Some((expiry.parse::<i64>().ok()?, given)))
+        .is_some_and(|(expiry, given)| {
+            expiry > now && constant_time_eq(given, &access_tag(app, expiry))
+        })
+}
+
+fn access_tag(app: &App, expiry: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(app.secret.0.as_bytes())
+        .expect("HMAC-SHA256 accepts keys of any length");
+    mac.update(format!("{}.{expiry}", app.key.as_str()).as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// Compares two strings in time that depends only on their lengths.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -58,6 +85,31 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::{AppId, AppKey, AppSecret, Timestamp};
+
+    fn app(secret: &str) -> App {
+        App {
+            id: AppId(1),
+            key: AppKey::parse("0123456789ABCDEF0123456789ABCDEF").unwrap(),
+            secret: AppSecret(secret.to_owned()),
+            name: "a".into(),
+            require_sign: true,
+            created_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn access_tokens_live_until_expiry_for_their_app_only() {
+        let (a, b) = (app("S1"), app("S2"));
+        let token = access_token(&a, 1000);
+        assert!(access_token_valid(&a, &token, 999));
+        assert!(!access_token_valid(&a, &token, 1000), "expired");
+        assert!(!access_token_valid(&b, &token, 999), "another secret");
+        let forged = token.replacen("1000.", "2000.", 1);
+        assert!(!access_token_valid(&a, &forged, 999), "a moved expiry");
+        assert!(!access_token_valid(&a, "garbage", 0));
+    }
+
     use super::*;
 
     #[test]

@@ -40,6 +40,9 @@ pub enum Error {
     /// A request signature (or a token derived from one) did not verify.
     #[error("signature check failed")]
     BadSignature,
+    /// An app access token is missing, forged or expired.
+    #[error("access_token is missing, invalid or expired")]
+    BadAccessToken,
     /// No app has this key.
     #[error("unknown app")]
     UnknownApp,
@@ -98,6 +101,7 @@ impl Clone for Error {
             Error::Unauthenticated => Error::Unauthenticated,
             Error::BadCredentials => Error::BadCredentials,
             Error::BadSignature => Error::BadSignature,
+            Error::BadAccessToken => Error::BadAccessToken,
             Error::UnknownApp => Error::UnknownApp,
             Error::Banned => Error::Banned,
             Error::NotFound(e) => Error::NotFound(*e),

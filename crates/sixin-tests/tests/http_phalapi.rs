@@ -389,3 +389,33 @@ sixin_tests::both_backends!(
     debug_block_when_enabled_and_asked,
     members_cannot_reach_other_members_or_apps_conversations,
 );
+
+/// The access-token lifetime is the core's `access_token_ttl` (configuration key
+/// `dialects.phalapi_access_token_ttl_secs`), not a constant of the adapter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_lifetime_follows_the_configuration() {
+    let cfg = sixin_core::CoreConfig {
+        access_token_ttl: Duration::from_secs(60),
+        ..sixin_core::testing::fast_config()
+    };
+    let h = Harness::with_config(sixin_tests::TestDb::sqlite(), cfg).await;
+    let app = h.core.create_app("signed", true).await.unwrap();
+    let a = h.person(&app, "alice").await;
+    let b = h.person(&app, "bob").await;
+    let srv = TestServer::start(h, HttpConfig::default()).await;
+    let mut apply: Params = vec![
+        ("s", "App.Auth.ApplyToken".into()),
+        ("app_key", app.key.to_string()),
+    ];
+    let sign = sdk_sign(&apply, &app.secret.0);
+    apply.push(("sign", sign));
+    let v = get(&srv, &apply).await;
+    assert_eq!(v["data"]["expires_in"].as_i64(), Some(60), "{v}");
+    let token = v["data"]["access_token"].as_str().unwrap().to_owned();
+    let b_uuid = b.member.uuid.to_string();
+    let sending = with(send(member(&app, &a), &b_uuid), &[("access_token", &token)]);
+    srv.h.clock.advance(Duration::from_secs(59));
+    sent_id(&get(&srv, &sending).await);
+    srv.h.clock.advance(Duration::from_secs(1));
+    error(&get(&srv, &sending).await, 406);
+}

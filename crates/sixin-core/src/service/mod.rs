@@ -26,6 +26,7 @@ use crate::error::Result;
 use crate::ids::Timestamp;
 use crate::store::Store;
 
+pub use apps::Signing;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
 pub use messages::{MultiSend, Recipient, SendMessage};

@@ -6,7 +6,9 @@
 //!   body, followed by `_t` (decimal) and the app secret.
 
 use md5::{Digest, Md5};
-use sixin_core::auth::constant_time_eq;
+use sixin_core::model::App;
+use sixin_core::service::Signing;
+use sixin_core::{Core, Result};
 
 use super::params::Params;
 
@@ -31,14 +33,19 @@ pub(crate) fn sign<'a>(
     hex::encode_upper(Md5::digest(canonical(params, secret).as_bytes()))
 }
 
-/// Whether the request's `sign` parameter matches its other parameters (case-insensitively,
-/// compared in constant time).
-pub(crate) fn verify(params: &Params, secret: &str) -> bool {
-    let Some(given) = params.get("sign") else {
-        return false;
-    };
-    let expected = sign(params.iter(), secret);
-    constant_time_eq(&given.to_ascii_uppercase(), &expected)
+/// The request's `sign` parameter, normalised to upper case (hex digits in either case are
+/// accepted).
+fn given(params: &Params) -> Option<String> {
+    params.get("sign").map(str::to_ascii_uppercase)
+}
+
+/// Asks the core whether the request's `sign` satisfies the app's signing policy `when`; the
+/// core compares it with [`sign`] of the other parameters, in constant time.
+pub(crate) fn check(core: &Core, app: &App, when: Signing, params: &Params) -> Result<()> {
+    let given = given(params);
+    core.check_signature(app, when, given.as_deref(), |secret| {
+        sign(params.iter(), secret)
+    })
 }
 
 /// The `_auth` tag of a response whose `data` serialises to `data_json` at time `t`.
@@ -80,18 +87,18 @@ mod tests {
     }
 
     #[test]
-    fn verify_accepts_either_case_and_rejects_missing_or_wrong() {
+    fn the_given_sign_matches_in_either_case_and_only_for_its_parameters() {
         let good = sign([("app_key", "K"), ("s", "A.B")], "SEC");
         let p = Params::parse(&format!("app_key=K&s=A.B&sign={good}"), None);
-        assert!(verify(&p, "SEC"));
+        assert_eq!(given(&p), Some(sign(p.iter(), "SEC")));
         let lower = Params::parse(
             &format!("app_key=K&s=A.B&sign={}", good.to_lowercase()),
             None,
         );
-        assert!(verify(&lower, "SEC"));
-        assert!(!verify(&p, "OTHER"));
-        assert!(!verify(&Params::parse("app_key=K&s=A.B", None), "SEC"));
+        assert_eq!(given(&lower), Some(sign(lower.iter(), "SEC")));
+        assert_ne!(given(&p), Some(sign(p.iter(), "OTHER")));
+        assert_eq!(given(&Params::parse("app_key=K&s=A.B", None)), None);
         let tampered = Params::parse(&format!("app_key=K&s=A.C&sign={good}"), None);
-        assert!(!verify(&tampered, "SEC"));
+        assert_ne!(given(&tampered), Some(sign(tampered.iter(), "SEC")));
     }
 }

@@ -11,7 +11,7 @@ type Reply = Result<Data, PhalApiError>;
 
 /// # Platform.ChatMessage.Send (seeds/001) → `data.id` (a string).
 pub(super) async fn send(s: &PhalApiState, app: &App, p: &Params) -> Reply {
-    auth::access_token(app, p, s.core.now())?;
+    auth::access_token(&s.core, app, p)?;
     let caller = auth::member(&s.core, app, p).await?;
     let cmd = request::send(p)?;
     response::sent(&s.core.send(&caller, cmd).await?)
@@ -19,6 +19,7 @@ pub(super) async fn send(s: &PhalApiState, app: &App, p: &Params) -> Reply {
 
 /// # App.Auth.ApplyToken → `data.access_token`, `data.expires_in` (seconds).
 pub(super) async fn apply_token(s: &PhalApiState, app: &App, p: &Params) -> Reply {
-    auth::signature(app, p)?;
-    response::token(&auth::issue(app, s.core.now()), auth::TOKEN_TTL_SECS)
+    auth::signature(&s.core, app, p)?;
+    let (token, ttl) = s.core.issue_access_token(app);
+    response::token(&token, i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))
 }

@@ -3,7 +3,8 @@
 //! whether each is valid; this module only pulls them out of the parameters.
 
 use sixin_core::model::App;
-use sixin_core::{Caller, Core, Error};
+use sixin_core::service::Signing;
+use sixin_core::{Caller, Core};
 
 use super::error::YesApiError;
 use crate::common::envelope::Failure;
@@ -15,12 +16,10 @@ pub(super) async fn app(core: &Core, p: &Params) -> Result<App, YesApiError> {
     Ok(core.app_by_key(p.required("app_key")?).await?)
 }
 
-/// `ret 406` when the app requires signatures and `sign` is missing or wrong.
-pub(super) fn signature(app: &App, p: &Params) -> Result<(), YesApiError> {
-    if app.require_sign && !sign::verify(p, &app.secret.0) {
-        return Err(Error::BadSignature.into());
-    }
-    Ok(())
+/// `ret 406` when the app requires signatures (the core decides) and `sign` is missing or
+/// wrong.
+pub(super) fn signature(core: &Core, app: &App, p: &Params) -> Result<(), YesApiError> {
+    Ok(sign::check(core, app, Signing::WhenRequired, p)?)
 }
 
 /// The member behind `uuid` + `token`: `ret 408` when either is missing or the member is

@@ -136,7 +136,7 @@ async fn serve(
         Ok(app) => app,
         Err(YesApiError(f)) => return response::unsigned(f),
     };
-    let result = match auth::signature(&app, &p) {
+    let result = match auth::signature(&s.core, &app, &p) {
         Ok(()) => service.call(s, &app, &p).await,
         Err(e) => Err(e),
     };
