@@ -12,53 +12,23 @@ pub(crate) async fn mark_read(
 ) -> StoreResult<ReadOutcome> {
     let message = match target {
         ReadTarget::All => None,
-        ReadTarget::One(id) => {
-            let found = visible_message(ex, app, reader, id).await?;
-            match found {
-                Some(m) if m.0 == conversation.0 => Some((id, m)),
-                _ => {
-                    if membership(ex, app, reader, conversation, false)
-                        .await?
-                        .is_none()
-                    {
-                        return Err(StoreError::Refused(Refusal::NotMember));
-                    }
-                    return Err(StoreError::NotFound(Entity::Message));
-                }
+        ReadTarget::One(id) => match visible_message(ex, app, reader, id).await? {
+            Some(m) if m.0 == conversation.0 => Some((id, m)),
+            _ => {
+                let member = membership(ex, app, reader, conversation, false).await?;
+                return Err(match member {
+                    None => StoreError::Refused(Refusal::NotMember),
+                    Some(_) => StoreError::NotFound(Entity::Message),
+                });
             }
-        }
+        },
     };
     let Some((last_read, _, unread)) = membership(ex, app, reader, conversation, true).await?
     else {
         return Err(StoreError::Refused(Refusal::NotMember));
     };
     let Some((id, (_, sender, recalled))) = message else {
-        let row = ex
-            .one(
-                "UPDATE conversation_members SET unread_count = 0, read_updated_at = $1, \
-                 last_read_id = (SELECT last_message_id FROM conversations WHERE id = $2) \
-                 WHERE conversation_id = $2 AND member_id = $3 RETURNING last_read_id",
-                params![now.0, conversation.0, reader.0],
-            )
-            .await?;
-        let last_read = MessageId(row.i64("last_read_id")?);
-        ex.execute(
-            "DELETE FROM message_reads WHERE member_id = $1 AND conversation_id = $2",
-            params![reader.0, conversation.0],
-        )
-        .await?;
-        let marked = count(unread);
-        let deliveries = if marked > 0 {
-            read_event(ex, app, reader, conversation, last_read, None, now).await?
-        } else {
-            Vec::new()
-        };
-        return Ok(ReadOutcome {
-            marked,
-            unread: 0,
-            last_read,
-            deliveries,
-        });
+        return mark_all_read(ex, app, reader, conversation, count(unread), now).await;
     };
     let last_read = MessageId(last_read);
     if !is_unread(ex, reader, id.0, sender, recalled.is_some(), last_read.0).await? {
@@ -79,6 +49,43 @@ pub(crate) async fn mark_read(
     Ok(ReadOutcome {
         marked: 1,
         unread: count(left),
+        last_read,
+        deliveries,
+    })
+}
+
+/// Marks the whole conversation read (`unread` messages were unread); the read event only
+/// when something changed.
+async fn mark_all_read(
+    ex: &mut dyn Exec,
+    app: AppId,
+    reader: MemberId,
+    conversation: ConversationId,
+    unread: u32,
+    now: Timestamp,
+) -> StoreResult<ReadOutcome> {
+    let row = ex
+        .one(
+            "UPDATE conversation_members SET unread_count = 0, read_updated_at = $1, \
+             last_read_id = (SELECT last_message_id FROM conversations WHERE id = $2) \
+             WHERE conversation_id = $2 AND member_id = $3 RETURNING last_read_id",
+            params![now.0, conversation.0, reader.0],
+        )
+        .await?;
+    let last_read = MessageId(row.i64("last_read_id")?);
+    ex.execute(
+        "DELETE FROM message_reads WHERE member_id = $1 AND conversation_id = $2",
+        params![reader.0, conversation.0],
+    )
+    .await?;
+    let deliveries = if unread > 0 {
+        read_event(ex, app, reader, conversation, last_read, None, now).await?
+    } else {
+        Vec::new()
+    };
+    Ok(ReadOutcome {
+        marked: unread,
+        unread: 0,
         last_read,
         deliveries,
     })

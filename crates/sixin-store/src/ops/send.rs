@@ -38,20 +38,60 @@ async fn send_in(
     to: SendTarget,
     content: &NewContent,
 ) -> StoreResult<Sent> {
-    // Message ids are drawn only after the conversation's lock, so within a conversation they
-    // grow in commit order and paging by id can never skip a message.
-    let conversation = match to {
-        // Found (or created) and locked in one go.
-        SendTarget::Direct(peer) => {
-            direct_for_send(ex, app, sender, peer, content.created_at).await?
-        }
-        SendTarget::Conversation(id) => {
-            if lock_conversation(ex, app, id).await?.is_none() {
-                return Err(StoreError::Refused(Refusal::NotMember));
-            }
-            id
-        }
+    let conversation = locked_target(ex, app, sender, to, content.created_at).await?;
+    let Some((sender_uuid, sender_username)) = sender_in(ex, conversation, sender).await? else {
+        return Err(StoreError::Refused(Refusal::NotMember));
     };
+    if let Some(original) = retry_of(ex, sender, conversation, content).await? {
+        return Ok(original);
+    }
+    let (id, conversation) = insert_message(ex, app, sender, conversation, content).await?;
+    let message = Message {
+        id,
+        conversation: conversation.id,
+        sender,
+        sender_uuid,
+        sender_username,
+        kind: content.kind,
+        data: content.data.clone(),
+        ext_data: content.ext_data.clone(),
+        client_msg_id: content.client_msg_id.clone(),
+        created_at: content.created_at,
+        recalled_at: None,
+    };
+    Ok(Sent {
+        message,
+        conversation,
+        created: true,
+        deliveries: Vec::new(),
+    })
+}
+
+/// The conversation a message goes to, locked. Message ids are drawn only after this lock, so
+/// within a conversation they grow in commit order and paging by id can never skip a message.
+async fn locked_target(
+    ex: &mut dyn Exec,
+    app: AppId,
+    sender: MemberId,
+    to: SendTarget,
+    now: Timestamp,
+) -> StoreResult<ConversationId> {
+    match to {
+        // Found (or created) and locked in one go.
+        SendTarget::Direct(peer) => direct_for_send(ex, app, sender, peer, now).await,
+        SendTarget::Conversation(id) => match lock_conversation(ex, app, id).await? {
+            Some(_) => Ok(id),
+            None => Err(StoreError::Refused(Refusal::NotMember)),
+        },
+    }
+}
+
+/// The sender's uuid and username if they are a member of the conversation at commit time.
+async fn sender_in(
+    ex: &mut dyn Exec,
+    conversation: ConversationId,
+    sender: MemberId,
+) -> StoreResult<Option<(MemberUuid, String)>> {
     let me = ex
         .opt(
             "SELECT m.uuid, m.username FROM conversation_members cm \
@@ -60,26 +100,48 @@ async fn send_in(
             params![conversation.0, sender.0],
         )
         .await?;
-    let Some(me) = me else {
-        return Err(StoreError::Refused(Refusal::NotMember));
+    me.map(|me| {
+        let uuid = MemberUuid::parse(&me.text("uuid")?)
+            .ok_or_else(|| StoreError::Other("corrupt member uuid".into()))?;
+        Ok((uuid, me.text("username")?))
+    })
+    .transpose()
+}
+
+/// The original of a retried send (same sender, conversation and `client_msg_id`), unchanged.
+async fn retry_of(
+    ex: &mut dyn Exec,
+    sender: MemberId,
+    conversation: ConversationId,
+    content: &NewContent,
+) -> StoreResult<Option<Sent>> {
+    let Some(key) = &content.client_msg_id else {
+        return Ok(None);
     };
-    let (sender_uuid, sender_username) = (me.text("uuid")?, me.text("username")?);
-    if let Some(key) = &content.client_msg_id {
-        let sql = format!(
-            "{MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.conversation_id = $2 \
-             AND m.client_msg_id = $3"
-        );
-        let existing = ex.opt(&sql, params![sender.0, conversation.0, key]).await?;
-        if let Some(row) = existing {
-            return Ok(Sent {
-                message: MessageRow::from_row(&row)?.into_message()?,
-                conversation: conversation_row(ex, conversation).await?,
-                created: false,
-                deliveries: Vec::new(),
-            });
-        }
-    }
-    let data = content.data.to_string();
+    let sql = format!(
+        "{MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.conversation_id = $2 \
+         AND m.client_msg_id = $3"
+    );
+    let Some(row) = ex.opt(&sql, params![sender.0, conversation.0, key]).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Sent {
+        message: MessageRow::from_row(&row)?.into_message()?,
+        conversation: conversation_row(ex, conversation).await?,
+        created: false,
+        deliveries: Vec::new(),
+    }))
+}
+
+/// Inserts the message and updates the conversation's and its members' counters: the new
+/// message id and the conversation as it now is.
+async fn insert_message(
+    ex: &mut dyn Exec,
+    app: AppId,
+    sender: MemberId,
+    conversation: ConversationId,
+    content: &NewContent,
+) -> StoreResult<(MessageId, Conversation)> {
     let row = ex
         .one(
             "INSERT INTO messages (app_id, conversation_id, sender_id, kind, data, ext_data, \
@@ -89,7 +151,7 @@ async fn send_in(
                 conversation.0,
                 sender.0,
                 content.kind.as_str(),
-                data,
+                content.data.to_string(),
                 &content.ext_data,
                 &content.client_msg_id,
                 content.created_at.0
@@ -104,6 +166,7 @@ async fn send_in(
     let row = ex
         .one(&sql, params![id, content.created_at.0, conversation.0])
         .await?;
+    // The sender's own message is never unread for them.
     ex.execute(
         "UPDATE conversation_members SET last_activity_at = $1, \
          unread_count = unread_count + CASE WHEN member_id = $2 THEN 0 ELSE 1 END \
@@ -111,26 +174,8 @@ async fn send_in(
         params![content.created_at.0, sender.0, conversation.0],
     )
     .await?;
-    let message = Message {
-        id: MessageId(id),
-        conversation,
-        sender,
-        sender_uuid: MemberUuid::parse(&sender_uuid)
-            .ok_or_else(|| StoreError::Other("corrupt member uuid".into()))?,
-        sender_username,
-        kind: content.kind,
-        data: content.data.clone(),
-        ext_data: content.ext_data.clone(),
-        client_msg_id: content.client_msg_id.clone(),
-        created_at: content.created_at,
-        recalled_at: None,
-    };
-    Ok(Sent {
-        message,
-        conversation: ConversationRow::from_row(&row)?.into_conversation()?,
-        created: true,
-        deliveries: Vec::new(),
-    })
+    let conversation = ConversationRow::from_row(&row)?.into_conversation()?;
+    Ok((MessageId(id), conversation))
 }
 
 /// The direct conversation of a pair, locked, created (with both memberships) on first use.
