@@ -1,6 +1,6 @@
 //! The one printer every scenario ends with: [`print`] writes the scenario's report as one
 //! JSON object (`--json`), or as the [`Text`] the scenario lays out from it: lines and
-//! [`Table`]s, whose columns are sized to fit (the first left-aligned, the rest right-aligned).
+//! [`Table`]s, whose columns are sized to fit (numbers right-aligned, text left-aligned).
 
 use std::fmt::Write as _;
 
@@ -92,17 +92,23 @@ impl Table {
             .chain([self.header.len()])
             .max();
         let mut widths = vec![0; columns.unwrap_or(0)];
+        let mut numeric = vec![true; widths.len()];
         for cells in std::iter::once(&self.header).chain(&self.rows) {
             for (w, cell) in widths.iter_mut().zip(cells) {
                 *w = (*w).max(cell.chars().count());
             }
         }
+        for cells in &self.rows {
+            for (n, cell) in numeric.iter_mut().zip(cells) {
+                *n &= cell.is_empty() || cell == "-" || cell.parse::<f64>().is_ok();
+            }
+        }
         for cells in std::iter::once(&self.header).chain(&self.rows) {
             let mut line = String::new();
-            for (i, (cell, &w)) in cells.iter().zip(&widths).enumerate() {
-                let _ = match i {
-                    0 => write!(line, "{cell:<w$}"),
-                    _ => write!(line, "  {cell:>w$}"),
+            for ((cell, &w), &right) in cells.iter().zip(&widths).zip(&numeric) {
+                let _ = match right {
+                    true => write!(line, "{cell:>w$}  "),
+                    false => write!(line, "{cell:<w$}  "),
                 };
             }
             out.push_str(line.trim_end());
@@ -154,14 +160,14 @@ mod tests {
 
     #[test]
     fn tables_fit_their_widest_cell() {
-        let mut table = Table::new(["phase", "req/s"]);
-        table.row(["healthz".to_owned(), "86405".to_owned()]);
-        table.row(["send".to_owned(), "7".to_owned()]);
+        let mut table = Table::new(["conc", "phase", "req/s"]);
+        table.row(["1", "healthz", "86405"].map(String::from));
+        table.row(["64", "send", "7"].map(String::from));
         let mut text = Text::default();
         text.line("title").table(table);
         assert_eq!(
             text.render(),
-            "title\nphase    req/s\nhealthz  86405\nsend         7\n"
+            "title\nconc  phase    req/s\n   1  healthz  86405\n  64  send         7\n"
         );
     }
 }
