@@ -33,7 +33,7 @@ pub(crate) struct Health {
 /// `GET /healthz` — liveness: the process serves HTTP.
 ///
 /// - Always 200 `{"status":"ok"}`; touches nothing else, so it is the cheapest request the
-///   server answers (`sixin bench` uses it as the HTTP floor).
+///   server answers (`sixin-bench` uses it as the HTTP floor).
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
 pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })

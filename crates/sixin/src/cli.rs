@@ -11,7 +11,6 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use sixin_core::{Bus, Core, LocalBus};
 
-use crate::bench::BenchArgs;
 use crate::config::{LogFormat, Overrides, Settings};
 use crate::wiring;
 
@@ -66,8 +65,6 @@ pub enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Load-test a running server on this machine (loopback only).
-    Bench(BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,9 +5,7 @@
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
 //! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
-//! - `bench`: `sixin bench`, a bounded, loopback-only load generator.
 
-mod bench;
 mod cli;
 mod config;
 mod serve;
@@ -67,7 +65,6 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Member(cmd) => cli::member(&settings, cmd).await?,
         Command::Migrate => cli::migrate(&settings).await?,
         Command::Config(cmd) => cli::config(Some(&settings), cmd),
-        Command::Bench(args) => bench::run(&settings, args).await?,
     }
     Ok(())
 }

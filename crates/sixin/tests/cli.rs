@@ -195,18 +195,3 @@ fn config_example_is_printed_even_with_a_broken_config() {
         Some("sqlite://sixin.db")
     );
 }
-
-#[test]
-fn bench_refuses_remote_hosts() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        dir.path(),
-        &["bench", "--url", "http://192.0.2.1:8080", "--app-key", "X"],
-    );
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("only targets this machine"),
-        "{}",
-        stderr(&out)
-    );
-}

@@ -1,0 +1,298 @@
+//! `sixin-bench`: a load generator for a sixin server on this machine, feeding BENCHMARKS.md.
+//! It is its own binary so that the server does not carry HTTP and WebSocket client crates.
+//!
+//! Loopback only. Every loop is bounded twice, by time and by a count; every request and every
+//! wait on the network has a timeout. It needs an app to register members in: pass
+//! `--app-key KEY` (from `sixin app create bench --json` run against the server's database).
+//!
+//! Crate map:
+//! - `main`: the command line ([`Args`]), its bounds, and dispatch to a scenario.
+//! - [`client`]: the HTTP side shared by every scenario: the loopback check, the server's
+//!   health, provisioning members, reading the server's memory.
+//! - [`ws`]: WebSocket clients of `GET /v1/events`: open one or many, hold them, stop them.
+//! - [`stats`]: the one percentile function, latency summaries and phase figures.
+//! - [`report`]: the one printer: a JSON object, or the same figures as lines and tables.
+//! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] reuses),
+//!   [`delivery`], [`idle`], [`fanout`].
+//!
+//! The event-stream scenarios register hundreds or thousands of members, each costing two
+//! argon2 hashes on the server; run the server with cheap hashing for them:
+//! `SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve`.
+
+mod client;
+mod delivery;
+mod fanout;
+mod idle;
+mod report;
+mod send;
+mod stats;
+mod ws;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::ensure;
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use crate::client::Bench;
+
+const MAX_CONCURRENCY: usize = 1024;
+const MAX_DURATION_SECS: u64 = 600;
+const MAX_REQUESTS_PER_LEVEL: u64 = 10_000_000;
+const MAX_MESSAGES: u64 = 1_000_000;
+/// The server's default `limits.max_group_members`.
+const MAX_GROUP_SIZE: usize = 2000;
+const MAX_CONNECTIONS: usize = 100_000;
+
+/// What `sixin-bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Scenario {
+    /// Requests per second and latency of GET /healthz and POST /v1/messages per concurrency.
+    Send,
+    /// Latency from a send's acknowledgement to its receipt on the event stream: a direct
+    /// message, and a message to a group with every member connected.
+    Delivery,
+    /// How many idle event streams the server holds, and its memory per stream.
+    Idle,
+    /// Sends per second with --receivers members connected, against none connected.
+    Fanout,
+}
+
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "sixin-bench",
+    version,
+    about = "A bounded, loopback-only load generator for a sixin server",
+    after_help = "The delivery, idle and fanout scenarios register many members (two \
+    argon2 hashes each on the server): run the server with cheap hashing for them, e.g. \
+    SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve"
+)]
+struct Args {
+    /// Base URL of the server; must be a loopback address (127.0.0.0/8, ::1, localhost).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// App to register the bench members in (`sixin app create bench --json` prints one).
+    #[arg(long, value_name = "KEY")]
+    app_key: String,
+    /// What to measure: send (HTTP sends per concurrency level), delivery (send-to-receipt
+    /// latency on the event stream), idle (idle event streams and server memory per stream),
+    /// fanout (sends/s with --receivers members connected vs none).
+    #[arg(long, value_enum, default_value_t = Scenario::Send)]
+    scenario: Scenario,
+    /// Seconds each phase runs (1..=600). Default 5 for send (each phase at each level) and
+    /// fanout (each of its two phases); for delivery 120, a cap on each of its two parts; for
+    /// idle 300, a cap on opening the connections.
+    #[arg(long)]
+    duration_secs: Option<u64>,
+    /// Comma-separated numbers of concurrent workers (each 1..=1024). fanout uses the largest.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    concurrency: Vec<usize>,
+    /// At most this many requests per phase and level, whichever ends first with the duration.
+    #[arg(long, default_value_t = 1_000_000)]
+    requests_per_level: u64,
+    /// delivery: direct messages sent one after another (1..=1000000).
+    #[arg(long, default_value_t = 1000)]
+    messages: u64,
+    /// delivery: members of the group, the sender included (2..=2000), each with one stream.
+    #[arg(long, default_value_t = 500)]
+    group_size: usize,
+    /// delivery: group messages, each sent once the previous one reached every member (or 10 s
+    /// passed) (1..=1000000).
+    #[arg(long, default_value_t = 100)]
+    group_messages: u64,
+    /// idle: event streams to open, 8 per member (1..=100000). One process may open only as
+    /// many as its open-files limit allows (RLIMIT_NOFILE).
+    #[arg(long, default_value_t = 1000)]
+    connections: usize,
+    /// idle: seconds to keep the streams open (reading, so pings are answered) before counting
+    /// how many are still open and closing them (0..=600).
+    #[arg(long, default_value_t = 5)]
+    hold_secs: u64,
+    /// fanout: members connected to the event stream while the second phase sends to them
+    /// (1..=100000).
+    #[arg(long, default_value_t = 1000)]
+    receivers: usize,
+    /// The server's process id: report its resident memory (VmRSS) before and after each level
+    /// (send), or at the points each event-stream scenario describes.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Log filter for stderr (a tracing EnvFilter directive); RUST_LOG if unset, else "info".
+    #[arg(long, value_name = "FILTER")]
+    log: Option<String>,
+}
+
+impl Args {
+    /// `--duration-secs`, or the scenario's default.
+    fn duration_secs(&self) -> u64 {
+        self.duration_secs.unwrap_or(match self.scenario {
+            Scenario::Send | Scenario::Fanout => 5,
+            Scenario::Delivery => 120,
+            Scenario::Idle => 300,
+        })
+    }
+
+    /// The largest `--concurrency`.
+    fn max_concurrency(&self) -> usize {
+        self.concurrency.iter().copied().max().unwrap_or(1)
+    }
+
+    /// Every bound the flags must respect, checked before any request.
+    fn check(&self) -> anyhow::Result<()> {
+        let in_range = |ok: bool, flag: &str, range: String| {
+            ensure!(ok, "--{flag} must be {range}");
+            Ok(())
+        };
+        let d = MAX_DURATION_SECS;
+        in_range(
+            (1..=d).contains(&self.duration_secs()),
+            "duration-secs",
+            format!("1..={d}"),
+        )?;
+        let r = MAX_REQUESTS_PER_LEVEL;
+        let ok = (1..=r).contains(&self.requests_per_level);
+        in_range(ok, "requests-per-level", format!("1..={r}"))?;
+        let c = MAX_CONCURRENCY;
+        let ok =
+            !self.concurrency.is_empty() && self.concurrency.iter().all(|n| (1..=c).contains(n));
+        in_range(
+            ok,
+            "concurrency",
+            format!("a comma-separated list of numbers 1..={c}"),
+        )?;
+        let m = MAX_MESSAGES;
+        in_range(
+            (1..=m).contains(&self.messages),
+            "messages",
+            format!("1..={m}"),
+        )?;
+        let ok = (1..=m).contains(&self.group_messages);
+        in_range(ok, "group-messages", format!("1..={m}"))?;
+        let g = MAX_GROUP_SIZE;
+        in_range(
+            (2..=g).contains(&self.group_size),
+            "group-size",
+            format!("2..={g}"),
+        )?;
+        let n = MAX_CONNECTIONS;
+        in_range(
+            (1..=n).contains(&self.connections),
+            "connections",
+            format!("1..={n}"),
+        )?;
+        in_range(
+            (1..=n).contains(&self.receivers),
+            "receivers",
+            format!("1..={n}"),
+        )?;
+        in_range(self.hold_secs <= d, "hold-secs", format!("0..={d}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_tracing(args.log.as_deref());
+    let result = args.check().and_then(|()| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(run(args))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Connects to the server and runs the chosen scenario.
+async fn run(args: Args) -> anyhow::Result<()> {
+    let bench = Bench::connect(
+        &args.url,
+        &args.app_key,
+        args.pid,
+        args.json,
+        args.max_concurrency(),
+    )
+    .await?;
+    let duration = Duration::from_secs(args.duration_secs());
+    match args.scenario {
+        Scenario::Send => {
+            let plan = send::Plan {
+                levels: args.concurrency.clone(),
+                duration,
+                requests_per_level: args.requests_per_level,
+            };
+            send::run(&bench, plan).await
+        }
+        Scenario::Delivery => {
+            let plan = delivery::Plan {
+                messages: args.messages,
+                group_size: args.group_size,
+                group_messages: args.group_messages,
+                duration,
+            };
+            delivery::run(&bench, plan).await
+        }
+        Scenario::Idle => {
+            let plan = idle::Plan {
+                connections: args.connections,
+                hold: Duration::from_secs(args.hold_secs),
+                connect_within: duration,
+            };
+            idle::run(&bench, plan).await
+        }
+        Scenario::Fanout => {
+            let plan = fanout::Plan {
+                receivers: args.receivers,
+                senders: args.max_concurrency(),
+                duration,
+                requests_per_phase: args.requests_per_level,
+            };
+            fanout::run(&bench, plan).await
+        }
+    }
+}
+
+/// Logs go to stderr so that `--json` output on stdout stays machine-readable.
+fn init_tracing(flag: Option<&str>) {
+    let directive = match (flag, std::env::var("RUST_LOG")) {
+        (Some(flag), _) => flag.to_owned(),
+        (None, Ok(env)) if !env.trim().is_empty() => env,
+        _ => "info".to_owned(),
+    };
+    let filter = EnvFilter::try_new(&directive).unwrap_or_else(|e| {
+        eprintln!("warning: ignoring invalid log filter {directive:?} ({e}); using \"info\"");
+        EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_flags_are_refused() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["sixin-bench", "--app-key", "k"];
+            argv.extend_from_slice(extra);
+            Args::try_parse_from(argv).expect("parses").check()
+        };
+        assert!(parse(&[]).is_ok());
+        assert!(parse(&["--concurrency", "1,16,64", "--duration-secs", "5"]).is_ok());
+        assert!(parse(&["--concurrency", "0"]).is_err());
+        assert!(parse(&["--concurrency", "2000"]).is_err());
+        assert!(parse(&["--duration-secs", "0"]).is_err());
+        assert!(parse(&["--group-size", "1"]).is_err());
+        assert!(parse(&["--hold-secs", "601"]).is_err());
+    }
+}
