@@ -10,6 +10,12 @@
 //!   on `LocalBus` and on `NatsBus`.
 //! - [`nats`]: buses on the NATS server named by `SIXIN_TEST_NATS_URL` (skipped when unset, a
 //!   failure when `CI` is set), and [`nats::NatsServer`], a private server to kill and restart.
+//! - [`native`]: the native `/v1` API over a [`TestServer`], and [`native::post_created`].
+//! - [`pg`]: PostgreSQL test schemas and databases, named with their creation time, and the sweep
+//!   of what killed runs left behind.
+//! - [`time`]: [`time::PausedTime`], tokio's clock paused for the test to move (heartbeats, idle
+//!   timeouts), with `both_backends!`'s `#[paused]` cases.
+//! - [`process`]: the `sixin` binary as a process, for the binary's own tests.
 
 #![allow(
     clippy::unwrap_used,
@@ -24,6 +30,7 @@ pub mod pg;
 pub mod process;
 pub mod server;
 pub mod stream_client;
+pub mod time;
 
 pub use server::TestServer;
 
