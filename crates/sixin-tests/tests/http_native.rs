@@ -268,6 +268,57 @@ async fn multi_send_reports_each_recipient(h: Harness) {
     assert_eq!(unread.body["total"], 1);
 }
 
+/// Alice makes a group with bob; bob may not add carol, alice may; carol leaves and no longer
+/// sees it.
+async fn groups_are_made_grown_and_left(
+    t: &NativeApi,
+    alice: &Member,
+    bob: &Member,
+    carol: &Member,
+) {
+    let g = json!({"subject": "trip", "members": [bob.uuid]});
+    let r = t
+        .call("POST", "/v1/groups", Some(&alice.token), Some(g))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(
+        (r.body["kind"].clone(), r.body["member_count"].clone()),
+        (json!("group"), json!(2))
+    );
+    let group = r.body["id"].as_i64().unwrap();
+    let add = json!({"members": [carol.uuid]});
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/conversations/{group}/members"),
+            Some(&bob.token),
+            Some(add.clone()),
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/conversations/{group}/members"),
+            Some(&alice.token),
+            Some(add),
+        )
+        .await;
+    assert_eq!(r.body["changed_uids"], json!([carol.uid]));
+    let leave = format!("/v1/conversations/{group}/members/{}", carol.uuid);
+    let r = t.call("DELETE", &leave, Some(&carol.token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{group}"),
+            Some(&carol.token),
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+}
+
 async fn recall_hide_and_groups_go_through_the_core(h: Harness) {
     let t = NativeApi::start(h).await;
     let (alice, bob, carol) = (
@@ -346,47 +397,7 @@ async fn recall_hide_and_groups_go_through_the_core(h: Harness) {
         .await;
     assert_eq!(ids(&h.body), vec![id, late], "still there for alice");
 
-    let g = json!({"subject": "trip", "members": [bob.uuid]});
-    let r = t
-        .call("POST", "/v1/groups", Some(&alice.token), Some(g))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    assert_eq!(
-        (r.body["kind"].clone(), r.body["member_count"].clone()),
-        (json!("group"), json!(2))
-    );
-    let group = r.body["id"].as_i64().unwrap();
-    let add = json!({"members": [carol.uuid]});
-    let r = t
-        .call(
-            "POST",
-            &format!("/v1/conversations/{group}/members"),
-            Some(&bob.token),
-            Some(add.clone()),
-        )
-        .await;
-    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
-    let r = t
-        .call(
-            "POST",
-            &format!("/v1/conversations/{group}/members"),
-            Some(&alice.token),
-            Some(add),
-        )
-        .await;
-    assert_eq!(r.body["changed_uids"], json!([carol.uid]));
-    let leave = format!("/v1/conversations/{group}/members/{}", carol.uuid);
-    let r = t.call("DELETE", &leave, Some(&carol.token), None).await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = t
-        .call(
-            "GET",
-            &format!("/v1/conversations/{group}"),
-            Some(&carol.token),
-            None,
-        )
-        .await;
-    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    groups_are_made_grown_and_left(&t, &alice, &bob, &carol).await;
 }
 
 async fn mark_read_accepts_an_empty_body_with_a_json_content_type(h: Harness) {
