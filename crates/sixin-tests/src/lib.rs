@@ -10,6 +10,12 @@
 //!   on `LocalBus` and on `NatsBus`.
 //! - [`nats`]: buses on the NATS server named by `SIXIN_TEST_NATS_URL` (skipped when unset, a
 //!   failure when `CI` is set), and [`nats::NatsServer`], a private server to kill and restart.
+//! - [`native`]: the native `/v1` API over a [`TestServer`], and [`native::post_created`].
+//! - [`pg`]: PostgreSQL test schemas and databases, named with their creation time, and the sweep
+//!   of what killed runs left behind.
+//! - [`time`]: [`time::PausedTime`], tokio's clock paused for the test to move (heartbeats, idle
+//!   timeouts), with `both_backends!`'s `#[paused]` cases.
+//! - [`process`]: the `sixin` binary as a process, for the binary's own tests.
 
 #![allow(
     clippy::unwrap_used,
@@ -18,9 +24,13 @@
 
 pub mod bus_conformance;
 pub mod conformance;
+pub mod native;
 pub mod nats;
+pub mod pg;
+pub mod process;
 pub mod server;
 pub mod stream_client;
+pub mod time;
 
 pub use server::TestServer;
 
@@ -69,15 +79,12 @@ impl TestDb {
     }
 
     /// A fresh schema in the PostgreSQL database at `SIXIN_TEST_PG_URL`, or `None` (skipped).
+    /// The first one in a process drops the leftovers of killed runs ([`pg::sweep_once`]).
     pub async fn postgres(suite: &str) -> Option<TestDb> {
         let url = require_service("SIXIN_TEST_PG_URL", suite)?;
-        let schema = format!(
-            "t_{}",
-            sixin_core::auth::new_token().get(..16).unwrap_or("x")
-        );
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
-            .await
-            .expect("connect to SIXIN_TEST_PG_URL");
+        pg::sweep_once(&url);
+        let schema = pg::fresh_name(pg::SCHEMA_PREFIX);
+        let mut conn = pg::connect(&url).await;
         sqlx::query(&format!("CREATE SCHEMA {schema}"))
             .execute(&mut conn)
             .await
@@ -105,22 +112,12 @@ impl Drop for TestDb {
         let Some((url, schema)) = self.pg.take() else {
             return;
         };
-        // Drop runs outside async context; clean up on a thread with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(rt) = rt {
-                rt.block_on(async {
-                    if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await
-                    {
-                        let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-                        let _ = sqlx::query(&sql).execute(&mut c).await;
-                    }
-                });
+        pg::block_on_own_runtime(async move {
+            if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await {
+                let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+                let _ = sqlx::query(&sql).execute(&mut c).await;
             }
-        })
-        .join();
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 //! own random subject prefix (so tests run in parallel without hearing each other), and
 //! [`NatsServer`], a private `nats-server` process a test may kill and restart.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -73,10 +73,7 @@ impl NatsServer {
             );
             return None;
         }
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
+        let port = crate::process::free_port();
         let mut server = NatsServer {
             bin,
             port,

@@ -59,27 +59,40 @@ impl Drop for TestServer {
 
 /// Runs each listed `async fn name(h: Harness)` on SQLite (module `sqlite`) and on PostgreSQL
 /// (module `postgres`; skipped with a message when `SIXIN_TEST_PG_URL` is unset, a failure when
-/// `CI` is set).
+/// `CI` is set). A name marked `#[paused]` is an `async fn name(h: Harness, time: PausedTime)`
+/// run on a `current_thread` runtime whose clock only the test moves ([`crate::time`]).
 #[macro_export]
 macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$mark:ident])? $name:ident),* $(,)?) => {
         mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(h) = $crate::Harness::sqlite().await else { return };
-                    super::$name(h).await;
-                }
-            )*
+            $( $crate::backend_test!($($mark)? sqlite $name); )*
         }
         mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(h) = $crate::Harness::postgres().await else { return };
-                    super::$name(h).await;
-                }
-            )*
+            $( $crate::backend_test!($($mark)? postgres $name); )*
+        }
+    };
+}
+
+/// One case of [`both_backends!`] on one backend.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! backend_test {
+    (paused $backend:ident $name:ident) => {
+        #[tokio::test(flavor = "current_thread")]
+        async fn $name() {
+            let Some(h) = $crate::Harness::$backend().await else {
+                return;
+            };
+            super::$name(h, $crate::time::PausedTime::start()).await;
+        }
+    };
+    ($backend:ident $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some(h) = $crate::Harness::$backend().await else {
+                return;
+            };
+            super::$name(h).await;
         }
     };
 }

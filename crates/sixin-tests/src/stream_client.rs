@@ -149,6 +149,24 @@ impl WsClient {
         }
     }
 
+    /// Sends a ping and reads until the server's pong (skipping the server's pings, which are
+    /// answered): afterwards the server has read everything this client sent before, pong
+    /// replies included. A test on a paused clock calls this before moving the clock, so that
+    /// no message of the client's races the heartbeat the move sets off.
+    pub async fn sync(&mut self) {
+        self.ws
+            .send(Message::Ping(Default::default()))
+            .await
+            .expect("send a ping");
+        loop {
+            match tokio::time::timeout(FRAME_WAIT, self.ws.next()).await {
+                Ok(Some(Ok(Message::Pong(_)))) => return,
+                Ok(Some(Ok(Message::Ping(_)))) => continue,
+                other => panic!("expected the server's pong, got {other:?}"),
+            }
+        }
+    }
+
     /// Closes from the client side.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;

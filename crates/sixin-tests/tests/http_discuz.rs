@@ -131,6 +131,73 @@ fn pmids(v: &Value) -> Vec<i64> {
         .collect()
 }
 
+/// The raw JSON of the seed's group `pm_get` example keeps the seed's key order and escapes.
+fn assert_seed_key_order(raw: &str) {
+    let order = [
+        r#"{"code":200,"result":"OK","count":8,"data":{"plid":"#,
+        r#","authorid":"#,
+        r#","pmtype":"#,
+        r#","subject":"#,
+        r#","members":[{"plid":"#,
+        r#","min_max":{"0":{"pmid":"#,
+        r#","count":4},"dateline":"#,
+        r#","lastmessage":{"firstauthorid":"#,
+        r#"},"sqltime":"#,
+    ];
+    let at: Vec<usize> = order.iter().map(|k| raw.find(k).expect(k)).collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "keys in the seed's order: {raw}"
+    );
+    assert!(raw.contains(r"\u6211\u91cd\u65b0\u53d1\u4e00\u4e2a\u7fa4\u804a\uff0c"));
+}
+
+/// `min_max`: the group's messages, newest first, every field.
+fn assert_min_max(d: &Value, plid: ConversationId, sent: &[&Sent]) {
+    assert_eq!(d["min_max"]["count"], 4);
+    for (i, s) in sent.iter().enumerate() {
+        let item = &d["min_max"][i.to_string()];
+        assert_eq!(
+            keys(item),
+            BTreeSet::from([
+                "pmid",
+                "plid",
+                "authorid",
+                "message",
+                "delstatus",
+                "dateline"
+            ])
+        );
+        assert_eq!(item["plid"], plid.0.to_string());
+        assert_eq!(item["authorid"], s.message.sender.0.to_string());
+        assert_eq!(item["message"], s.message.data["content"]);
+        assert_eq!(item["delstatus"], "0");
+        assert_eq!(item["dateline"], secs(s.message.created_at));
+    }
+}
+
+/// `lastmessage`: first and last author and summary (both by admin).
+fn assert_admin_lastmessage(d: &Value, admin: &Person) {
+    let lm = &d["lastmessage"];
+    assert_eq!(
+        keys(lm),
+        BTreeSet::from([
+            "firstauthorid",
+            "firstauthor",
+            "firstsummary",
+            "lastauthorid",
+            "lastauthor",
+            "lastsummary"
+        ])
+    );
+    assert_eq!(lm["firstauthorid"], admin.member.id.0.to_string());
+    assert_eq!(lm["firstauthor"], "admin");
+    assert_eq!(lm["firstsummary"], "这里是群聊信息，包括uid3和uid6");
+    assert_eq!(lm["lastauthorid"], admin.member.id.0.to_string());
+    assert_eq!(lm["lastauthor"], "admin");
+    assert_eq!(lm["lastsummary"], "回复内容130");
+}
+
 async fn group_conversation_matches_the_documented_shape_and_types(h: Harness) {
     let app = h.app().await;
     let (admin, demo, demo1) = (
@@ -160,23 +227,7 @@ async fn group_conversation_matches_the_documented_shape_and_types(h: Harness) {
     assert_eq!(v["count"], 8, "eight keys in data, as in the seed example");
     numbers_are_strings(&v["data"], "data");
     assert!(raw.contains(r#""\u56de\u590d\u5185\u5bb9130""#), "{raw}");
-    let order = [
-        r#"{"code":200,"result":"OK","count":8,"data":{"plid":"#,
-        r#","authorid":"#,
-        r#","pmtype":"#,
-        r#","subject":"#,
-        r#","members":[{"plid":"#,
-        r#","min_max":{"0":{"pmid":"#,
-        r#","count":4},"dateline":"#,
-        r#","lastmessage":{"firstauthorid":"#,
-        r#"},"sqltime":"#,
-    ];
-    let at: Vec<usize> = order.iter().map(|k| raw.find(k).expect(k)).collect();
-    assert!(
-        at.windows(2).all(|w| w[0] < w[1]),
-        "keys in the seed's order: {raw}"
-    );
-    assert!(raw.contains(r"\u6211\u91cd\u65b0\u53d1\u4e00\u4e2a\u7fa4\u804a\uff0c"));
+    assert_seed_key_order(&raw);
 
     let d = &v["data"];
     assert_eq!(
@@ -244,45 +295,8 @@ async fn group_conversation_matches_the_documented_shape_and_types(h: Harness) {
         sent.iter().map(|s| s.message.id.0).collect::<Vec<_>>(),
         "DESC by default: \"0\" is the newest, as in the seed example"
     );
-    assert_eq!(d["min_max"]["count"], 4);
-    for (i, s) in sent.iter().enumerate() {
-        let item = &d["min_max"][i.to_string()];
-        assert_eq!(
-            keys(item),
-            BTreeSet::from([
-                "pmid",
-                "plid",
-                "authorid",
-                "message",
-                "delstatus",
-                "dateline"
-            ])
-        );
-        assert_eq!(item["plid"], plid.0.to_string());
-        assert_eq!(item["authorid"], s.message.sender.0.to_string());
-        assert_eq!(item["message"], s.message.data["content"]);
-        assert_eq!(item["delstatus"], "0");
-        assert_eq!(item["dateline"], secs(s.message.created_at));
-    }
-
-    let lm = &d["lastmessage"];
-    assert_eq!(
-        keys(lm),
-        BTreeSet::from([
-            "firstauthorid",
-            "firstauthor",
-            "firstsummary",
-            "lastauthorid",
-            "lastauthor",
-            "lastsummary"
-        ])
-    );
-    assert_eq!(lm["firstauthorid"], admin.member.id.0.to_string());
-    assert_eq!(lm["firstauthor"], "admin");
-    assert_eq!(lm["firstsummary"], "这里是群聊信息，包括uid3和uid6");
-    assert_eq!(lm["lastauthorid"], admin.member.id.0.to_string());
-    assert_eq!(lm["lastauthor"], "admin");
-    assert_eq!(lm["lastsummary"], "回复内容130");
+    assert_min_max(d, plid, &sent);
+    assert_admin_lastmessage(d, &admin);
 }
 
 async fn direct_conversation_is_pmtype_1_with_its_first_message_as_subject(h: Harness) {

@@ -1,6 +1,7 @@
 //! `GET /v1/events` over real HTTP: WebSocket and Server-Sent Events, resume by position, the
 //! JSON of every event type, refusals in the native envelope, heartbeats, idle and session
-//! ends, and shutdown. Runs on SQLite and PostgreSQL.
+//! ends, and shutdown. Runs on SQLite and PostgreSQL. Heartbeats and idle timeouts fire on a
+//! paused clock the tests move ([`PausedTime`]), never by waiting.
 
 // Test code: an unwrap that fails is a failing test, with its location.
 #![allow(clippy::unwrap_used)]
@@ -14,17 +15,22 @@ use sixin_core::testing::fast_config;
 use sixin_core::CoreConfig;
 use sixin_http::{EventStreamConfig, HttpConfig};
 use sixin_tests::stream_client::{Sse, SseClient, WsClient};
+use sixin_tests::time::PausedTime;
 use sixin_tests::{text_to, Harness, TestDb, TestServer};
 
 fn content(frame: &Value) -> &str {
     frame["message"]["data"]["content"].as_str().unwrap()
 }
 
+const HEARTBEAT: Duration = Duration::from_millis(100);
+const IDLE_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Heartbeats every 100 ms and an idle timeout of 250 ms, on a clock the test moves.
 fn quick_heartbeats() -> HttpConfig {
     HttpConfig {
         events: EventStreamConfig {
-            heartbeat: Duration::from_millis(100),
-            idle_timeout: Duration::from_millis(250),
+            heartbeat: HEARTBEAT,
+            idle_timeout: IDLE_TIMEOUT,
             write_timeout: Duration::from_secs(5),
         },
         ..HttpConfig::default()
@@ -269,7 +275,7 @@ async fn shutdown_tells_every_stream_to_reconnect(h: Harness) {
     assert!(sse.next().await.is_none(), "the SSE body ends");
 }
 
-async fn heartbeats_keep_streams_alive_and_silent_clients_are_closed(h: Harness) {
+async fn heartbeats_keep_streams_alive_and_silent_clients_are_closed(h: Harness, time: PausedTime) {
     let srv = TestServer::start(h, quick_heartbeats()).await;
     let app = srv.h.app().await;
     let b = srv.h.person(&app, "b").await;
@@ -279,6 +285,10 @@ async fn heartbeats_keep_streams_alive_and_silent_clients_are_closed(h: Harness)
     let mut ws = WsClient::connect(&srv.base, &b.token, None).await;
     assert_eq!(ws.frame().await["heartbeat_ms"], 100);
     for _ in 0..5 {
+        // The server has read the last pong before the heartbeat fires: a message arriving while
+        // the server handles a heartbeat cancels that heartbeat's ping.
+        ws.sync().await;
+        time.advance_past(HEARTBEAT).await;
         assert!(ws.ping().await, "pings keep coming");
     }
     ws.send_text("anything").await;
@@ -286,11 +296,15 @@ async fn heartbeats_keep_streams_alive_and_silent_clients_are_closed(h: Harness)
     // SSE gets comments.
     let mut sse = SseClient::connect(&srv.client, &srv.base, &b.token, None).await;
     sse.frame().await;
+    time.advance_past(HEARTBEAT).await;
     assert_eq!(sse.next().await, Some(Sse::Comment("ping".into())));
 
-    // A client that reads nothing (so answers no ping) is closed as idle.
+    // A client that reads nothing (so answers no ping) is closed as idle at the first heartbeat
+    // after the idle timeout.
     let mut silent = WsClient::connect(&srv.base, &b.token, None).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // After `ready` the server's heartbeat is running (from the upgrade, not from the handshake).
+    assert_eq!(silent.frame().await["type"], "ready");
+    time.advance_past(IDLE_TIMEOUT + HEARTBEAT).await;
     let mut frames = Vec::new();
     let closed = loop {
         match silent.next().await {
@@ -302,13 +316,15 @@ async fn heartbeats_keep_streams_alive_and_silent_clients_are_closed(h: Harness)
     assert_eq!(closed.code, Some(1001));
 }
 
-async fn a_logged_out_session_ends_its_streams(h: Harness) {
+async fn a_logged_out_session_ends_its_streams(h: Harness, time: PausedTime) {
     let srv = TestServer::start(h, quick_heartbeats()).await;
     let app = srv.h.app().await;
     let b = srv.h.person(&app, "b").await;
     let mut ws = WsClient::connect(&srv.base, &b.token, None).await;
     ws.frame().await;
     srv.h.core.logout(&b.token).await.unwrap();
+    // The next heartbeat re-checks the session.
+    time.advance_past(HEARTBEAT).await;
     let f = ws.frame().await;
     assert_eq!(f["type"], "closing");
     assert_eq!(f["reason"], "session_ended");
@@ -321,7 +337,9 @@ sixin_tests::both_backends!(
     every_event_type_has_its_frame,
     refusals_use_the_native_envelope,
     shutdown_tells_every_stream_to_reconnect,
+    #[paused]
     heartbeats_keep_streams_alive_and_silent_clients_are_closed,
+    #[paused]
     a_logged_out_session_ends_its_streams,
 );
 

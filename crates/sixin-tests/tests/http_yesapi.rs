@@ -128,15 +128,11 @@ fn is_datetime(s: &str) -> bool {
         })
 }
 
-async fn user_endpoints_register_login_profile_logout(h: Harness) {
-    let app = h.app().await;
-    let secret = app.secret.0.clone();
-    let srv = TestServer::start(h, HttpConfig::default()).await;
-    let key = app.key.to_string();
-    let base: Params = vec![("app_key", key.clone())];
-
+/// Register and RegisterExt, and their refusals (a taken username, `ext_info` that is not a JSON
+/// object): alice and bob are registered. Returns alice's uuid.
+async fn registration_and_its_refusals(srv: &TestServer, base: &Params, secret: &str) -> String {
     let r = post(
-        &srv,
+        srv,
         "/api/App/User/Register",
         &with(
             base.clone(),
@@ -144,11 +140,11 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
         ),
     )
     .await;
-    let d = ok(&r, &secret);
+    let d = ok(&r, secret);
     let alice_uuid = d["uuid"].as_str().unwrap().to_owned();
     assert_eq!(alice_uuid.len(), 32);
     let again = get(
-        &srv,
+        srv,
         "/",
         &with(
             base.clone(),
@@ -160,7 +156,7 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
         ),
     )
     .await;
-    let d = envelope(&again, 200, &secret);
+    let d = envelope(&again, 200, secret);
     assert_eq!(
         d["err_code"].as_i64(),
         Some(1),
@@ -170,7 +166,7 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
 
     let ext = r#"{"nickname":"Bob","age":"18","yesapi_avatar":""}"#;
     let r = get(
-        &srv,
+        srv,
         "/",
         &with(
             base.clone(),
@@ -183,9 +179,9 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
         ),
     )
     .await;
-    ok(&r, &secret);
+    ok(&r, secret);
     let bad = post(
-        &srv,
+        srv,
         "/api/App/User/RegisterExt",
         &with(
             base.clone(),
@@ -197,9 +193,9 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
         ),
     )
     .await;
-    envelope(&bad, 400, &secret);
+    envelope(&bad, 400, secret);
     let bad = post(
-        &srv,
+        srv,
         "/api/App/User/RegisterExt",
         &with(
             base.clone(),
@@ -211,8 +207,12 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
         ),
     )
     .await;
-    envelope(&bad, 400, &secret);
+    envelope(&bad, 400, secret);
+    alice_uuid
+}
 
+/// Login and LoginExt as bob, and their refusals (a wrong password, a missing one).
+async fn login_and_its_refusals(srv: &TestServer, base: &Params, secret: &str) {
     for (path, extra) in [
         ("/api/App/User/Login", None),
         ("/", Some("App.User.LoginExt")),
@@ -224,12 +224,12 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
         if let Some(s) = extra {
             p.push(("s", s.to_owned()));
         }
-        let d = ok(&post(&srv, path, &p).await, &secret);
+        let d = ok(&post(srv, path, &p).await, secret);
         assert_eq!(d["uuid"].as_str().unwrap().len(), 32);
         assert!(d["token"].as_str().is_some_and(|t| !t.is_empty()));
     }
     let wrong = post(
-        &srv,
+        srv,
         "/api/App/User/Login",
         &with(
             base.clone(),
@@ -237,16 +237,27 @@ async fn user_endpoints_register_login_profile_logout(h: Harness) {
         ),
     )
     .await;
-    let d = envelope(&wrong, 200, &secret);
+    let d = envelope(&wrong, 200, secret);
     assert_eq!(d["err_code"].as_i64(), Some(1));
     assert!(d["err_msg"].as_str().is_some_and(|m| !m.is_empty()));
     let missing = post(
-        &srv,
+        srv,
         "/api/App/User/Login",
         &with(base.clone(), &[("username", "bob")]),
     )
     .await;
-    envelope(&missing, 400, &secret);
+    envelope(&missing, 400, secret);
+}
+
+async fn user_endpoints_register_login_profile_logout(h: Harness) {
+    let app = h.app().await;
+    let secret = app.secret.0.clone();
+    let srv = TestServer::start(h, HttpConfig::default()).await;
+    let key = app.key.to_string();
+    let base: Params = vec![("app_key", key.clone())];
+
+    let alice_uuid = registration_and_its_refusals(&srv, &base, &secret).await;
+    login_and_its_refusals(&srv, &base, &secret).await;
 
     let d = ok(
         &post(
@@ -489,6 +500,32 @@ async fn multi_send_reports_each_recipient(h: Harness) {
     );
 }
 
+/// TakeMessageList's items for alice and bob's m0..m4 (alice sent the even ones): every field.
+fn assert_alice_and_bob_items(d: &Value, b_uuid: &str) -> Vec<Value> {
+    let items = d["list"].as_array().unwrap();
+    for (i, m) in items.iter().enumerate() {
+        assert_eq!(m["chat_message_to_uuid"].as_str(), Some(b_uuid));
+        assert_eq!(m["chat_message_type"].as_str(), Some("text"));
+        assert_eq!(
+            m["chat_message_data"]["content"].as_str(),
+            Some(format!("m{i}").as_str())
+        );
+        let io = if i % 2 == 0 { "in" } else { "out" };
+        assert_eq!(
+            m["chat_message_io"].as_str(),
+            Some(io),
+            "in = sent by the caller"
+        );
+        assert_eq!(
+            m["chat_message_is_read"].as_i64(),
+            Some(0),
+            "nobody has read anything"
+        );
+        assert!(is_datetime(m["add_time"].as_str().unwrap()));
+    }
+    items.clone()
+}
+
 async fn take_message_list_pages_by_direction(h: Harness) {
     let app = h.app().await;
     let a = h.person(&app, "alice").await;
@@ -525,27 +562,7 @@ async fn take_message_list_pages_by_direction(h: Harness) {
         Some(2),
         "alice has two unread from bob"
     );
-    let items = d["list"].as_array().unwrap();
-    for (i, m) in items.iter().enumerate() {
-        assert_eq!(m["chat_message_to_uuid"].as_str(), Some(b_uuid.as_str()));
-        assert_eq!(m["chat_message_type"].as_str(), Some("text"));
-        assert_eq!(
-            m["chat_message_data"]["content"].as_str(),
-            Some(format!("m{i}").as_str())
-        );
-        let io = if i % 2 == 0 { "in" } else { "out" };
-        assert_eq!(
-            m["chat_message_io"].as_str(),
-            Some(io),
-            "in = sent by the caller"
-        );
-        assert_eq!(
-            m["chat_message_is_read"].as_i64(),
-            Some(0),
-            "nobody has read anything"
-        );
-        assert!(is_datetime(m["add_time"].as_str().unwrap()));
-    }
+    let items = assert_alice_and_bob_items(&d, &b_uuid);
     // The harness clock starts at 2023-11-14 22:13:20 UTC: Asia/Shanghai is 8 hours ahead.
     assert_eq!(items[0]["add_time"].as_str(), Some("2023-11-15 06:13:20"));
 
@@ -746,6 +763,43 @@ async fn chat_list_and_unread_num(h: Harness) {
     assert_eq!(d["unread_num"].as_i64(), Some(1));
 }
 
+/// 404 for an unknown service, 400 without an app_key, 407 for an unknown or malformed one: all
+/// unsigned, since no app is resolved yet.
+async fn unresolved_requests_answer_unsigned(srv: &TestServer, app: &App, a: &Person) {
+    let unread = format!("{CHAT}/GetAllUnreadNum");
+    // 404: unknown service, by path or by name, or none at all (no app is resolved yet).
+    unsigned_error(
+        &get(srv, &format!("{CHAT}/Nope"), &member(app, a)).await,
+        404,
+    );
+    unsigned_error(
+        &get(
+            srv,
+            "/",
+            &with(member(app, a), &[("s", "App.Market_ChatMessage.Nope")]),
+        )
+        .await,
+        404,
+    );
+    unsigned_error(&post(srv, "/", &member(app, a)).await, 404);
+    unsigned_error(&get(srv, "/api/Nope/Nope", &member(app, a)).await, 404);
+    // 400: missing app_key; 407: unknown or malformed app_key.
+    unsigned_error(&get(srv, &unread, &vec![]).await, 400);
+    unsigned_error(
+        &get(
+            srv,
+            &unread,
+            &vec![("app_key", "0123456789ABCDEF0123456789ABCDEF".into())],
+        )
+        .await,
+        407,
+    );
+    unsigned_error(
+        &get(srv, &unread, &vec![("app_key", "short".into())]).await,
+        407,
+    );
+}
+
 async fn ret_codes_and_return_data(h: Harness) {
     let app = h.app().await;
     let other = h.app().await;
@@ -761,37 +815,7 @@ async fn ret_codes_and_return_data(h: Harness) {
     let srv = TestServer::start(h, HttpConfig::default()).await;
     let unread = format!("{CHAT}/GetAllUnreadNum");
 
-    // 404: unknown service, by path or by name, or none at all (no app is resolved yet).
-    unsigned_error(
-        &get(&srv, &format!("{CHAT}/Nope"), &member(&app, &a)).await,
-        404,
-    );
-    unsigned_error(
-        &get(
-            &srv,
-            "/",
-            &with(member(&app, &a), &[("s", "App.Market_ChatMessage.Nope")]),
-        )
-        .await,
-        404,
-    );
-    unsigned_error(&post(&srv, "/", &member(&app, &a)).await, 404);
-    unsigned_error(&get(&srv, "/api/Nope/Nope", &member(&app, &a)).await, 404);
-    // 400: missing app_key; 407: unknown or malformed app_key.
-    unsigned_error(&get(&srv, &unread, &vec![]).await, 400);
-    unsigned_error(
-        &get(
-            &srv,
-            &unread,
-            &vec![("app_key", "0123456789ABCDEF0123456789ABCDEF".into())],
-        )
-        .await,
-        407,
-    );
-    unsigned_error(
-        &get(&srv, &unread, &vec![("app_key", "short".into())]).await,
-        407,
-    );
+    unresolved_requests_answer_unsigned(&srv, &app, &a).await;
     // 408: not logged in; 406: a token that is not this member's session in this app.
     envelope(
         &get(&srv, &unread, &vec![("app_key", app.key.to_string())]).await,

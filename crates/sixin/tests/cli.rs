@@ -2,10 +2,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
 
-mod support;
-
 use serde_json::Value;
-use support::{run, stderr, stdout};
+use sixin_tests::process::{stderr, stdout, Sixin};
+
+const SIXIN: Sixin = Sixin::at(env!("CARGO_BIN_EXE_sixin"));
 
 fn is_upper_hex32(s: &str) -> bool {
     s.len() == 32
@@ -17,7 +17,7 @@ fn is_upper_hex32(s: &str) -> bool {
 fn app_create_json_prints_exactly_one_object() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/x.db", dir.path().display());
-    let out = run(
+    let out = SIXIN.run(
         dir.path(),
         &["--database-url", &db, "app", "create", "demo", "--json"],
     );
@@ -36,9 +36,9 @@ fn app_create_json_prints_exactly_one_object() {
 fn member_create_json_and_app_list_use_the_same_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/x.db", dir.path().display());
-    let key = support::create_app(dir.path(), &db);
+    let key = SIXIN.create_app(dir.path(), &db);
 
-    let out = run(
+    let out = SIXIN.run(
         dir.path(),
         &[
             "--database-url",
@@ -65,7 +65,7 @@ fn member_create_json_and_app_list_use_the_same_database() {
     assert_eq!(v["username"], "alice");
 
     // The same username again is a conflict, reported on stderr with a failing status.
-    let again = run(
+    let again = SIXIN.run(
         dir.path(),
         &[
             "--database-url",
@@ -84,7 +84,7 @@ fn member_create_json_and_app_list_use_the_same_database() {
     assert!(stdout(&again).is_empty());
 
     // `app list` shows the app but never its secret.
-    let list = run(
+    let list = SIXIN.run(
         dir.path(),
         &["--database-url", &db, "app", "list", "--json"],
     );
@@ -93,7 +93,7 @@ fn member_create_json_and_app_list_use_the_same_database() {
     assert_eq!(apps[0]["app_key"], key.as_str());
     assert!(!stdout(&list).contains("secret"), "{}", stdout(&list));
 
-    let toggled = run(
+    let toggled = SIXIN.run(
         dir.path(),
         &[
             "--database-url",
@@ -112,7 +112,7 @@ fn member_create_json_and_app_list_use_the_same_database() {
 fn unknown_app_key_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/x.db", dir.path().display());
-    let out = run(
+    let out = SIXIN.run(
         dir.path(),
         &[
             "--database-url",
@@ -138,7 +138,7 @@ fn unknown_app_key_is_reported() {
 #[test]
 fn unknown_url_scheme_fails_with_a_helpful_message() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(
+    let out = SIXIN.run(
         dir.path(),
         &["--database-url", "mysql://u:hunter2@h/db", "migrate"],
     );
@@ -156,7 +156,8 @@ fn unknown_url_scheme_fails_with_a_helpful_message() {
 fn env_database_url_is_honoured_and_migrate_creates_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("env.db");
-    let out = support::command(dir.path())
+    let out = SIXIN
+        .command(dir.path())
         .env("SIXIN_DATABASE_URL", format!("sqlite://{}", path.display()))
         .arg("migrate")
         .output()
@@ -173,12 +174,12 @@ fn bad_config_names_the_key() {
         "[http]\nlisten = \"nowhere\"\n",
     )
     .unwrap();
-    let out = run(dir.path(), &["migrate"]);
+    let out = SIXIN.run(dir.path(), &["migrate"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("http.listen"), "{}", stderr(&out));
 
     std::fs::write(dir.path().join("sixin.toml"), "[http]\nlisten_on = 1\n").unwrap();
-    let out = run(dir.path(), &["migrate"]);
+    let out = SIXIN.run(dir.path(), &["migrate"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("listen_on"), "{}", stderr(&out));
 }
@@ -187,7 +188,7 @@ fn bad_config_names_the_key() {
 fn config_example_is_printed_even_with_a_broken_config() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("sixin.toml"), "not toml [").unwrap();
-    let out = run(dir.path(), &["config", "example"]);
+    let out = SIXIN.run(dir.path(), &["config", "example"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let example: toml::Value = toml::from_str(&stdout(&out)).unwrap();
     assert_eq!(

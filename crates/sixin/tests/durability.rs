@@ -4,17 +4,16 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use support::post;
-use support::Server;
+use sixin_tests::native::post_created as post;
+use sixin_tests::process::{Server, Sixin};
 
+const SIXIN: Sixin = Sixin::at(env!("CARGO_BIN_EXE_sixin"));
 const MESSAGES: usize = 200;
 const IN_FLIGHT: usize = 16;
 
@@ -44,13 +43,13 @@ async fn acknowledged_sends_survive_sigkill() {
 async fn scenario() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/durable.db", dir.path().display());
-    let app_key = support::create_app(dir.path(), &db);
+    let app_key = SIXIN.create_app(dir.path(), &db);
     let client = Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
 
-    let server = Server::start(dir.path(), &db);
+    let server = SIXIN.serve(dir.path(), &db);
     let (_, alice_token) = member(&client, &server, &app_key, "alice").await;
     let (bob_uuid, _) = member(&client, &server, &app_key, "bob").await;
 
@@ -86,7 +85,7 @@ async fn scenario() {
     assert_eq!(acked.len(), MESSAGES, "ids are unique");
 
     // Restart on the same file; the session survives too.
-    let server = Server::start(dir.path(), &db);
+    let server = SIXIN.serve(dir.path(), &db);
     let mut found = BTreeSet::new();
     let mut before: Option<String> = None;
     for _page in 0..(MESSAGES / 50 + 5) {
@@ -125,7 +124,7 @@ async fn scenario() {
 fn sigterm_shuts_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/term.db", dir.path().display());
-    let mut server = Server::start(dir.path(), &db);
+    let mut server = SIXIN.serve(dir.path(), &db);
     let pid = server.child.id().to_string();
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid])

@@ -4,22 +4,15 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use support::{run, stderr};
+use sixin_tests::nats::shared_url;
+use sixin_tests::process::{free_port, stderr, Sixin};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+const SIXIN: Sixin = Sixin::at(env!("CARGO_BIN_EXE_sixin"));
 
 #[test]
 fn serve_refuses_to_start_without_reachable_nats() {
@@ -35,7 +28,7 @@ fn serve_refuses_to_start_without_reachable_nats() {
         "--listen",
         "127.0.0.1:0",
     ];
-    let out = run(dir.path(), &args);
+    let out = SIXIN.run(dir.path(), &args);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -50,7 +43,7 @@ fn serve_refuses_to_start_without_reachable_nats() {
 #[test]
 fn a_url_that_is_not_nats_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(
+    let out = SIXIN.run(
         dir.path(),
         &["--nats-url", "http://127.0.0.1:4222", "migrate"],
     );
@@ -61,10 +54,13 @@ fn a_url_that_is_not_nats_names_the_key() {
 
 #[test]
 fn serve_uses_nats_when_configured() {
-    let Some(url) = nats_url() else { return };
+    let Some(url) = shared_url("sixin serve with NATS") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/x.db", dir.path().display());
-    let mut child = support::command(dir.path())
+    let mut child = SIXIN
+        .command(dir.path())
         .env("SIXIN_NATS_URL", &url)
         .args(["--database-url", &db, "--log", "info", "serve"])
         .args(["--listen", "127.0.0.1:0"])
@@ -94,18 +90,4 @@ fn serve_uses_nats_when_configured() {
         seen.iter().any(|l| l.contains("event bus: NATS")),
         "{seen:#?}"
     );
-}
-
-/// `SIXIN_TEST_NATS_URL`, or `None` with a message (a failure when `CI` is set).
-fn nats_url() -> Option<String> {
-    match std::env::var("SIXIN_TEST_NATS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("SIXIN_TEST_NATS_URL is not set, but CI is: the NATS tests must run in CI")
-        }
-        _ => {
-            eprintln!("SKIPPED: sixin serve with NATS (set SIXIN_TEST_NATS_URL to run it)");
-            None
-        }
-    }
 }

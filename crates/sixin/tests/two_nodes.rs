@@ -7,105 +7,23 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Client;
 use serde_json::json;
+use sixin_tests::native::post_created as post;
 use sixin_tests::nats::NatsServer;
-use sixin_tests::require_service;
+use sixin_tests::pg::TestDatabase;
+use sixin_tests::process::{Server, Sixin};
 use sixin_tests::stream_client::WsClient;
-use support::{post, Server};
 use tokio::time::Instant;
+
+const SIXIN: Sixin = Sixin::at(env!("CARGO_BIN_EXE_sixin"));
 
 /// A `sixin serve` on `db` connected to NATS at `nats`.
 fn node(dir: &Path, db: &str, nats: &str) -> Server {
-    Server::start_with(dir, &["--database-url", db, "--nats-url", nats])
-}
-
-/// A database of this test's own in the PostgreSQL server of `SIXIN_TEST_PG_URL`, dropped (WITH
-/// (FORCE)) when this is dropped.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create(suite: &str) -> Option<PgDatabase> {
-        let admin_url = require_service("SIXIN_TEST_PG_URL", suite)?;
-        let name = format!("sixin_two_nodes_{:016x}", rand_u64());
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
-            .await
-            .expect("connect to SIXIN_TEST_PG_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create the test database");
-        let url = with_database(&admin_url, &name);
-        Some(PgDatabase {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime; clean up on a thread with a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(rt) = rt {
-                rt.block_on(async {
-                    if let Ok(mut c) = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await
-                    {
-                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        if let Err(e) = sqlx::query(&sql).execute(&mut c).await {
-                            eprintln!("could not drop test database {name}: {e}");
-                        }
-                    }
-                });
-            }
-        })
-        .join();
-    }
-}
-
-/// `url` with its database (the last path segment) replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{name}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    h.write_u32(std::process::id());
-    h.finish()
+    SIXIN.serve_with(dir, &["--database-url", db, "--nats-url", nats])
 }
 
 /// Everything a scenario needs: the database, NATS, two nodes, an app and two members.
@@ -114,7 +32,7 @@ struct Cluster {
     a: Server,
     b: Server,
     nats: NatsServer,
-    _db: PgDatabase,
+    _db: TestDatabase,
     _dir: tempfile::TempDir,
     client: Client,
     alice: Member,
@@ -129,9 +47,9 @@ struct Member {
 impl Cluster {
     async fn start(suite: &str) -> Option<Cluster> {
         let nats = NatsServer::start(suite)?;
-        let db = PgDatabase::create(suite).await?;
+        let db = TestDatabase::create(suite).await?;
         let dir = tempfile::tempdir().unwrap();
-        let app_key = support::create_app(dir.path(), &db.url);
+        let app_key = SIXIN.create_app(dir.path(), &db.url);
         let a = node(dir.path(), &db.url, &nats.url());
         let b = node(dir.path(), &db.url, &nats.url());
         let client = Client::builder()

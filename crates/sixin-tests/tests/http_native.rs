@@ -1,18 +1,19 @@
-//! The native API's messaging flows through the router: send, read, history and list paging,
-//! multi-send, recall, delete-for-me and groups.
+//! The native API's messaging flows over real HTTP: send, read, history and list paging,
+//! multi-send, recall, delete-for-me and groups. Runs on SQLite and PostgreSQL.
 
-mod support;
+// Test code: an unwrap that fails is a failing test, with its location.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use sixin_tests::native::{assert_error, ids, Member, NativeApi};
+use sixin_tests::Harness;
 
-use support::{assert_error, ids, test_app};
-
-#[tokio::test]
-async fn members_register_log_in_send_read_and_count_unread() {
-    let t = test_app().await;
+async fn members_register_log_in_send_read_and_count_unread(h: Harness) {
+    let t = NativeApi::start(h).await;
     let alice = t.member("alice").await;
     let bob = t.member("bob").await;
 
@@ -48,6 +49,19 @@ async fn members_register_log_in_send_read_and_count_unread() {
     assert_eq!(replay.status, StatusCode::OK);
     assert_eq!(replay.body["id"], sent.body["id"]);
 
+    bob_sees_one_unread_message(&t, &alice, &bob, conv).await;
+    reading_and_replying_update_both_sides(&t, &alice, &bob, conv).await;
+
+    let out = t
+        .call("DELETE", "/v1/sessions/current", Some(&alice.token), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let me = t.call("GET", "/v1/me", Some(&alice.token), None).await;
+    assert_error(&me, StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+/// Bob's unread counts, conversation list and history show alice's one message.
+async fn bob_sees_one_unread_message(t: &NativeApi, alice: &Member, bob: &Member, conv: i64) {
     let unread = t.call("GET", "/v1/unread", Some(&bob.token), None).await;
     assert_eq!(
         unread.body,
@@ -81,7 +95,15 @@ async fn members_register_log_in_send_read_and_count_unread() {
         )
         .await;
     assert_eq!(ids(&direct.body), ids(&history.body));
+}
 
+/// Bob reads, replies, and alice reads the reply by id: counts and details follow.
+async fn reading_and_replying_update_both_sides(
+    t: &NativeApi,
+    alice: &Member,
+    bob: &Member,
+    conv: i64,
+) {
     let read = t
         .call(
             "POST",
@@ -93,6 +115,7 @@ async fn members_register_log_in_send_read_and_count_unread() {
     assert_eq!(read.body, json!({"marked": 1, "unread": 0}));
     let unread = t.call("GET", "/v1/unread", Some(&bob.token), None).await;
     assert_eq!(unread.body, json!({"total": 0, "conversations": []}));
+    let uri = format!("/v1/conversations/{conv}/messages");
     let history = t.call("GET", &uri, Some(&alice.token), None).await;
     assert_eq!(
         history.body["items"][0]["read"], true,
@@ -127,18 +150,10 @@ async fn members_register_log_in_send_read_and_count_unread() {
     assert_eq!(detail.body["participants"].as_array().unwrap().len(), 2);
     assert_eq!(detail.body["visible_count"], 2);
     assert_eq!(detail.body["last_message"]["data"]["content"], "yo");
-
-    let out = t
-        .call("DELETE", "/v1/sessions/current", Some(&alice.token), None)
-        .await;
-    assert_eq!(out.status, StatusCode::NO_CONTENT);
-    let me = t.call("GET", "/v1/me", Some(&alice.token), None).await;
-    assert_error(&me, StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
-#[tokio::test]
-async fn history_cursors_page_both_ways_without_gaps_or_repeats() {
-    let t = test_app().await;
+async fn history_cursors_page_both_ways_without_gaps_or_repeats(h: Harness) {
+    let t = NativeApi::start(h).await;
     let (alice, bob) = (t.member("alice").await, t.member("bob").await);
     let mut all = Vec::new();
     for i in 0..10 {
@@ -196,9 +211,8 @@ async fn history_cursors_page_both_ways_without_gaps_or_repeats() {
     );
 }
 
-#[tokio::test]
-async fn conversation_list_pages_by_cursor_newest_first() {
-    let t = test_app().await;
+async fn conversation_list_pages_by_cursor_newest_first(h: Harness) {
+    let t = NativeApi::start(h).await;
     let me = t.member("me").await;
     let mut peers = Vec::new();
     for i in 0..5 {
@@ -207,7 +221,7 @@ async fn conversation_list_pages_by_cursor_newest_first() {
             .as_i64()
             .unwrap();
         peers.push(conv);
-        t.clock.advance(Duration::from_millis(10));
+        t.h().clock.advance(Duration::from_millis(10));
     }
     let mut seen = Vec::new();
     let mut uri = "/v1/conversations?limit=2&kind=direct".to_owned();
@@ -227,9 +241,8 @@ async fn conversation_list_pages_by_cursor_newest_first() {
     assert_eq!(groups.body["items"], json!([]));
 }
 
-#[tokio::test]
-async fn multi_send_reports_each_recipient() {
-    let t = test_app().await;
+async fn multi_send_reports_each_recipient(h: Harness) {
+    let t = NativeApi::start(h).await;
     let (alice, bob, carol) = (
         t.member("alice").await,
         t.member("bob").await,
@@ -255,84 +268,14 @@ async fn multi_send_reports_each_recipient() {
     assert_eq!(unread.body["total"], 1);
 }
 
-#[tokio::test]
-async fn recall_hide_and_groups_go_through_the_core() {
-    let t = test_app().await;
-    let (alice, bob, carol) = (
-        t.member("alice").await,
-        t.member("bob").await,
-        t.member("carol").await,
-    );
-    let m = t.send_text(&alice, &bob, "oops").await;
-    let (id, conv) = (
-        m["id"].as_i64().unwrap(),
-        m["conversation_id"].as_i64().unwrap(),
-    );
-    let r = t
-        .call(
-            "POST",
-            &format!("/v1/messages/{id}/recall"),
-            Some(&bob.token),
-            None,
-        )
-        .await;
-    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
-    let r = t
-        .call(
-            "POST",
-            &format!("/v1/messages/{id}/recall"),
-            Some(&alice.token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(
-        (r.body["recalled"].clone(), r.body["data"].clone()),
-        (json!(true), json!({}))
-    );
-    let late = t.send_text(&alice, &bob, "late").await["id"]
-        .as_i64()
-        .unwrap();
-    t.clock
-        .advance(t.core.config().recall_window + Duration::from_secs(1));
-    let r = t
-        .call(
-            "POST",
-            &format!("/v1/messages/{late}/recall"),
-            Some(&alice.token),
-            None,
-        )
-        .await;
-    assert_error(&r, StatusCode::CONFLICT, "recall_window_passed");
-
-    let r = t
-        .call(
-            "DELETE",
-            &format!("/v1/messages/{late}"),
-            Some(&bob.token),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let h = t
-        .call(
-            "GET",
-            &format!("/v1/conversations/{conv}/messages"),
-            Some(&bob.token),
-            None,
-        )
-        .await;
-    assert_eq!(ids(&h.body), vec![id], "hidden for bob");
-    let h = t
-        .call(
-            "GET",
-            &format!("/v1/conversations/{conv}/messages"),
-            Some(&alice.token),
-            None,
-        )
-        .await;
-    assert_eq!(ids(&h.body), vec![id, late], "still there for alice");
-
+/// Alice makes a group with bob; bob may not add carol, alice may; carol leaves and no longer
+/// sees it.
+async fn groups_are_made_grown_and_left(
+    t: &NativeApi,
+    alice: &Member,
+    bob: &Member,
+    carol: &Member,
+) {
     let g = json!({"subject": "trip", "members": [bob.uuid]});
     let r = t
         .call("POST", "/v1/groups", Some(&alice.token), Some(g))
@@ -376,31 +319,119 @@ async fn recall_hide_and_groups_go_through_the_core() {
     assert_error(&r, StatusCode::NOT_FOUND, "not_found");
 }
 
-#[tokio::test]
-async fn mark_read_accepts_an_empty_body_with_a_json_content_type() {
-    let t = test_app().await;
+async fn recall_hide_and_groups_go_through_the_core(h: Harness) {
+    let t = NativeApi::start(h).await;
+    let (alice, bob, carol) = (
+        t.member("alice").await,
+        t.member("bob").await,
+        t.member("carol").await,
+    );
+    let m = t.send_text(&alice, &bob, "oops").await;
+    let (id, conv) = (
+        m["id"].as_i64().unwrap(),
+        m["conversation_id"].as_i64().unwrap(),
+    );
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/messages/{id}/recall"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/messages/{id}/recall"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (r.body["recalled"].clone(), r.body["data"].clone()),
+        (json!(true), json!({}))
+    );
+    let late = t.send_text(&alice, &bob, "late").await["id"]
+        .as_i64()
+        .unwrap();
+    t.h()
+        .clock
+        .advance(t.h().core.config().recall_window + Duration::from_secs(1));
+    let r = t
+        .call(
+            "POST",
+            &format!("/v1/messages/{late}/recall"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_error(&r, StatusCode::CONFLICT, "recall_window_passed");
+
+    let r = t
+        .call(
+            "DELETE",
+            &format!("/v1/messages/{late}"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let h = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&h.body), vec![id], "hidden for bob");
+    let h = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{conv}/messages"),
+            Some(&alice.token),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&h.body), vec![id, late], "still there for alice");
+
+    groups_are_made_grown_and_left(&t, &alice, &bob, &carol).await;
+}
+
+async fn mark_read_accepts_an_empty_body_with_a_json_content_type(h: Harness) {
+    let t = NativeApi::start(h).await;
     let (alice, bob) = (t.member("alice").await, t.member("bob").await);
     let sent = t.send_text(&alice, &bob, "hi").await;
     let conv = sent["conversation_id"].as_i64().unwrap();
     let uri = format!("/v1/conversations/{conv}/read");
     let req = |body: &'static str, content_type: Option<&str>| {
-        let mut r = axum::http::Request::post(uri.as_str()).header(
-            axum::http::header::AUTHORIZATION,
-            format!("Bearer {}", bob.token),
-        );
+        let mut r = t
+            .request(Method::POST, &uri)
+            .header(AUTHORIZATION, format!("Bearer {}", bob.token));
         if let Some(ct) = content_type {
-            r = r.header(axum::http::header::CONTENT_TYPE, ct);
+            r = r.header(CONTENT_TYPE, ct);
         }
-        r.body(axum::body::Body::from(body)).unwrap()
+        r.body(body)
     };
-    let r = t.raw(req("", Some("application/json"))).await;
+    let r = t.send(req("", Some("application/json"))).await;
     assert_eq!(
         (r.status, r.body),
         (StatusCode::OK, json!({"marked": 1, "unread": 0}))
     );
-    let r = t.raw(req("{\"message_id\": 1}", Some("text/plain"))).await;
+    let r = t.send(req("{\"message_id\": 1}", Some("text/plain"))).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["error"]["code"], "invalid_request");
-    let r = t.raw(req("{not json", Some("application/json"))).await;
+    let r = t.send(req("{not json", Some("application/json"))).await;
     assert_eq!(r.body["error"]["code"], "invalid_request");
 }
+
+sixin_tests::both_backends!(
+    members_register_log_in_send_read_and_count_unread,
+    history_cursors_page_both_ways_without_gaps_or_repeats,
+    conversation_list_pages_by_cursor_newest_first,
+    multi_send_reports_each_recipient,
+    recall_hide_and_groups_go_through_the_core,
+    mark_read_accepts_an_empty_body_with_a_json_content_type,
+);

@@ -1,17 +1,18 @@
-//! `/healthz`, `/metrics`, request ids and the served OpenAPI document.
+//! `/healthz`, `/metrics`, request ids and the served OpenAPI document. Runs on SQLite and
+//! PostgreSQL.
 
-mod support;
+// Test code: an unwrap that fails is a failing test, with its location.
+#![allow(clippy::unwrap_used)]
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sixin_http::openapi_json;
+use sixin_tests::native::NativeApi;
+use sixin_tests::Harness;
 
-use support::test_app;
-
-#[tokio::test]
-async fn ops_endpoints_report_health_metrics_and_request_ids() {
-    let t = test_app().await;
+async fn ops_endpoints_report_health_metrics_and_request_ids(h: Harness) {
+    let t = NativeApi::start(h).await;
     for path in ["/healthz", "/readyz"] {
         let r = t.call("GET", path, None, None).await;
         assert_eq!(
@@ -21,18 +22,17 @@ async fn ops_endpoints_report_health_metrics_and_request_ids() {
     }
     let (alice, bob) = (t.member("alice").await, t.member("bob").await);
     t.send_text(&alice, &bob, "counted").await;
-    let with_id = Request::get("/v1/me")
-        .header(header::AUTHORIZATION, format!("Bearer {}", alice.token))
-        .header("x-request-id", "trace-me-1")
-        .body(Body::empty())
-        .unwrap();
-    let r = t.raw(with_id).await;
+    let with_id = t
+        .request(Method::GET, "/v1/me")
+        .header(AUTHORIZATION, format!("Bearer {}", alice.token))
+        .header("x-request-id", "trace-me-1");
+    let r = t.send(with_id).await;
     assert_eq!(r.headers["x-request-id"], "trace-me-1");
     t.call("GET", "/v1/nowhere", None, None).await;
 
     let r = t.call("GET", "/metrics", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers[header::CONTENT_TYPE]
+    assert!(r.headers[CONTENT_TYPE]
         .to_str()
         .unwrap()
         .starts_with("text/plain"));
@@ -54,9 +54,8 @@ async fn ops_endpoints_report_health_metrics_and_request_ids() {
     assert!(text.contains("sixin_messages_sent_total 1\n"));
 }
 
-#[tokio::test]
-async fn openapi_document_is_served_and_names_every_route() {
-    let t = test_app().await;
+async fn openapi_document_is_served_and_names_every_route(h: Harness) {
+    let t = NativeApi::start(h).await;
     let r = t.call("GET", "/v1/openapi.json", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
     let expected: Value = serde_json::from_str(&openapi_json()).unwrap();
@@ -76,3 +75,8 @@ async fn openapi_document_is_served_and_names_every_route() {
         "bearer"
     );
 }
+
+sixin_tests::both_backends!(
+    ops_endpoints_report_health_metrics_and_request_ids,
+    openapi_document_is_served_and_names_every_route,
+);

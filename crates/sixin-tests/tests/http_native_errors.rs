@@ -1,37 +1,36 @@
-//! Native API failures come back in the JSON error envelope with the documented status.
+//! Native API failures come back in the JSON error envelope with the documented status. Runs on
+//! SQLite and PostgreSQL.
 
-mod support;
+// Test code: an unwrap that fails is a failing test, with its location.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sixin_http::HttpConfig;
+use sixin_tests::native::{assert_error, NativeApi};
+use sixin_tests::Harness;
 
-use support::{assert_error, test_app, test_app_with};
-
-#[tokio::test]
-async fn malformed_requests_answer_in_the_error_envelope() {
-    let t = test_app().await;
+async fn malformed_requests_answer_in_the_error_envelope(h: Harness) {
+    let t = NativeApi::start(h).await;
     let alice = t.member("alice").await;
     let tok = Some(alice.token.as_str());
 
-    let bad_json = Request::post("/v1/messages")
-        .header(header::AUTHORIZATION, format!("Bearer {}", alice.token))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from("{not json"))
-        .unwrap();
+    let bad_json = t
+        .request(Method::POST, "/v1/messages")
+        .header(AUTHORIZATION, format!("Bearer {}", alice.token))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{not json");
     assert_error(
-        &t.raw(bad_json).await,
+        &t.send(bad_json).await,
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
-    let no_type = Request::post("/v1/sessions")
-        .body(Body::from("{}"))
-        .unwrap();
+    let no_type = t.request(Method::POST, "/v1/sessions").body("{}");
     assert_error(
-        &t.raw(no_type).await,
+        &t.send(no_type).await,
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
@@ -80,21 +79,19 @@ async fn malformed_requests_answer_in_the_error_envelope() {
     assert_error(&r, StatusCode::CONFLICT, "conflict");
 }
 
-#[tokio::test]
-async fn oversized_bodies_are_refused_in_the_envelope() {
+async fn oversized_bodies_are_refused_in_the_envelope(h: Harness) {
     let cfg = HttpConfig {
         body_limit_bytes: 64,
         ..HttpConfig::default()
     };
-    let t = test_app_with(cfg).await;
+    let t = NativeApi::start_with(h, cfg).await;
     let big = json!({"app_key": t.app_key, "username": "x".repeat(200), "password": "p"});
     let r = t.call("POST", "/v1/members", None, Some(big)).await;
     assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }
 
-#[tokio::test]
-async fn missing_unknown_and_expired_tokens_are_unauthenticated() {
-    let t = test_app().await;
+async fn missing_unknown_and_expired_tokens_are_unauthenticated(h: Harness) {
+    let t = NativeApi::start(h).await;
     let alice = t.member("alice").await;
     let r = t.call("GET", "/v1/me", None, None).await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
@@ -102,12 +99,11 @@ async fn missing_unknown_and_expired_tokens_are_unauthenticated() {
         .call("GET", "/v1/unread", Some("not-a-real-token"), None)
         .await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
-    let basic = Request::get("/v1/me")
-        .header(header::AUTHORIZATION, format!("Basic {}", alice.token))
-        .body(Body::empty())
-        .unwrap();
+    let basic = t
+        .request(Method::GET, "/v1/me")
+        .header(AUTHORIZATION, format!("Basic {}", alice.token));
     assert_error(
-        &t.raw(basic).await,
+        &t.send(basic).await,
         StatusCode::UNAUTHORIZED,
         "unauthenticated",
     );
@@ -118,15 +114,15 @@ async fn missing_unknown_and_expired_tokens_are_unauthenticated() {
             .status,
         StatusCode::OK
     );
-    t.clock
-        .advance(t.core.config().session_ttl + Duration::from_secs(1));
+    t.h()
+        .clock
+        .advance(t.h().core.config().session_ttl + Duration::from_secs(1));
     let r = t.call("GET", "/v1/me", Some(&alice.token), None).await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
 }
 
-#[tokio::test]
-async fn someone_elses_conversation_is_not_found() {
-    let t = test_app().await;
+async fn someone_elses_conversation_is_not_found(h: Harness) {
+    let t = NativeApi::start(h).await;
     let (alice, bob, eve) = (
         t.member("alice").await,
         t.member("bob").await,
@@ -168,9 +164,8 @@ async fn someone_elses_conversation_is_not_found() {
     assert_eq!(r.body["error"]["message"], "no such member");
 }
 
-#[tokio::test]
-async fn malformed_cursors_are_invalid_requests() {
-    let t = test_app().await;
+async fn malformed_cursors_are_invalid_requests(h: Harness) {
+    let t = NativeApi::start(h).await;
     let (alice, bob) = (t.member("alice").await, t.member("bob").await);
     let conv = t.send_text(&alice, &bob, "x").await["conversation_id"]
         .as_i64()
@@ -188,3 +183,11 @@ async fn malformed_cursors_are_invalid_requests() {
         assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
     }
 }
+
+sixin_tests::both_backends!(
+    malformed_requests_answer_in_the_error_envelope,
+    oversized_bodies_are_refused_in_the_envelope,
+    missing_unknown_and_expired_tokens_are_unauthenticated,
+    someone_elses_conversation_is_not_found,
+    malformed_cursors_are_invalid_requests,
+);
