@@ -25,25 +25,28 @@ pub type Nodes = (Arc<dyn Bus>, Arc<dyn Bus>);
 pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Expands to one `#[tokio::test]` per bus guarantee, each calling `$make()` for two fresh nodes
-/// (`None` means the bus is not configured: skip).
+/// (`None` means the bus is not configured: skip). Attributes before `$make` go on every case
+/// (the NATS suite's `#[cfg_attr(not(sixin_test_nats), ignore = "…")]`).
 #[macro_export]
 macro_rules! bus_conformance_tests {
-    ($make:path) => {
-        $crate::bus_conformance_tests!(@cases $make;
+    ($(#[$attr:meta])* $make:path) => {
+        $crate::bus_conformance_tests!(@cases [$(#[$attr])*] $make;
             an_event_reaches_every_subscriber_on_every_node_exactly_once,
             events_flow_both_ways_with_equal_values,
             events_of_every_app_arrive,
             subscribers_see_only_events_published_after_subscribing,
         );
     };
-    (@cases $make:path; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some((a, b)) = $make().await else { return };
-                $crate::bus_conformance::$case(&*a, &*b).await;
-            }
-        )*
+    (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
+        $( $crate::bus_conformance_tests!(@case $attrs $make; $case); )*
+    };
+    (@case [$(#[$attr:meta])*] $make:path; $case:ident) => {
+        $(#[$attr])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $case() {
+            let Some((a, b)) = $make().await else { return };
+            $crate::bus_conformance::$case(&*a, &*b).await;
+        }
     };
 }
 

@@ -1,15 +1,20 @@
 //! Test support shared by every cross-crate test, and the store conformance suite.
 //!
 //! - [`TestDb`]: a SQLite file in a temp dir, or a fresh schema in the PostgreSQL database named
-//!   by `SIXIN_TEST_PG_URL` (skipped with a clear message when unset, a failure when `CI` is set).
+//!   by `SIXIN_TEST_PG_URL`.
+//!
+//! Tests that need PostgreSQL or NATS are compiled `#[ignore]`d unless the variable naming the
+//! service (`SIXIN_TEST_PG_URL`, `SIXIN_TEST_NATS_URL`, `SIXIN_TEST_NATS_BIN`) was set when they
+//! were built (the cfgs `sixin_test_pg`, `sixin_test_nats`, `sixin_test_nats_bin` of
+//! `build_services.rs`), so `cargo test` reports them as ignored, never as passed. With `CI` set,
+//! a missing variable fails [`tests::ci_runs_every_service_suite`].
 //! - [`Harness`]: a real [`Core`] over a real store, with a [`ManualClock`] and fixtures.
 //! - [`conformance`]: one function per store guarantee; [`conformance_tests!`] turns the list
 //!   into one `#[tokio::test]` per case for a backend.
 //! - [`server`]: [`TestServer`], the real router on a loopback socket, and [`both_backends!`].
 //! - [`bus_conformance`]: one function per bus guarantee; [`bus_conformance_tests!`] runs them
 //!   on `LocalBus` and on `NatsBus`.
-//! - [`nats`]: buses on the NATS server named by `SIXIN_TEST_NATS_URL` (skipped when unset, a
-//!   failure when `CI` is set), and [`nats::NatsServer`], a private server to kill and restart.
+//! - [`nats`]: buses on the NATS server named by `SIXIN_TEST_NATS_URL`, and [`nats::NatsServer`], a private server to kill and restart.
 //! - [`native`]: the native `/v1` API over a [`TestServer`], and [`native::post_created`].
 //! - [`pg`]: PostgreSQL test schemas and databases, named with their creation time, and the sweep
 //!   of what killed runs left behind.
@@ -44,13 +49,26 @@ use sixin_core::testing::{fast_config, ManualClock};
 use sixin_core::{Caller, Core, CoreConfig, LocalBus, Store};
 use sixin_store::StoreConfig;
 
-/// The value of an environment variable that names a test service. When it is unset the suite
-/// is skipped with a message — unless `CI` is set, where skipping would hide a broken setup.
+/// Whether this build saw each test-service variable (see `build_services.rs`).
+pub const BUILT_WITH: [(&str, bool); 3] = [
+    ("SIXIN_TEST_PG_URL", cfg!(sixin_test_pg)),
+    ("SIXIN_TEST_NATS_URL", cfg!(sixin_test_nats)),
+    ("SIXIN_TEST_NATS_BIN", cfg!(sixin_test_nats_bin)),
+];
+
+/// The value of an environment variable that names a test service. The tests that call this are
+/// `#[ignore]`d in builds without the variable; run anyway (`--include-ignored`) without it, the
+/// suite is skipped with a message. A failure instead when `CI` is set (skipping would hide a
+/// broken setup) or when the build saw the variable and this run does not (a test binary run
+/// outside `cargo test`, in another environment).
 pub fn require_service(var: &str, suite: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Some(v),
         _ if std::env::var_os("CI").is_some() => {
             panic!("{suite}: {var} is not set, but CI is: the suite must run in CI")
+        }
+        _ if BUILT_WITH.contains(&(var, true)) => {
+            panic!("{suite}: this test was built with {var} set, but it is unset now")
         }
         _ => {
             eprintln!("SKIPPED: {suite} (set {var} to run it)");
@@ -217,5 +235,27 @@ pub fn text_to(to: Recipient, content: &str) -> SendMessage {
         data: serde_json::json!({ "content": content }),
         ext_data: None,
         client_msg_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// With `CI` set, every suite must run: a test-service variable missing from the build (its
+    /// tests compiled `#[ignore]`d) fails here instead of passing unnoticed.
+    #[test]
+    fn ci_runs_every_service_suite() {
+        if std::env::var_os("CI").is_none() {
+            return;
+        }
+        let missing: Vec<&str> = super::BUILT_WITH
+            .iter()
+            .filter(|(_, built)| !built)
+            .map(|(var, _)| *var)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "CI is set but {missing:?} were not when the tests were built: \
+             their suites are ignored; set them (see .ci/run)"
+        );
     }
 }

@@ -126,6 +126,69 @@ impl Sixin {
     }
 }
 
+/// What a shell script run by [`Sixin::shell`] printed.
+pub struct ShellOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Sixin {
+    /// Runs `script` with `bash` in `dir`, in the environment of [`Sixin::command`] with this
+    /// binary first on `PATH` (so the script's `sixin` is the one under test) and `TMPDIR=dir`.
+    /// The script runs in a process group of its own, killed (SIGKILL) when it ends or after
+    /// `limit`, so a server it started in the background never outlives the test.
+    pub fn shell(self, dir: &Path, script: &str, limit: Duration) -> ShellOutput {
+        use std::os::unix::process::CommandExt as _;
+        let bin_dir = Path::new(self.bin)
+            .parent()
+            .expect("the binary's directory");
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(
+            std::iter::once(bin_dir.to_path_buf()).chain(std::env::split_paths(&path)),
+        )
+        .expect("a PATH");
+        let (out_path, err_path) = (dir.join("script.stdout"), dir.join("script.stderr"));
+        let mut cmd = Sixin::at("bash").command(dir);
+        cmd.arg("-c")
+            .arg(script)
+            .env("PATH", path)
+            .env("TMPDIR", dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path).expect("script stdout file"))
+            .stderr(std::fs::File::create(&err_path).expect("script stderr file"))
+            .process_group(0);
+        let mut child = cmd.spawn().expect("spawn bash");
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for bash") {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // The whole group: the script's background jobs too.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = child.wait();
+        let read =
+            |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        let mut stderr = read(&err_path);
+        if status.is_none() {
+            stderr.push_str(&format!("\n(killed: still running after {limit:?})"));
+        }
+        ShellOutput {
+            success: status.is_some_and(|s| s.success()),
+            stdout: read(&out_path),
+            stderr,
+        }
+    }
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -58,17 +58,23 @@ impl Drop for TestServer {
 }
 
 /// Runs each listed `async fn name(h: Harness)` on SQLite (module `sqlite`) and on PostgreSQL
-/// (module `postgres`; skipped with a message when `SIXIN_TEST_PG_URL` is unset, a failure when
-/// `CI` is set). A name marked `#[paused]` is an `async fn name(h: Harness, time: PausedTime)`
+/// (module `postgres`; compiled `#[ignore]`d unless `SIXIN_TEST_PG_URL` was set for the build —
+/// the `sixin_test_pg` cfg of `build_services.rs`, which a crate using this macro needs in its
+/// build script). A name marked `#[paused]` is an `async fn name(h: Harness, time: PausedTime)`
 /// run on a `current_thread` runtime whose clock only the test moves ([`crate::time`]).
 #[macro_export]
 macro_rules! both_backends {
     ($($(#[$mark:ident])? $name:ident),* $(,)?) => {
         mod sqlite {
-            $( $crate::backend_test!($($mark)? sqlite $name); )*
+            $( $crate::backend_test!([] $($mark)? sqlite $name); )*
         }
         mod postgres {
-            $( $crate::backend_test!($($mark)? postgres $name); )*
+            $(
+                $crate::backend_test!(
+                    [#[cfg_attr(not(sixin_test_pg), ignore = "needs PostgreSQL: set SIXIN_TEST_PG_URL")]]
+                    $($mark)? postgres $name
+                );
+            )*
         }
     };
 }
@@ -77,7 +83,8 @@ macro_rules! both_backends {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! backend_test {
-    (paused $backend:ident $name:ident) => {
+    ([$(#[$attr:meta])*] paused $backend:ident $name:ident) => {
+        $(#[$attr])*
         #[tokio::test(flavor = "current_thread")]
         async fn $name() {
             let Some(h) = $crate::Harness::$backend().await else {
@@ -86,7 +93,8 @@ macro_rules! backend_test {
             super::$name(h, $crate::time::PausedTime::start()).await;
         }
     };
-    ($backend:ident $name:ident) => {
+    ([$(#[$attr:meta])*] $backend:ident $name:ident) => {
+        $(#[$attr])*
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             let Some(h) = $crate::Harness::$backend().await else {

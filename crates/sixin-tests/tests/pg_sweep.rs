@@ -30,6 +30,7 @@ async fn execute(conn: &mut PgConnection, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+#[cfg_attr(not(sixin_test_pg), ignore = "needs PostgreSQL: set SIXIN_TEST_PG_URL")]
 #[tokio::test]
 async fn leftovers_older_than_an_hour_are_swept_and_fresh_ones_stay() {
     let Some(url) = require_service("SIXIN_TEST_PG_URL", "PostgreSQL leftover sweep") else {

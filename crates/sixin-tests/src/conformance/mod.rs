@@ -21,10 +21,13 @@ pub use streams::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
 /// [`Harness`](crate::Harness) (returning `None` means the backend is not configured: skip).
+/// Attributes before `$make` go on every case: the PostgreSQL suite passes
+/// `#[cfg_attr(not(sixin_test_pg), ignore = "…")]` so that without a database its cases are
+/// reported as ignored, not passed.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($make:path) => {
-        $crate::conformance_tests!(@cases $make;
+    ($(#[$attr:meta])* $make:path) => {
+        $crate::conformance_tests!(@cases [$(#[$attr])*] $make;
             apps_are_created_listed_and_toggled,
             usernames_are_unique_per_app_only,
             sessions_expire_and_logout_revokes,
@@ -63,13 +66,15 @@ macro_rules! conformance_tests {
             a_stream_notices_its_session_ending,
         );
     };
-    (@cases $make:path; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                let Some(h) = $make().await else { return };
-                $crate::conformance::$case(&h).await;
-            }
-        )*
+    (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
+        $( $crate::conformance_tests!(@case $attrs $make; $case); )*
+    };
+    (@case [$(#[$attr:meta])*] $make:path; $case:ident) => {
+        $(#[$attr])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $case() {
+            let Some(h) = $make().await else { return };
+            $crate::conformance::$case(&h).await;
+        }
     };
 }
