@@ -4,6 +4,10 @@
 //! [`Position`]. The bus only carries the news; a subscriber that sees a position gap, lags, or
 //! gets [`Signal::Gap`] catches up from the store. [`LocalBus`] serves one node; a NATS
 //! implementation lets several nodes share events.
+//!
+//! The bus also carries [`Revocation`]s: after a logout or a ban commits, the open event
+//! streams of the sessions it ended close at once, on every node. A lost revocation only
+//! delays that until the stream's next session check (each heartbeat).
 
 use std::sync::Arc;
 
@@ -12,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use crate::ids::{AppId, ConversationId, MemberUuid, MessageId, Position, Timestamp};
+use crate::ids::{
+    AppId, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp, TokenHash,
+};
 use crate::model::{Delivery, Message};
 
 /// Something that happened, and the stream position it took for each member it concerns.
@@ -201,12 +207,30 @@ impl Event {
     }
 }
 
+/// Sessions that have ended (already committed to the store): their event streams must close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub app: AppId,
+    pub member: MemberId,
+    /// The one session that ended (logout), or `None` for every session of the member (ban).
+    pub session: Option<TokenHash>,
+}
+
+impl Revocation {
+    /// Whether a stream opened with session `token` of `member` in `app` has ended.
+    pub fn ends(&self, app: AppId, member: MemberId, token: &TokenHash) -> bool {
+        self.app == app && self.member == member && self.session.as_ref().is_none_or(|s| s == token)
+    }
+}
+
 /// What subscribers receive.
 #[derive(Debug, Clone)]
 pub enum Signal {
     Event(Arc<Event>),
     /// Events may have been missed (for example the bus reconnected): catch up from the store.
     Gap,
+    /// Sessions ended: their streams close.
+    Revoked(Arc<Revocation>),
 }
 
 /// Publishes committed events to subscribers, on this node or across nodes.
@@ -215,6 +239,9 @@ pub trait Bus: Send + Sync + 'static {
     /// Publishes an event. Never blocks on slow subscribers; one that falls behind lags and
     /// catches up from the store.
     async fn publish(&self, event: Event);
+    /// Publishes a committed revocation to every node, never blocking. Best effort: a stream
+    /// that misses it still ends at its next session check.
+    async fn revoke(&self, revocation: Revocation);
     /// Receives every signal from now on.
     fn subscribe(&self) -> broadcast::Receiver<Signal>;
 }
@@ -244,6 +271,10 @@ impl Bus for LocalBus {
     async fn publish(&self, event: Event) {
         // An error only means nobody is subscribed right now, which is fine.
         let _ = self.tx.send(Signal::Event(Arc::new(event)));
+    }
+
+    async fn revoke(&self, revocation: Revocation) {
+        let _ = self.tx.send(Signal::Revoked(Arc::new(revocation)));
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Signal> {

@@ -141,8 +141,10 @@ impl fmt::Debug for AppSecret {
     }
 }
 
-/// The SHA-256 of a session token, hex-encoded: the only form in which tokens are stored.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// The SHA-256 of a session token, hex-encoded: the only form in which tokens are stored (and
+/// the form a revocation names a session in on the bus).
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct TokenHash(pub String);
 
 impl fmt::Debug for TokenHash {

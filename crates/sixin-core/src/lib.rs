@@ -31,7 +31,7 @@ pub mod store;
 pub mod testing;
 pub mod validate;
 
-pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Signal};
+pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Revocation, Signal};
 pub use caller::Caller;
 pub use clock::{Clock, SystemClock};
 pub use config::{CoreConfig, CoreConfigError};

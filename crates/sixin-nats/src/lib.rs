@@ -14,6 +14,10 @@
 //! 3. Every other node's subscriber task (`subscriber`) decodes it and hands it to its own
 //!    subscribers. A node ignores its own messages (they are not even echoed back to it).
 //!
+//! Revocations (a logout or a ban ended sessions) travel the same way on `PREFIX.revoked.APP_ID`
+//! and become [`Signal::Revoked`] on the other nodes, which close the matching streams at once.
+//! One that is lost is not a gap: the stream's next session check (each heartbeat) ends it.
+//!
 //! When events may have been lost, somebody says `Gap`:
 //! - this node's queue was full, or a publish failed, or its connection dropped (events in
 //!   flight may be gone): as soon as it can, it publishes on `PREFIX.gap`, and every other node
@@ -39,7 +43,7 @@ use std::time::Duration;
 use async_nats::ConnectOptions;
 use async_trait::async_trait;
 use sixin_core::ids::AppId;
-use sixin_core::{Bus, Event, Signal};
+use sixin_core::{Bus, Event, Revocation, Signal};
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
@@ -160,6 +164,23 @@ impl Subjects {
         format!("{}.events.*", self.prefix)
     }
 
+    /// `PREFIX.revoked.APP_ID`: one app's ended sessions.
+    pub(crate) fn revoked(&self, app: AppId) -> String {
+        format!("{}.revoked.{}", self.prefix, app.0)
+    }
+
+    /// `PREFIX.revoked.*`: every app's ended sessions.
+    pub(crate) fn revocations(&self) -> String {
+        format!("{}.revoked.*", self.prefix)
+    }
+
+    /// Whether `subject` carries revocations.
+    pub(crate) fn is_revocation(&self, subject: &str) -> bool {
+        subject
+            .strip_prefix(self.prefix.as_str())
+            .is_some_and(|rest| rest.starts_with(".revoked."))
+    }
+
     /// `PREFIX.sync.NODE`: nobody subscribes here. A request to it comes back at once as "no
     /// responders", after the server has handled everything this connection sent before it.
     pub(crate) fn sync(&self, node: &str) -> String {
@@ -170,6 +191,7 @@ impl Subjects {
 /// What the publisher task is asked to do, in order.
 pub(crate) enum Outgoing {
     Event(Arc<Event>),
+    Revoked(Arc<Revocation>),
     /// Answer once everything queued before has been handed to the server.
     Flush(oneshot::Sender<()>),
 }
@@ -222,6 +244,7 @@ impl NatsBus {
         };
         let event_sub = subscribe(shared.subjects.events()).await?;
         let gap_sub = subscribe(shared.subjects.gap.clone()).await?;
+        let revoked_sub = subscribe(shared.subjects.revocations()).await?;
         subscriber::round_trip(&client, &shared)
             .await
             .map_err(NatsError::RoundTrip)?;
@@ -229,7 +252,12 @@ impl NatsBus {
         let (queue, rx) = mpsc::channel(opts.publish_queue.max(1));
         let tasks = vec![
             tokio::spawn(publisher::run(client.clone(), shared.clone(), rx)),
-            tokio::spawn(subscriber::run(shared.clone(), event_sub, gap_sub)),
+            tokio::spawn(subscriber::run(
+                shared.clone(),
+                event_sub,
+                gap_sub,
+                revoked_sub,
+            )),
             tokio::spawn(subscriber::watch_reconnects(client, shared.clone())),
         ];
         tracing::debug!(
@@ -307,6 +335,21 @@ impl Bus for NatsBus {
         }
     }
 
+    /// Delivers to this node's subscribers, then queues for NATS; a revocation that does not
+    /// fit the queue is dropped (the other nodes' heartbeat checks still end those streams).
+    async fn revoke(&self, revocation: Revocation) {
+        let revocation = Arc::new(revocation);
+        let _ = self.shared.local.send(Signal::Revoked(revocation.clone()));
+        if let Err(mpsc::error::TrySendError::Full(_)) =
+            self.queue.try_send(Outgoing::Revoked(revocation))
+        {
+            tracing::warn!(
+                "the NATS publish queue is full: a revocation was not sent; other nodes end \
+                 those streams at their next session check"
+            );
+        }
+    }
+
     fn subscribe(&self) -> broadcast::Receiver<Signal> {
         self.shared.local.subscribe()
     }
@@ -322,6 +365,10 @@ mod tests {
         assert_eq!(s.event(AppId(42)), "prod.sixin.events.42");
         assert_eq!(s.events(), "prod.sixin.events.*");
         assert_eq!(s.gap, "prod.sixin.gap");
+        assert_eq!(s.revoked(AppId(42)), "prod.sixin.revoked.42");
+        assert_eq!(s.revocations(), "prod.sixin.revoked.*");
+        assert!(s.is_revocation("prod.sixin.revoked.42"));
+        assert!(!s.is_revocation("prod.sixin.events.42"));
         assert_eq!(s.sync("ab12"), "prod.sixin.sync.ab12");
     }
 

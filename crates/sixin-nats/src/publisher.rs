@@ -1,5 +1,6 @@
 //! The publisher task: takes events from the bounded queue that [`NatsBus::publish`] fills
-//! without waiting, and publishes each as JSON on `PREFIX.events.APP_ID`. When an event did not
+//! without waiting, and publishes each as JSON on `PREFIX.events.APP_ID` (revocations on
+//! `PREFIX.revoked.APP_ID`). When an event did not
 //! make it (queue full, publish failed, connection lost), it publishes on `PREFIX.gap` as soon
 //! as it can, so the other nodes tell their subscribers to catch up from the store.
 //!
@@ -13,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use async_nats::{Client, HeaderMap};
-use sixin_core::Event;
+use sixin_core::{Event, Revocation};
 use tokio::sync::mpsc;
 
 use crate::{Outgoing, Shared, NODE_HEADER};
@@ -32,6 +33,12 @@ pub(crate) async fn run(client: Client, shared: Arc<Shared>, mut queue: mpsc::Re
             Some(Outgoing::Event(event)) => {
                 if let Err(why) = publish_event(&client, &shared, &event).await {
                     shared.owe_gap(&why);
+                }
+                None
+            }
+            Some(Outgoing::Revoked(r)) => {
+                if let Err(why) = publish_revocation(&client, &shared, &r).await {
+                    tracing::warn!("{why}; other nodes end those streams at their next check");
                 }
                 None
             }
@@ -65,6 +72,19 @@ async fn publish_event(client: &Client, shared: &Shared, event: &Event) -> Resul
     publish(client, shared, shared.subjects.event(event.app), payload)
         .await
         .map_err(|e| format!("an event of app {} was not published ({e})", event.app))
+}
+
+/// Publishes one revocation; `Err` says why it did not reach the client.
+async fn publish_revocation(
+    client: &Client,
+    shared: &Shared,
+    r: &Revocation,
+) -> Result<(), String> {
+    let payload = serde_json::to_vec(r)
+        .map_err(|e| format!("a revocation of app {} could not be encoded ({e})", r.app))?;
+    publish(client, shared, shared.subjects.revoked(r.app), payload)
+        .await
+        .map_err(|e| format!("a revocation of app {} was not published ({e})", r.app))
 }
 
 async fn publish(

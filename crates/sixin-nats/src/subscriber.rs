@@ -1,5 +1,5 @@
-//! The receiving side: the subscriber task turns messages on `PREFIX.events.*` and `PREFIX.gap`
-//! into [`Signal`]s for this node's subscribers, and the connection events of the NATS client
+//! The receiving side: the subscriber task turns messages on `PREFIX.events.*`, `PREFIX.gap` and
+//! `PREFIX.revoked.*` into [`Signal`]s for this node's subscribers, and the connection events of the NATS client
 //! decide when this node itself may have missed something.
 //!
 //! After a reconnect the client re-subscribes on its own, but other nodes' events published
@@ -12,13 +12,18 @@ use std::sync::Arc;
 
 use async_nats::{Client, Message, RequestErrorKind, Subscriber};
 use futures::StreamExt as _;
-use sixin_core::{Event, Signal};
+use sixin_core::{Event, Revocation, Signal};
 
 use crate::{Shared, NODE_HEADER};
 
 /// Runs until the subscriptions end (the client closed) or the task is aborted.
-pub(crate) async fn run(shared: Arc<Shared>, events: Subscriber, gaps: Subscriber) {
-    let mut incoming = futures::stream::select(events, gaps);
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    events: Subscriber,
+    gaps: Subscriber,
+    revocations: Subscriber,
+) {
+    let mut incoming = futures::stream::select(futures::stream::select(events, gaps), revocations);
     while let Some(msg) = incoming.next().await {
         if let Some(signal) = decode(&shared, &msg) {
             // An error only means nobody on this node is subscribed right now.
@@ -45,6 +50,17 @@ fn decode(shared: &Shared, msg: &Message) -> Option<Signal> {
             from.unwrap_or("?")
         );
         return Some(Signal::Gap);
+    }
+    if shared.subjects.is_revocation(msg.subject.as_str()) {
+        return match serde_json::from_slice::<Revocation>(&msg.payload) {
+            Ok(r) => Some(Signal::Revoked(Arc::new(r))),
+            Err(e) => {
+                // Not a gap: no event is missing; the streams' session checks still run.
+                tracing::warn!(nats.subject = %msg.subject, error = %e,
+                    "undecodable revocation on {} ({e})", msg.subject);
+                None
+            }
+        };
     }
     match serde_json::from_slice::<Event>(&msg.payload) {
         Ok(event) => Some(Signal::Event(Arc::new(event))),

@@ -11,11 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sixin_core::bus::{Event, EventKind};
+use sixin_core::ids::TokenHash;
 use sixin_core::ids::{
     AppId, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
 };
 use sixin_core::model::{Delivery, Message, MessageType};
-use sixin_core::{Bus, LocalBus, Signal};
+use sixin_core::{Bus, LocalBus, Revocation, Signal};
 use tokio::sync::broadcast;
 
 /// Two nodes of one bus network.
@@ -35,6 +36,7 @@ macro_rules! bus_conformance_tests {
             events_flow_both_ways_with_equal_values,
             events_of_every_app_arrive,
             subscribers_see_only_events_published_after_subscribing,
+            revocations_reach_every_node_with_equal_values,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
@@ -105,6 +107,7 @@ pub async fn next_event(rx: &mut broadcast::Receiver<Signal>) -> Arc<Event> {
     match next_signal(rx).await {
         Signal::Event(e) => e,
         Signal::Gap => panic!("expected an event, got a gap"),
+        Signal::Revoked(r) => panic!("expected an event, got {r:?}"),
     }
 }
 
@@ -196,4 +199,35 @@ pub async fn subscribers_see_only_events_published_after_subscribing(a: &dyn Bus
     assert_eq!(*next_event(&mut late_b).await, after);
     assert_eq!(*next_event(&mut early_b).await, after);
     barrier(b, &mut early_b, &mut [&mut late_a, &mut late_b]).await;
+}
+
+/// A revocation published on either node reaches the subscribers of both, equal to what was
+/// published (one session, and every session of a member), in order with events.
+pub async fn revocations_reach_every_node_with_equal_values(a: &dyn Bus, b: &dyn Bus) {
+    let (mut ra, mut rb) = (a.subscribe(), b.subscribe());
+    let one = Revocation {
+        app: AppId(41),
+        member: MemberId(7),
+        session: Some(TokenHash("ab".repeat(32))),
+    };
+    let all = Revocation {
+        app: AppId(42),
+        member: MemberId(8),
+        session: None,
+    };
+    a.revoke(one.clone()).await;
+    b.revoke(all.clone()).await;
+    for (rx, want) in [(&mut ra, [&one, &all]), (&mut rb, [&one, &all])] {
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            match next_signal(rx).await {
+                Signal::Revoked(r) => got.push((*r).clone()),
+                other => panic!("expected a revocation, got {other:?}"),
+            }
+        }
+        got.sort_by_key(|r| r.app);
+        assert_eq!(got, want.map(Clone::clone));
+    }
+    let mut b_marker = b.subscribe();
+    barrier(b, &mut b_marker, &mut [&mut ra, &mut rb]).await;
 }

@@ -32,6 +32,7 @@ async fn until_gap(rx: &mut broadcast::Receiver<Signal>) -> usize {
             match next_signal(rx).await {
                 Signal::Gap => return,
                 Signal::Event(_) => events += 1,
+                Signal::Revoked(_) => {}
             }
         }
     })
@@ -155,7 +156,7 @@ async fn restart_scenario(server: &mut NatsServer) {
             match next_signal(rx).await {
                 Signal::Event(e) if *e == after => break,
                 Signal::Event(e) => assert_eq!(Some(&*e), may_precede, "unexpected event"),
-                Signal::Gap => {}
+                Signal::Gap | Signal::Revoked(_) => {}
             }
         }
     }

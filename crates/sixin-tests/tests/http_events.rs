@@ -316,19 +316,72 @@ async fn heartbeats_keep_streams_alive_and_silent_clients_are_closed(h: Harness,
     assert_eq!(closed.code, Some(1001));
 }
 
-async fn a_logged_out_session_ends_its_streams(h: Harness, time: PausedTime) {
+/// If the news of a revocation is lost (here: the session is deleted behind the core's back, so
+/// nothing is published), the next heartbeat's session check still ends the stream.
+async fn a_session_ended_without_news_ends_its_streams_at_the_next_heartbeat(
+    h: Harness,
+    time: PausedTime,
+) {
     let srv = TestServer::start(h, quick_heartbeats()).await;
     let app = srv.h.app().await;
     let b = srv.h.person(&app, "b").await;
     let mut ws = WsClient::connect(&srv.base, &b.token, None).await;
     ws.frame().await;
-    srv.h.core.logout(&b.token).await.unwrap();
+    let hash = sixin_core::auth::token_hash(&b.token);
+    assert!(srv.h.store.delete_session(&hash).await.unwrap());
     // The next heartbeat re-checks the session.
     time.advance_past(HEARTBEAT).await;
     let f = ws.frame().await;
     assert_eq!(f["type"], "closing");
     assert_eq!(f["reason"], "session_ended");
     assert_eq!(ws.next().await.unwrap_err().code, Some(1008));
+}
+
+/// Logging out ends that session's WebSocket and SSE streams at once — the clock is paused and
+/// never moved, so no heartbeat can be what ends them — while another session of the same member
+/// keeps streaming; a ban then ends that one too.
+async fn logout_ends_that_sessions_streams_at_once_and_spares_the_others(
+    h: Harness,
+    _time: PausedTime,
+) {
+    let srv = TestServer::start(h, HttpConfig::default()).await;
+    let app = srv.h.app().await;
+    let (a, b) = (srv.h.person(&app, "a").await, srv.h.person(&app, "b").await);
+    let other = srv
+        .h
+        .core
+        .login(&app, "b", "password1")
+        .await
+        .unwrap()
+        .token;
+    let mut ws = WsClient::connect(&srv.base, &b.token, None).await;
+    ws.frame().await;
+    let mut sse = SseClient::connect(&srv.client, &srv.base, &b.token, None).await;
+    sse.frame().await;
+    let mut kept = WsClient::connect(&srv.base, &other, None).await;
+    kept.frame().await;
+
+    let r = srv
+        .client
+        .delete(srv.url("/v1/sessions/current"))
+        .bearer_auth(&b.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let ended = json!({"type": "closing", "reason": "session_ended", "position": 0});
+    assert_eq!(ws.frame().await, ended);
+    assert_eq!(ws.next().await.unwrap_err().code, Some(1008));
+    assert_eq!(sse.frame().await.1, ended);
+    assert!(sse.next().await.is_none(), "the SSE body ends");
+
+    srv.h.text(&a, &b, "still here").await;
+    assert_eq!(content(&kept.event().await), "still here");
+    let uuid = b.member.uuid.to_string();
+    srv.h.core.set_banned(&app, &uuid, true).await.unwrap();
+    let f = kept.frame().await;
+    assert_eq!(f["reason"], "session_ended", "{f}");
+    assert_eq!(kept.next().await.unwrap_err().code, Some(1008));
 }
 
 sixin_tests::both_backends!(
@@ -340,7 +393,9 @@ sixin_tests::both_backends!(
     #[paused]
     heartbeats_keep_streams_alive_and_silent_clients_are_closed,
     #[paused]
-    a_logged_out_session_ends_its_streams,
+    a_session_ended_without_news_ends_its_streams_at_the_next_heartbeat,
+    #[paused]
+    logout_ends_that_sessions_streams_at_once_and_spares_the_others,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sixin_tests::native::{assert_error, ids, Member, NativeApi};
+use sixin_tests::native::{assert_error, ids, post_created, Member, NativeApi};
 use sixin_tests::Harness;
 
 async fn members_register_log_in_send_read_and_count_unread(h: Harness) {
@@ -80,7 +80,8 @@ async fn bob_sees_one_unread_message(t: &NativeApi, alice: &Member, bob: &Member
     assert_eq!(item["kind"], "direct");
     assert_eq!(item["peer"]["uuid"], alice.uuid.as_str());
     assert_eq!(item["last_message"]["data"]["content"], "hi");
-    assert_eq!(list.body["next_cursor"], Value::Null);
+    assert!(list.body["next_cursor"].is_string(), "{}", list.body);
+    assert_eq!(list.body["has_more"], false);
 
     let uri = format!("/v1/conversations/{conv}/messages");
     let history = t.call("GET", &uri, Some(&bob.token), None).await;
@@ -181,7 +182,10 @@ async fn history_cursors_page_both_ways_without_gaps_or_repeats(h: Harness) {
         assert!(chunk.windows(2).all(|w| w[0] < w[1]), "pages are ascending");
         chunk.extend(backwards);
         backwards = chunk;
-        match page["prev_cursor"].as_str() {
+        match page["prev_cursor"]
+            .as_str()
+            .filter(|_| page["has_more"] == true)
+        {
             Some(c) => {
                 page = t
                     .call("GET", &format!("{conv_uri}?limit=3&before={c}"), tok, None)
@@ -196,13 +200,19 @@ async fn history_cursors_page_both_ways_without_gaps_or_repeats(h: Harness) {
 
     let mut forwards = ids(&oldest);
     let mut page = oldest;
-    while let Some(c) = page["next_cursor"].as_str() {
+    for _ in 0..all.len() {
+        let c = page["next_cursor"]
+            .as_str()
+            .expect("a next cursor")
+            .to_owned();
         page = t
             .call("GET", &format!("{conv_uri}?limit=3&after={c}"), tok, None)
             .await
             .body;
         forwards.extend(ids(&page));
-        assert!(forwards.len() <= all.len(), "paging terminates");
+        if page["has_more"] == false {
+            break;
+        }
     }
     assert_eq!(forwards, all);
     assert!(
@@ -228,7 +238,14 @@ async fn conversation_list_pages_by_cursor_newest_first(h: Harness) {
     for _ in 0..10 {
         let page = t.call("GET", &uri, Some(&me.token), None).await.body;
         seen.extend(ids(&page));
-        match page["next_cursor"].as_str() {
+        assert!(
+            page["next_cursor"].is_string(),
+            "every page with items has one"
+        );
+        match page["next_cursor"]
+            .as_str()
+            .filter(|_| page["has_more"] == true)
+        {
             Some(c) => uri = format!("/v1/conversations?limit=2&kind=direct&cursor={c}"),
             None => break,
         }
@@ -428,6 +445,7 @@ async fn mark_read_accepts_an_empty_body_with_a_json_content_type(h: Harness) {
 }
 
 sixin_tests::both_backends!(
+    a_client_follows_a_conversation_with_next_cursor_alone,
     members_register_log_in_send_read_and_count_unread,
     history_cursors_page_both_ways_without_gaps_or_repeats,
     conversation_list_pages_by_cursor_newest_first,
@@ -435,3 +453,80 @@ sixin_tests::both_backends!(
     recall_hide_and_groups_go_through_the_core,
     mark_read_accepts_an_empty_body_with_a_json_content_type,
 );
+
+/// Cursors alone let a client follow a conversation: an empty page gives a cursor to wait with,
+/// a short page has both cursors, an empty page gives back its position, and polling with
+/// `next_cursor` while the other member sends sees every message once, in order.
+async fn a_client_follows_a_conversation_with_next_cursor_alone(h: Harness) {
+    let t = NativeApi::start(h).await;
+    let (alice, bob) = (t.member("alice").await, t.member("bob").await);
+    let uri = format!("/v1/direct/{}/messages", alice.uuid);
+    let tok = Some(bob.token.as_str());
+    let (t, uri) = (&t, &uri);
+    let get = |q: String| async move { t.call("GET", &format!("{uri}?{q}"), tok, None).await.body };
+    let cursor = |page: &Value, key: &str| page[key].as_str().unwrap().to_owned();
+
+    let empty = get("limit=5".into()).await;
+    assert_eq!(empty["items"], json!([]));
+    assert_eq!(empty["prev_cursor"], Value::Null);
+    let start = cursor(&empty, "next_cursor");
+
+    let first = t.send_text(&alice, &bob, "one").await["id"]
+        .as_i64()
+        .unwrap();
+    let second = t.send_text(&alice, &bob, "two").await["id"]
+        .as_i64()
+        .unwrap();
+    let short = get(format!("limit=5&after={start}")).await;
+    assert_eq!(ids(&short), vec![first, second]);
+    assert_eq!(short["has_more"], false);
+    let (prev, next) = (cursor(&short, "prev_cursor"), cursor(&short, "next_cursor"));
+
+    // Nothing newer yet: the same cursor comes back to retry with; it can also look back.
+    let idle = get(format!("limit=5&after={next}")).await;
+    assert_eq!(idle["items"], json!([]));
+    assert_eq!(cursor(&idle, "next_cursor"), next);
+    let back = get(format!("limit=5&before={}", cursor(&idle, "prev_cursor"))).await;
+    assert_eq!(ids(&back), vec![first, second]);
+    // Nothing older: back to the same place, and forward from there includes the page again.
+    let oldest = get(format!("limit=5&before={prev}")).await;
+    assert_eq!(oldest["items"], json!([]));
+    assert_eq!(cursor(&oldest, "prev_cursor"), prev);
+    let again = get(format!("limit=5&after={}", cursor(&oldest, "next_cursor"))).await;
+    assert_eq!(ids(&again), vec![first, second]);
+
+    // Follow while alice sends concurrently: every message once, in order.
+    const N: usize = 30;
+    let client = t.srv.client.clone();
+    let url = t.srv.url("/v1/messages");
+    let (token, to) = (alice.token.clone(), bob.uuid.clone());
+    let sender = tokio::spawn(async move {
+        let mut sent = Vec::new();
+        for i in 0..N {
+            let body = json!({"to": to, "type": "text", "data": {"content": format!("c{i}")}});
+            let m = post_created(&client, url.clone(), Some(&token), body).await;
+            sent.push(m["id"].as_i64().unwrap());
+        }
+        sent
+    });
+    let mut seen = Vec::new();
+    let mut at = next;
+    // Poll while the sender runs, and at most N more times once it is done.
+    let mut polls_after_done = 0;
+    let follow = async {
+        while seen.len() < N && polls_after_done <= N {
+            if sender.is_finished() {
+                polls_after_done += 1;
+            }
+            let page = get(format!("limit=7&after={at}")).await;
+            seen.extend(ids(&page));
+            at = cursor(&page, "next_cursor");
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), follow)
+        .await
+        .expect("following ends");
+    let sent = sender.await.unwrap();
+    assert_eq!(seen, sent, "every message once, in send order");
+}

@@ -11,12 +11,17 @@
 //! reads too slowly) is unregistered: it drains what it has and ends with
 //! [`StreamItem::Lagged`], so a slow client never holds up a sender or another client, and
 //! resumes by position when it reconnects.
+//!
+//! A [`Signal::Revoked`] (logout, ban) ends the streams of the sessions it names at once, with
+//! [`StreamItem::SessionEnded`], even before their buffered events: the session is already gone
+//! from the store. Adapters also re-check the session at each heartbeat, in case a revocation
+//! was lost on the way.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::auth;
 use crate::bus::{Event, MemberEvent, Signal};
@@ -43,6 +48,8 @@ pub enum StreamItem {
     /// The client fell more than the buffer behind live delivery: the stream ends here and the
     /// client should reconnect from its last position.
     Lagged,
+    /// The session the stream was opened with ended (logout, ban): the stream ends here.
+    SessionEnded,
 }
 
 /// One member's open event stream. Dropping it unregisters it.
@@ -57,6 +64,8 @@ pub struct EventStream {
     behind: bool,
     _slot: Registration,
     rx: mpsc::Receiver<Feed>,
+    /// Becomes `true` when a revocation names this stream's session.
+    ended: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -84,9 +93,9 @@ impl Core {
         }
         let (app, member) = (caller.app_id(), caller.member_id());
         let hub = self.hub();
-        let (slot, rx) = hub.register(
-            app,
-            member,
+        let token = auth::token_hash(token);
+        let (slot, rx, ended) = hub.register(
+            (app, member, token.clone()),
             self.config().max_streams_per_member,
             self.config().stream_buffer,
         )?;
@@ -105,12 +114,13 @@ impl Core {
             core: self.clone(),
             app,
             member,
-            token: auth::token_hash(token),
+            token,
             last,
             backlog: VecDeque::new(),
             behind,
             _slot: slot,
             rx,
+            ended,
         })
     }
 
@@ -140,6 +150,9 @@ impl EventStream {
     /// one. Errors are store failures; the stream may be retried or dropped.
     pub async fn next(&mut self) -> Result<StreamItem> {
         loop {
+            if *self.ended.borrow() {
+                return Ok(StreamItem::SessionEnded);
+            }
             if let Some(e) = self.backlog.pop_front() {
                 if e.position <= self.last {
                     continue;
@@ -153,7 +166,13 @@ impl EventStream {
                 }
                 continue;
             }
-            match self.rx.recv().await {
+            let feed = tokio::select! {
+                biased;
+                // Err: the hub dropped the slot (lagged); `rx` says so next.
+                Ok(()) = self.ended.changed() => continue,
+                feed = self.rx.recv() => feed,
+            };
+            match feed {
                 Some(Feed::Event {
                     event,
                     position,
@@ -232,6 +251,9 @@ enum Feed {
 struct Slot {
     id: u64,
     tx: mpsc::Sender<Feed>,
+    /// The session the stream was opened with, and how to tell it that it ended.
+    token: TokenHash,
+    ended: watch::Sender<bool>,
 }
 
 /// Routes bus signals to the open streams of this node, by member.
@@ -276,12 +298,12 @@ impl Hub {
 
     fn register(
         self: &Arc<Self>,
-        app: AppId,
-        member: MemberId,
+        (app, member, token): (AppId, MemberId, TokenHash),
         max: usize,
         buffer: usize,
-    ) -> Result<(Registration, mpsc::Receiver<Feed>)> {
+    ) -> Result<(Registration, mpsc::Receiver<Feed>, watch::Receiver<bool>)> {
         let (tx, rx) = mpsc::channel(buffer.max(1));
+        let (ended, ended_rx) = watch::channel(false);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let key = (app, member);
         {
@@ -291,7 +313,12 @@ impl Hub {
             if list.len() >= max {
                 return Err(Error::TooManyStreams { max });
             }
-            list.push(Slot { id, tx });
+            list.push(Slot {
+                id,
+                tx,
+                token,
+                ended,
+            });
         }
         self.open.fetch_add(1, Ordering::Relaxed);
         let reg = Registration {
@@ -299,7 +326,7 @@ impl Hub {
             key,
             id,
         };
-        Ok((reg, rx))
+        Ok((reg, rx, ended_rx))
     }
 
     /// Hands `signal` to every stream it concerns, never waiting: a full buffer unregisters
@@ -333,6 +360,14 @@ impl Hub {
                     list.retain(|s| offer(s, Feed::Gap));
                 }
                 slots.retain(|_, list| !list.is_empty());
+            }
+            Signal::Revoked(r) => {
+                let key = (r.app, r.member);
+                if let Some(list) = slots.get(&key) {
+                    for s in list.iter().filter(|s| r.ends(r.app, r.member, &s.token)) {
+                        s.ended.send_replace(true);
+                    }
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::auth;
+use crate::bus::Revocation;
 use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
 use crate::ids::MemberUuid;
@@ -35,6 +36,8 @@ impl Core {
 
     /// Checks a username and password and opens a session.
     pub async fn login(&self, app: &App, username: &str, password: &str) -> Result<Login> {
+        validate::no_nul("username", username)?;
+        validate::no_nul("password", password)?;
         let found = self.store().credentials(app.id, username).await?;
         let (member, hash) = match found {
             Some(pair) => pair,
@@ -101,17 +104,26 @@ impl Core {
         Ok(caller)
     }
 
-    /// Revokes the session behind `token`. Unknown tokens are [`Error::Unauthenticated`].
+    /// Revokes the session behind `token`, and then ends its open event streams on every node
+    /// (the other sessions of the member keep theirs). Unknown tokens are
+    /// [`Error::Unauthenticated`].
     pub async fn logout(&self, token: &str) -> Result<()> {
-        if self
-            .store()
-            .delete_session(&auth::token_hash(token))
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(Error::Unauthenticated)
+        let hash = auth::token_hash(token);
+        // Who the session belongs to, for the revocation (expired sessions have no live
+        // streams left to end: their next session check closes them).
+        let owner = self.store().session(&hash, self.now()).await?;
+        if !self.store().delete_session(&hash).await? {
+            return Err(Error::Unauthenticated);
         }
+        if let Some(info) = owner {
+            let revocation = Revocation {
+                app: info.app.id,
+                member: info.member.id,
+                session: Some(hash),
+            };
+            self.bus().revoke(revocation).await;
+        }
+        Ok(())
     }
 
     /// The public profile of a member of the caller's app.
@@ -128,8 +140,8 @@ impl Core {
             .ok_or(Error::NotFound(Entity::Member))
     }
 
-    /// Bans or unbans a member. A ban ends every session the member has (and, through the
-    /// session check at each heartbeat, their open event streams).
+    /// Bans or unbans a member. A ban ends every session the member has, and then their open
+    /// event streams on every node.
     pub async fn set_banned(&self, app: &App, uuid: &str, banned: bool) -> Result<Member> {
         let member = self.member_by_uuid(app, uuid).await?;
         let member = self
@@ -139,6 +151,12 @@ impl Core {
             .ok_or(Error::NotFound(Entity::Member))?;
         if banned {
             self.store().revoke_sessions(app.id, member.id).await?;
+            let revocation = Revocation {
+                app: app.id,
+                member: member.id,
+                session: None,
+            };
+            self.bus().revoke(revocation).await;
         }
         Ok(member)
     }

@@ -1,6 +1,11 @@
 //! Core results → the seed's tree: field names, every number inside `data` as a string, Unix
 //! seconds for times, uids for members, plain-text renderings of messages; and [`Reply`], the
 //! envelope (`code`, `result`, `count`, `data`, `sqltime`) in JSON or XML, always HTTP 200.
+//!
+//! Discuz shows `message`, `subject`, the summaries and the author names as HTML, as Discuz
+//! itself stores them. So every text that comes from a member is HTML-escaped here, *after*
+//! it was turned into plain text and cut to length: what a client renders is inert, and
+//! escaped markup (`&lt;img …&gt;` in an html message) never turns back into a live tag.
 
 use std::time::Instant;
 
@@ -79,7 +84,7 @@ pub(crate) fn pm_get(
     let c = &detail.conversation;
     let (pmtype, subject) = match c.kind {
         ConversationKind::Direct => ("1", detail.first_message.as_ref().map(summary)),
-        ConversationKind::Group => ("2", c.subject.clone()),
+        ConversationKind::Group => ("2", c.subject.as_deref().map(escape_html)),
     };
     let mut members: Vec<&Participant> = detail.participants.iter().collect();
     members.sort_by_key(|p| p.profile.id);
@@ -109,7 +114,7 @@ pub(crate) fn pm_get(
                 ("pmid", s(m.id)),
                 ("plid", s(m.conversation)),
                 ("authorid", s(m.sender)),
-                ("message", s(text(m))),
+                ("message", s(escape_html(&text(m)))),
                 ("delstatus", s(0)),
                 ("dateline", secs(m.created_at)),
             ]);
@@ -146,11 +151,27 @@ pub(crate) fn pm_get(
     ])
 }
 
-fn author(m: &Option<Message>) -> &str {
-    m.as_ref().map_or("", |m| m.sender_username.as_str())
+fn author(m: &Option<Message>) -> String {
+    escape_html(m.as_ref().map_or("", |m| m.sender_username.as_str()))
 }
 
-/// A message as Discuz clients show it: text as is, html as plain text, `[image]`,
+/// `text` made safe to show as HTML: `&`, `<`, `>`, `"` and `'` become entities.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The plain text of a message, before escaping: text as is, html as plain text, `[image]`,
 /// `[link] <title or url>`, `[custom]`; a recalled message is `[recalled]`.
 pub(crate) fn text(m: &Message) -> String {
     if m.recalled_at.is_some() {
@@ -169,9 +190,11 @@ pub(crate) fn text(m: &Message) -> String {
     }
 }
 
-/// The first [`SUMMARY_CHARS`] characters of [`text`].
+/// The first [`SUMMARY_CHARS`] characters of [`text`], HTML-escaped (cut first, so no entity
+/// is ever cut in half).
 pub(crate) fn summary(m: &Message) -> String {
-    text(m).chars().take(SUMMARY_CHARS).collect()
+    let cut: String = text(m).chars().take(SUMMARY_CHARS).collect();
+    escape_html(&cut)
 }
 
 /// The text of (already sanitised) html: tags dropped (block-level ones become a space), the
@@ -354,6 +377,21 @@ mod tests {
         let m = message(MessageType::Text, json!({ "content": long }));
         assert_eq!(summary(&m).chars().count(), 80);
         assert_eq!(text(&m).chars().count(), 100);
+    }
+
+    #[test]
+    fn escaped_markup_stays_escaped_and_summaries_never_cut_an_entity() {
+        let h = message(
+            MessageType::Html,
+            json!({"content": "<p>&lt;img src=x onerror=alert(1)&gt;</p>"}),
+        );
+        assert_eq!(text(&h), "<img src=x onerror=alert(1)>");
+        assert_eq!(summary(&h), "&lt;img src=x onerror=alert(1)&gt;");
+        let t = message(MessageType::Text, json!({"content": "<b a=\"'\">&"}));
+        assert_eq!(summary(&t), "&lt;b a=&quot;&#39;&quot;&gt;&amp;");
+        let long = format!("{}<script>", "x".repeat(78));
+        let m = message(MessageType::Text, json!({ "content": long }));
+        assert_eq!(summary(&m), format!("{}&lt;s", "x".repeat(78)));
     }
 
     #[test]

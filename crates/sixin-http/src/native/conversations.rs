@@ -17,7 +17,10 @@ use crate::state::AppState;
 /// `GET /v1/conversations` — the caller's conversations, most recently active first.
 ///
 /// - Each entry has the unread count, the last visible message and (direct) the peer.
-/// - Page with `next_cursor`; `400 invalid_request` for a malformed cursor or `limit`.
+/// - Page with `next_cursor` (on every page with items; an empty page gives back its
+///   `cursor`) and `has_more`; `400 invalid_request` for a malformed cursor or `limit`.
+/// - Ordered by last activity, so a conversation that becomes active moves to the top: to see
+///   what changed, read the first page again (or follow `/v1/events`).
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations",
     security(("bearer" = [])), params(ListParams),
     responses(
@@ -30,7 +33,7 @@ pub(crate) async fn list(
     Query(q): Query<ListParams>,
 ) -> Result<Json<ConversationPageDto>, ApiError> {
     let page = s.core.conversations(&caller, q.query()?).await?;
-    Ok(Json(ConversationPageDto::from(&page)))
+    Ok(Json(ConversationPageDto::new(&page, q.cursor.as_deref())))
 }
 
 /// `GET /v1/conversations/{id}` — one conversation with participants and read states.

@@ -7,7 +7,9 @@
 //!   a WebSocket client silent for longer than the idle timeout is closed;
 //! - a frame that cannot be written within the write timeout drops the connection (the client
 //!   resumes by position); a stream that lags in the core is closed with `lagged`;
-//! - on shutdown every stream gets a `closing` frame with reason `shutdown`.
+//! - on shutdown every stream gets a `closing` frame with reason `shutdown`;
+//! - when its session ends (logout, ban) the stream is closed at once with `session_ended`,
+//!   and the heartbeat's session check catches the case where that news was lost.
 //!
 //! The token comes from `Authorization: Bearer`, or `access_token` in the query for clients
 //! that cannot set headers (browser `WebSocket` and `EventSource`). The position to resume after
@@ -153,6 +155,7 @@ async fn step(
                 Step::Send(json(&StreamFrameDto::Resync { position: latest.0 }))
             }
             Ok(StreamItem::Lagged) => Step::Close(CloseReason::Lagged),
+            Ok(StreamItem::SessionEnded) => Step::Close(CloseReason::SessionEnded),
             Err(e) => {
                 tracing::warn!(error = %e, "event stream could not read the store");
                 Step::Close(CloseReason::Unavailable)

@@ -64,7 +64,9 @@ pub(crate) async fn multi_send(
 /// `GET /v1/conversations/{id}/messages` — a page of history, ascending by id.
 ///
 /// - No cursor: the newest messages. `before`: older than the cursor; `after`: newer.
-/// - Paging never skips or repeats a message, even while others send.
+/// - Every page with items has `prev_cursor` and `next_cursor`, however few items it has; an
+///   empty page gives back its position. Polling with `after=next_cursor` follows the
+///   conversation: paging never skips or repeats a message, even while others send.
 /// - Reading history marks nothing read.
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "messages",
     security(("bearer" = [])),

@@ -18,6 +18,7 @@ async fn next_event(
     {
         Signal::Event(e) => e,
         Signal::Gap => panic!("unexpected gap"),
+        Signal::Revoked(r) => panic!("unexpected {r:?}"),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use sixin_core::ids::MessageId;
 use sixin_core::model::{
     Conversation, ConversationDetail, ConversationSummary, HistoryItem, Login, Member, Message,
     MultiSendItem, Page, Participant, Profile, ReadOutcome, Role, UnreadCounts,
@@ -147,14 +148,20 @@ impl From<&HistoryItem> for HistoryItemDto {
     }
 }
 
-/// A page of history, ascending by id.
+/// A page of history, ascending by id. Every page with items has both cursors, however few
+/// items it has; an empty page gives back the position it was read at, to retry from.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct HistoryPageDto {
     pub items: Vec<HistoryItemDto>,
-    /// Pass as `before` for the older page; null when paging backwards found no more.
+    /// Pass as `before` for the messages just older than this page (or than the position of an
+    /// empty page). Null only for an empty page read without a cursor.
     pub prev_cursor: Option<String>,
-    /// Pass as `after` for the newer page; null when paging forwards found no more.
+    /// Pass as `after` for the messages just newer than this page (or than the position of an
+    /// empty page): poll with it to follow the conversation; never null.
     pub next_cursor: Option<String>,
+    /// Whether more messages lay beyond this page in the direction it was read (older for the
+    /// newest page and `before`, newer for `after`) when it was read.
+    pub has_more: bool,
 }
 
 /// A conversation.
@@ -214,8 +221,12 @@ impl From<&ConversationSummary> for ConversationItemDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ConversationPageDto {
     pub items: Vec<ConversationItemDto>,
-    /// Pass as `cursor` for the next page; null on the last page.
+    /// Pass as `cursor` for the entries after this page (less recently active): given on every
+    /// page with items, however few; an empty page gives back the `cursor` it was read with
+    /// (null for the first page).
     pub next_cursor: Option<String>,
+    /// Whether more entries followed this page when it was read.
+    pub has_more: bool,
 }
 
 /// A member's role in a conversation.
@@ -361,36 +372,40 @@ pub(crate) struct MultiSendDto {
 }
 
 impl HistoryPageDto {
-    /// Renders a page fetched with `window`. The cursor in the direction of travel is null when
-    /// the store found no more; the one pointing back is given whenever the page has items.
+    /// Renders a page fetched with `window`. A page with items continues both ways from its
+    /// first and last message. An empty page continues from where it was read: `before X`
+    /// found nothing older than X (newer: after X − 1, which includes X); `after X` found
+    /// nothing newer than X (older: before X + 1, which includes X); the newest page of an
+    /// empty conversation continues after 0.
     pub(crate) fn new(page: &Page<HistoryItem>, window: HistoryWindow) -> Self {
-        let first = page.items.first().map(|i| cursor::message(i.message.id));
-        let last = page.items.last().map(|i| cursor::message(i.message.id));
-        let (prev_cursor, next_cursor) = match window {
-            HistoryWindow::Latest | HistoryWindow::Before(_) => {
-                (first.filter(|_| page.has_more), last)
-            }
-            HistoryWindow::After(_) => (first, last.filter(|_| page.has_more)),
-            HistoryWindow::Offset { .. } => (first, last),
+        let (prev, next) = match (page.items.first(), page.items.last()) {
+            (Some(first), Some(last)) => (Some(first.message.id), last.message.id),
+            _ => match window {
+                HistoryWindow::Before(id) => (Some(id), MessageId((id.0 - 1).max(0))),
+                HistoryWindow::After(id) => (Some(MessageId(id.0.saturating_add(1))), id),
+                HistoryWindow::Latest | HistoryWindow::Offset { .. } => (None, MessageId(0)),
+            },
         };
         HistoryPageDto {
             items: page.items.iter().map(HistoryItemDto::from).collect(),
-            prev_cursor,
-            next_cursor,
+            prev_cursor: prev.map(cursor::message),
+            next_cursor: Some(cursor::message(next)),
+            has_more: page.has_more,
         }
     }
 }
 
-impl From<&Page<ConversationSummary>> for ConversationPageDto {
-    fn from(page: &Page<ConversationSummary>) -> Self {
-        let next_cursor = page
-            .items
-            .last()
-            .filter(|_| page.has_more)
-            .map(|s| cursor::conversation(s.activity_at, s.conversation.id));
+impl ConversationPageDto {
+    /// Renders a page read with the list cursor `asked` (if any).
+    pub(crate) fn new(page: &Page<ConversationSummary>, asked: Option<&str>) -> Self {
+        let next_cursor = match page.items.last() {
+            Some(s) => Some(cursor::conversation(s.activity_at, s.conversation.id)),
+            None => asked.map(str::to_owned),
+        };
         ConversationPageDto {
             items: page.items.iter().map(ConversationItemDto::from).collect(),
             next_cursor,
+            has_more: page.has_more,
         }
     }
 }
