@@ -31,6 +31,8 @@ pub enum ServeError {
 /// Serves HTTP on `settings.listen` until a shutdown signal; consumes the core so that, when
 /// this returns, the store has been released.
 pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
+    // Before the "listening" line: a signal sent as soon as it appears must stop us cleanly.
+    let signals = Signals::install()?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -40,7 +42,6 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
     tracing::info!(http.listen = %addr, "listening on http://{addr}");
 
-    let signals = Signals::install()?;
     let (stopping_tx, mut stopping_rx) = watch::channel(false);
     let streams = sixin_http::Shutdown::default();
     // Kept to count the event streams still closing after the server stops; dropped below.
