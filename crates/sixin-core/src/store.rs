@@ -193,6 +193,12 @@ pub enum Events {
 /// Durable state for sixin. See the module documentation for the general guarantees.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Finishes the work already submitted, refuses new work (`Unavailable`) and releases the
+    /// database: on SQLite the reader and writer threads end and the WAL is checkpointed into
+    /// the database file, which then holds everything on its own; on PostgreSQL the pool
+    /// closes. Calling it again does nothing. A store dropped without it loses nothing that
+    /// was acknowledged, but leaves a SQLite WAL behind.
+    async fn close(&self) -> StoreResult<()>;
     /// Creates an app. `Conflict(App)` if the key exists.
     async fn create_app(&self, new: NewApp) -> StoreResult<App>;
     /// Looks an app up by key.

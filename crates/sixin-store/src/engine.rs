@@ -41,6 +41,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Runs a job in a write transaction and answers once it is durably committed; a job that
     /// fails commits nothing.
     fn write<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
+    /// Finishes the work already submitted, refuses new work and releases the database.
+    fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// A [`Store`] over a [`Backend`].
@@ -94,6 +96,9 @@ impl OwnedRef {
 
 #[async_trait]
 impl<B: Backend> Store for Db<B> {
+    async fn close(&self) -> StoreResult<()> {
+        self.0.close().await
+    }
     async fn create_app(&self, new: NewApp) -> StoreResult<App> {
         write!(self, |ex| apps::create_app(ex, new))
     }

@@ -8,7 +8,8 @@
 //!   implements.
 //! - `rows`: row structs shared by both backends and their conversion into domain values.
 //! - `errors`: the one place driver errors become [`StoreError`](sixin_core::store::StoreError).
-//! - `sqlite`: `rusqlite`; WAL file, single writer thread with group commit, reader threads.
+//! - `sqlite`: `rusqlite`; WAL file, single writer thread with group commit, reader threads;
+//!   the serve lock ([`lock_for_serving`]) and online [`backup`] / [`verify`].
 //! - `postgres`: `sqlx` pool; per-conversation row locks keep message ids in commit order.
 //!
 //! Migrations live in `migrations/{sqlite,postgres}/`, paired by file name.
@@ -25,6 +26,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use sixin_core::Store;
+
+pub use sqlite::{
+    backup, lock_for_serving, verify, BackupError, ServeLock, ServeLockError, Verified,
+};
 
 /// How to reach the database.
 #[derive(Clone)]

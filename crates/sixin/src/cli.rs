@@ -62,6 +62,20 @@ pub enum Command {
     Member(MemberCommand),
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Copy the SQLite database to PATH while the server runs (a consistent snapshot, verified
+    /// before it is put in place); with --verify, check an existing copy instead. PostgreSQL:
+    /// use pg_dump.
+    Backup {
+        /// Where to write the copy; with --verify, the copy to check.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Replace PATH if it exists.
+        #[arg(long, conflicts_with = "verify")]
+        force: bool,
+        /// Only check the SQLite file at PATH: integrity, schema version, counts.
+        #[arg(long)]
+        verify: bool,
+    },
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -160,9 +174,23 @@ pub async fn core_on(settings: &Settings, bus: Arc<dyn Bus>) -> anyhow::Result<C
     }
 }
 
+/// Closes the store after an administrative command. A server may be running on the same
+/// SQLite file, keeping its WAL in use: nothing is lost then, so a failure is only logged.
+async fn close(core: Core) {
+    if let Err(e) = core.close().await {
+        tracing::debug!(error = %e, "closing the database: {e}");
+    }
+}
+
 /// `sixin app …`
 pub async fn app(settings: &Settings, cmd: AppCommand) -> anyhow::Result<()> {
     let core = core(settings).await?;
+    let done = app_on(&core, cmd).await;
+    close(core).await;
+    done
+}
+
+async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
     match cmd {
         AppCommand::Create {
             name,
@@ -234,11 +262,16 @@ pub async fn member(settings: &Settings, cmd: MemberCommand) -> anyhow::Result<(
         .transpose()
         .context("--ext-info must be a JSON object")?;
     let core = core(settings).await?;
-    let app = core
-        .app_by_key(&app)
-        .await
-        .with_context(|| format!("app {app}"))?;
-    let member = core.register(&app, &username, &password, ext_info).await?;
+    let registered = async {
+        let app = core
+            .app_by_key(&app)
+            .await
+            .with_context(|| format!("app {app}"))?;
+        anyhow::Ok(core.register(&app, &username, &password, ext_info).await?)
+    }
+    .await;
+    close(core).await;
+    let member = registered?;
     if json {
         let out = json!({
             "uuid": member.uuid.as_str(),
@@ -256,10 +289,56 @@ pub async fn member(settings: &Settings, cmd: MemberCommand) -> anyhow::Result<(
 
 /// `sixin migrate`
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    drop(core(settings).await?);
+    close(core(settings).await?).await;
     println!(
         "database {} is up to date",
         sixin_store::redact(&settings.store.url)
+    );
+    Ok(())
+}
+
+/// `sixin backup PATH [--force]` and `sixin backup --verify PATH`. A running server is not in
+/// the way: the copy is read in one SQLite read transaction, beside the server's writes.
+pub async fn backup(
+    settings: &Settings,
+    path: PathBuf,
+    force: bool,
+    verify: bool,
+) -> anyhow::Result<()> {
+    let url = settings.store.url.clone();
+    let target = path.clone();
+    let verified = tokio::task::spawn_blocking(move || {
+        if verify {
+            sixin_store::verify(&target)
+        } else {
+            sixin_store::backup(&url, &target, force)
+        }
+    })
+    .await
+    .context("the backup task")??;
+    if verify {
+        println!("{} is a sound sixin database", path.display());
+    } else {
+        println!(
+            "backup of {} written to {} and verified",
+            sixin_store::redact(&settings.store.url),
+            path.display()
+        );
+    }
+    let v = verified;
+    let upgrade = if v.schema_version < v.latest_version {
+        " (older: migrated when a server starts on it)"
+    } else {
+        ""
+    };
+    println!("integrity: ok");
+    println!(
+        "schema version: {} (this build: {}){upgrade}",
+        v.schema_version, v.latest_version
+    );
+    println!(
+        "apps: {}, members: {}, messages: {}",
+        v.apps, v.members, v.messages
     );
     Ok(())
 }

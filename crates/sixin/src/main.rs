@@ -1,7 +1,8 @@
 //! sixin, the binary: parses the command line, loads and validates the configuration, sets up
 //! logging, and dispatches to a subcommand.
 //!
-//! - `cli`: the clap definitions and the administrative commands (app, member, migrate, config).
+//! - `cli`: the clap definitions and the administrative commands (app, member, migrate, backup,
+//!   config).
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
 //! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
@@ -54,6 +55,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => {
+            // One server per SQLite file, held until this process ends.
+            let _serving = sixin_store::lock_for_serving(&settings.store.url)?;
             let bus = wiring::NodeBus::connect(&settings)
                 .await
                 .context("the event bus (nats.url)")?;
@@ -64,6 +67,11 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::App(cmd) => cli::app(&settings, cmd).await?,
         Command::Member(cmd) => cli::member(&settings, cmd).await?,
         Command::Migrate => cli::migrate(&settings).await?,
+        Command::Backup {
+            path,
+            force,
+            verify,
+        } => cli::backup(&settings, path, force, verify).await?,
         Command::Config(cmd) => cli::config(Some(&settings), cmd),
     }
     Ok(())

@@ -101,6 +101,13 @@ impl Core {
         Ok(())
     }
 
+    /// Closes the store ([`Store::close`]): call it once the adapters have stopped taking
+    /// requests. Every clone of this core shares the closed store; later calls fail with
+    /// `Unavailable`.
+    pub async fn close(&self) -> crate::store::StoreResult<()> {
+        self.store().close().await
+    }
+
     fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
     }

@@ -140,4 +140,11 @@ impl Backend for PgStore {
         tx.commit().await.map_err(pg_store)?;
         Ok(out)
     }
+
+    /// Waits for the connections in use to come back, then closes them all; later calls fail
+    /// with `Unavailable` (the pool is closed).
+    async fn close(&self) -> StoreResult<()> {
+        self.pool.close().await;
+        Ok(())
+    }
 }

@@ -1,13 +1,21 @@
 //! The SQLite store (`rusqlite`): one file in WAL mode with `synchronous=FULL`. Writes go
 //! through the single [`writer`] thread, which commits concurrent writes together; reads run
-//! on a few reader threads, each owning a connection.
+//! on a few reader threads, each owning a connection. [`SqliteStore`]'s `close` ends the
+//! readers, then the writer, which checkpoints the WAL into the main file: after a clean stop
+//! the database file alone holds everything.
 
+mod backup;
 mod exec;
+mod lock;
 mod migrate;
 mod writer;
 
+pub use backup::{backup, verify, BackupError, Verified};
+pub use lock::{lock_for_serving, ServeLock, ServeLockError};
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use futures::executor::block_on;
@@ -28,7 +36,9 @@ type ReadJob = Box<dyn FnOnce(&mut Connection) + Send>;
 /// The SQLite backend.
 pub(crate) struct SqliteStore {
     writer: writer::Writer,
-    readers: mpsc::Sender<ReadJob>,
+    /// `None` once closed: reads are refused.
+    readers: Mutex<Option<mpsc::Sender<ReadJob>>>,
+    reader_threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// The file named by a `sqlite:` URL: `sqlite://PATH`, `sqlite:PATH` or `sqlite:///ABS/PATH`;
@@ -77,7 +87,7 @@ fn spawn_reader(
     index: u32,
     mut conn: Connection,
     jobs: Arc<Mutex<mpsc::Receiver<ReadJob>>>,
-) -> std::io::Result<()> {
+) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
         .name(format!("sixin-sqlite-reader-{index}"))
         .spawn(move || loop {
@@ -86,7 +96,7 @@ fn spawn_reader(
                 Err(_) => return,
             };
             let Ok(job) = job else {
-                return; // every store handle is gone
+                return; // closed, or every store handle is gone: the connection closes
             };
             // A panicking read drops its reply (the caller sees `Unavailable`); the thread
             // and its connection stay usable.
@@ -94,7 +104,6 @@ fn spawn_reader(
                 tracing::error!("a SQLite read panicked");
             }
         })
-        .map(|_| ())
 }
 
 impl SqliteStore {
@@ -115,13 +124,40 @@ impl SqliteStore {
         let (writer, reader_conns) = opened?;
         let (tx, rx) = mpsc::channel::<ReadJob>();
         let rx = Arc::new(Mutex::new(rx));
+        let mut threads = Vec::new();
         for (i, conn) in (0..).zip(reader_conns) {
-            spawn_reader(i, conn, rx.clone()).map_err(|e| OpenError::Connect(e.to_string()))?;
+            threads.push(
+                spawn_reader(i, conn, rx.clone()).map_err(|e| OpenError::Connect(e.to_string()))?,
+            );
         }
         Ok(Db(SqliteStore {
             writer: writer::Writer::spawn(writer).map_err(|e| OpenError::Connect(e.to_string()))?,
-            readers: tx,
+            readers: Mutex::new(Some(tx)),
+            reader_threads: Mutex::new(threads),
         }))
+    }
+
+    /// Refuses new reads, lets the queued ones finish and joins the reader threads (closing
+    /// their connections); then closes the writer, which commits what is queued, checkpoints
+    /// the WAL and closes the last connection.
+    async fn shut(&self) -> StoreResult<()> {
+        let senders = self.readers.lock().map(|mut r| r.take()).ok().flatten();
+        drop(senders);
+        let threads = self
+            .reader_threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        tokio::task::spawn_blocking(move || {
+            for thread in threads {
+                if thread.join().is_err() {
+                    tracing::error!("a SQLite reader thread panicked");
+                }
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        self.writer.close().await.map_err(StoreError::Unavailable)
     }
 
     /// Runs `work` on a reader thread.
@@ -135,7 +171,14 @@ impl SqliteStore {
             let _ = reply.send(work(conn));
         });
         let stopped = || StoreError::Unavailable("the SQLite readers have stopped".into());
-        self.readers.send(job).map_err(|_| stopped())?;
+        {
+            let readers = self.readers.lock().map_err(|_| stopped())?;
+            readers
+                .as_ref()
+                .ok_or_else(stopped)?
+                .send(job)
+                .map_err(|_| stopped())?;
+        }
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -153,11 +196,53 @@ impl Backend for SqliteStore {
             .write(move |conn| block_on(job(&mut LiteExec(conn))))
             .await
     }
+
+    async fn close(&self) -> StoreResult<()> {
+        self.shut().await
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::path_of;
+    use crate::{open, StoreConfig};
+    use sixin_core::ids::{AppKey, AppSecret, Timestamp};
+    use sixin_core::store::NewApp;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn close_leaves_everything_in_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.db");
+        let store = open(&StoreConfig::new(format!("sqlite://{}", file.display())))
+            .await
+            .unwrap();
+        for i in 0..20 {
+            store
+                .create_app(NewApp {
+                    key: AppKey::parse(&format!("{i:032X}")).unwrap(),
+                    secret: AppSecret("s".into()),
+                    name: format!("app {i}"),
+                    require_sign: false,
+                    created_at: Timestamp(0),
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await.unwrap();
+        store.close().await.unwrap();
+        assert!(store.apps().await.is_err(), "reads after close");
+        let wal = std::fs::metadata(dir.path().join("c.db-wal")).map_or(0, |m| m.len());
+        assert_eq!(wal, 0, "the WAL was not checkpointed");
+        assert!(!dir.path().join("c.db-shm").exists());
+        let elsewhere = tempfile::tempdir().unwrap();
+        let copy = elsewhere.path().join("copy.db");
+        std::fs::copy(&file, &copy).unwrap();
+        let n: i64 = rusqlite::Connection::open(&copy)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM apps", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 20);
+    }
 
     #[test]
     fn sqlite_urls_name_files() {

@@ -3,8 +3,15 @@
 //! to [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction with a savepoint each (so
 //! one failure does not sink the others), commits once — one fsync for the whole batch — and
 //! only then answers each caller.
+//!
+//! [`Writer::close`] ends the thread cleanly: writes queued before it still run and commit,
+//! later ones are refused, then the WAL is checkpointed into the main file and the connection
+//! closed.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 use rusqlite::Connection;
 use sixin_core::store::{StoreError, StoreResult};
@@ -72,19 +79,52 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the SQLite writer has stopped".into())
 }
 
-/// A handle for submitting writes. The thread stops once every handle is gone.
+/// What the thread receives: a write, or the request to close.
+enum Msg {
+    Job(Box<dyn Job>),
+    /// Finish what is queued, refuse the rest, checkpoint, close; then answer.
+    Close(oneshot::Sender<Result<(), String>>),
+}
+
+/// A handle for submitting writes. The thread stops once every handle is gone (the connection
+/// then closes as SQLite sees fit) or, cleanly, on [`Writer::close`].
 pub(crate) struct Writer {
-    tx: mpsc::Sender<Box<dyn Job>>,
+    tx: mpsc::Sender<Msg>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Writer {
     /// Starts the writer thread on `conn`.
     pub(crate) fn spawn(conn: Connection) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel(4096);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sixin-sqlite-writer".into())
             .spawn(move || run(conn, rx))?;
-        Ok(Writer { tx })
+        Ok(Writer {
+            tx,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Lets every write queued so far commit, refuses later ones (`Unavailable`), runs
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`, closes the connection and joins the thread. Call it
+    /// after every other connection of this store is closed, so the checkpoint is complete and
+    /// SQLite removes the `-wal` file. A second call finds the thread gone and returns `Ok`.
+    pub(crate) async fn close(&self) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        let outcome = match self.tx.send(Msg::Close(reply)).await {
+            // Dropped without an answer: a concurrent close answered its own request.
+            Ok(()) => answer.await.unwrap_or(Ok(())),
+            Err(_) => Ok(()), // already closed
+        };
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|_| "the SQLite writer thread panicked".to_owned())?;
+        }
+        outcome
     }
 
     /// Runs `work` in the next batch and returns its result once the batch is committed.
@@ -95,7 +135,7 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel();
         let job: Box<dyn Job> = Box::new(Pending { work, reply });
-        self.tx.send(job).await.map_err(|_| stopped())?;
+        self.tx.send(Msg::Job(job)).await.map_err(|_| stopped())?;
         // A dropped reply means the job panicked (or the thread died): nothing was committed
         // for it.
         answer.await.map_err(|_| stopped())?
@@ -109,14 +149,26 @@ fn exec(conn: &Connection, sql: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-fn run(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
+fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>) {
+    let mut closing = Vec::new();
     while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Job(job) => batch.push(job),
+                Msg::Close(reply) => {
+                    // Refuse new writes; those already queued are still received below.
+                    rx.close();
+                    closing.push(reply);
+                }
             }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if batch.is_empty() {
+            continue;
         }
         if let Err(e) = exec(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "SQLite writer could not begin a transaction");
@@ -164,5 +216,37 @@ fn run(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
             ran.answer(commit.clone());
         }
     }
-    tracing::debug!("SQLite writer stopped: every store handle is gone");
+    if closing.is_empty() {
+        tracing::debug!("SQLite writer stopped: every store handle is gone");
+        return;
+    }
+    let outcome = checkpoint_and_close(conn);
+    for reply in closing {
+        let _ = reply.send(outcome.clone());
+    }
+}
+
+/// Copies the whole WAL into the database file, empties the WAL, and closes the connection.
+/// With no other connection open, SQLite then deletes the `-wal` and `-shm` files.
+fn checkpoint_and_close(conn: Connection) -> Result<(), String> {
+    let (busy, log, done): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(|e| format!("checkpoint failed: {e}"))?;
+    let checkpoint = if busy != 0 {
+        // Another process (an admin command, a backup) is reading: its snapshot keeps the
+        // WAL alive. Everything committed is still durable in the WAL.
+        Err(format!(
+            "checkpoint incomplete ({done} of {log} WAL frames copied): another connection is \
+             using the database"
+        ))
+    } else {
+        tracing::debug!(frames = done, "SQLite WAL checkpointed");
+        Ok(())
+    };
+    conn.close()
+        .map_err(|(_, e)| format!("closing the connection failed: {e}"))?;
+    tracing::debug!("SQLite writer closed");
+    checkpoint
 }

@@ -3,6 +3,7 @@
 //! so cases share a database and run in parallel; concurrency cases use bounded counts and
 //! assert ordering facts, never timings.
 
+mod close;
 mod events;
 mod groups;
 mod members;
@@ -11,6 +12,7 @@ mod reads;
 mod send;
 mod streams;
 
+pub use close::*;
 pub use events::*;
 pub use groups::*;
 pub use members::*;
@@ -64,6 +66,7 @@ macro_rules! conformance_tests {
             streams_only_carry_the_members_own_events,
             a_position_gap_is_filled_from_the_store,
             a_stream_notices_its_session_ending,
+            closing_finishes_submitted_writes_then_refuses_work,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
