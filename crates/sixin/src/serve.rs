@@ -1,6 +1,6 @@
 //! `sixin serve`: bind, serve until SIGINT/SIGTERM, tell every event stream to reconnect
-//! elsewhere, let in-flight requests finish (bounded by `http.shutdown_grace_secs`), then drop
-//! the core so the store's writer drains and closes.
+//! elsewhere, let in-flight requests finish (bounded by `http.shutdown_grace_secs`), then close
+//! the store (SQLite: queued writes commit, the WAL is checkpointed into the database file).
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -31,7 +31,7 @@ pub enum ServeError {
 /// Serves HTTP on `settings.listen` until a shutdown signal; consumes the core so that, when
 /// this returns, the store has been released.
 pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
-    // Before the "listening" line: a supervisor (or a test) may signal as soon as it reads it.
+    // Before the "listening" line: a signal sent as soon as it appears must stop us cleanly.
     let signals = Signals::install()?;
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -79,10 +79,13 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     while counting.open_streams() > 0 && started.elapsed() < grace {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Requests have drained: close the store. Writes still queued commit; SQLite then
+    // checkpoints its WAL so the database file alone holds everything.
+    match counting.close().await {
+        Ok(()) => tracing::info!("database closed"),
+        Err(e) => tracing::warn!(error = %e, "closing the database: {e}"),
+    }
     drop(counting);
-    // The router, and with it every clone of the core, was owned by the server future, dropped
-    // above; the store's writer sees its queue close and ends. Writes already acknowledged were
-    // committed (synchronous=FULL) before their answer went out.
     tracing::info!("stopped");
     Ok(())
 }
