@@ -126,8 +126,16 @@ pub enum ReadTarget {
 pub enum ListWindow {
     /// From the most recently active conversation.
     First,
-    /// After the entry with this activity time and id (the last one of the previous page).
+    /// After the entry with this activity time and id (the last one of the previous page):
+    /// less recently active entries.
     After {
+        last_activity_at: Timestamp,
+        id: ConversationId,
+    },
+    /// Before the entry with this activity time and id (the first one of a page): the `limit`
+    /// entries just more recently active, still listed most recent first; `has_more` says
+    /// whether even more recent ones exist.
+    Before {
         last_activity_at: Timestamp,
         id: ConversationId,
     },

@@ -256,6 +256,42 @@ async fn conversation_list_pages_by_cursor_newest_first(h: Harness) {
         .call("GET", "/v1/conversations?kind=group", Some(&me.token), None)
         .await;
     assert_eq!(groups.body["items"], json!([]));
+    list_cursors_reach_newer_activity(&t, &me, &peers).await;
+}
+
+/// Every list page has `prev_cursor` too: `before=` it finds the conversations that became
+/// active since, and an empty page gives back the cursor it was read with.
+async fn list_cursors_reach_newer_activity(t: &NativeApi, me: &Member, newest_first: &[i64]) {
+    let get = |uri: String| async move { t.call("GET", &uri, Some(&me.token), None).await };
+    let top = get("/v1/conversations?limit=2".into()).await.body;
+    let prev = top["prev_cursor"]
+        .as_str()
+        .expect("a prev_cursor")
+        .to_owned();
+    let nothing = get(format!("/v1/conversations?before={prev}")).await.body;
+    assert_eq!(nothing["items"], json!([]));
+    assert_eq!(
+        nothing["prev_cursor"],
+        json!(prev),
+        "an empty page gives its cursor back"
+    );
+    assert_eq!(nothing["next_cursor"], json!(prev));
+    // The least recently active conversation gets a message: `before=prev` finds only it.
+    let oldest = *newest_first.last().unwrap();
+    let sent = t
+        .call(
+            "POST",
+            "/v1/messages",
+            Some(&me.token),
+            Some(json!({"conversation_id": oldest, "type": "text", "data": {"content": "again"}})),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    let newer = get(format!("/v1/conversations?before={prev}")).await.body;
+    assert_eq!(ids(&newer), vec![oldest], "{newer}");
+    assert_eq!(newer["has_more"], json!(false));
+    let both = get(format!("/v1/conversations?before={prev}&cursor={prev}")).await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST, "{}", both.body);
 }
 
 async fn multi_send_reports_each_recipient(h: Harness) {

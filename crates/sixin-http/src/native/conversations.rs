@@ -17,10 +17,13 @@ use crate::state::AppState;
 /// `GET /v1/conversations` — the caller's conversations, most recently active first.
 ///
 /// - Each entry has the unread count, the last visible message and (direct) the peer.
-/// - Page with `next_cursor` (on every page with items; an empty page gives back its
-///   `cursor`) and `has_more`; `400 invalid_request` for a malformed cursor or `limit`.
-/// - Ordered by last activity, so a conversation that becomes active moves to the top: to see
-///   what changed, read the first page again (or follow `/v1/events`).
+/// - Every page with items has `prev_cursor` (pass as `before`: the entries just more recently
+///   active, e.g. what became active since) and `next_cursor` (pass as `cursor`: less recently
+///   active); an empty page gives back the cursor it was read with; `has_more` in the direction
+///   read. `400 invalid_request` for a malformed cursor, both cursors, or a bad `limit`.
+/// - Ordered by last activity (each send's commit-time clock), so a conversation that becomes
+///   active moves up: `before=prev_cursor` finds it. For an exact feed of changes follow
+///   `/v1/events`.
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations",
     security(("bearer" = [])), params(ListParams),
     responses(
@@ -33,7 +36,8 @@ pub(crate) async fn list(
     Query(q): Query<ListParams>,
 ) -> Result<Json<ConversationPageDto>, ApiError> {
     let page = s.core.conversations(&caller, q.query()?).await?;
-    Ok(Json(ConversationPageDto::new(&page, q.cursor.as_deref())))
+    let asked = q.cursor.as_deref().or(q.before.as_deref());
+    Ok(Json(ConversationPageDto::new(&page, asked)))
 }
 
 /// `GET /v1/conversations/{id}` — one conversation with participants and read states.

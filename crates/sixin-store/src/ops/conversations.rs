@@ -8,15 +8,61 @@ pub(crate) async fn conversations(
     member: MemberId,
     query: ListQuery,
 ) -> StoreResult<Page<ConversationSummary>> {
-    let (after_at, after_id, offset) = match query.window {
-        ListWindow::First => (None, None, 0i64),
+    // Older pages (`After`) read down from the cursor; newer pages (`Before`) read up from it
+    // and are turned around, so every page lists the most recently active entry first.
+    let (at, id, offset, newer) = match query.window {
+        ListWindow::First => (None, None, 0i64, false),
         ListWindow::After {
             last_activity_at,
             id,
-        } => (Some(last_activity_at.0), Some(id.0), 0),
-        ListWindow::Offset(n) => (None, None, i64::from(n)),
+        } => (Some(last_activity_at.0), Some(id.0), 0, false),
+        ListWindow::Before {
+            last_activity_at,
+            id,
+        } => (Some(last_activity_at.0), Some(id.0), 0, true),
+        ListWindow::Offset(n) => (None, None, i64::from(n), false),
     };
-    let sql = "SELECT c.id, c.app_id, c.kind, c.subject, c.owner_id, c.created_at, \
+    let (cmp, order) = if newer { (">", "ASC") } else { ("<", "DESC") };
+    let sql = format!(
+        "{LIST_SELECT} \
+        AND ($4 IS NULL OR cm.last_activity_at {cmp} $4 \
+            OR (cm.last_activity_at = $4 AND cm.conversation_id {cmp} $5)) \
+        ORDER BY cm.last_activity_at {order}, cm.conversation_id {order} LIMIT $6 OFFSET $7"
+    );
+    let rows = ex
+        .all(
+            &sql,
+            params![
+                member.0,
+                app.0,
+                query.kind.map(ConversationKind::as_str),
+                at,
+                id,
+                i64::from(query.limit) + 1,
+                offset
+            ],
+        )
+        .await?;
+    let mut rows = rows
+        .iter()
+        .map(ListRow::from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let has_more = rows.len() > query.limit as usize;
+    rows.truncate(query.limit as usize);
+    if newer {
+        rows.reverse();
+    }
+    let items = rows
+        .into_iter()
+        .map(ListRow::into_summary)
+        .collect::<StoreResult<_>>()?;
+    Ok(Page { items, has_more })
+}
+
+/// One conversation-list entry for member `$1` of app `$2`, of kind `$3` (or any): the unread
+/// count, the last message the member can see (with whether it was read) and the direct peer.
+/// The caller appends the window and order.
+const LIST_SELECT: &str = "SELECT c.id, c.app_id, c.kind, c.subject, c.owner_id, c.created_at, \
         c.last_activity_at, c.message_count, c.member_count, \
         cm.unread_count, cm.last_activity_at AS activity, \
         m.id AS m_id, m.sender_id AS m_sender_id, s.uuid AS m_sender_uuid, \
@@ -42,36 +88,7 @@ pub(crate) async fn conversations(
         LEFT JOIN members p ON c.kind = 'direct' AND p.id = (SELECT o.member_id \
             FROM conversation_members o WHERE o.conversation_id = c.id \
             AND o.member_id <> cm.member_id LIMIT 1) \
-        WHERE cm.member_id = $1 AND cm.app_id = $2 AND ($3 IS NULL OR c.kind = $3) \
-        AND ($4 IS NULL OR cm.last_activity_at < $4 \
-            OR (cm.last_activity_at = $4 AND cm.conversation_id < $5)) \
-        ORDER BY cm.last_activity_at DESC, cm.conversation_id DESC LIMIT $6 OFFSET $7";
-    let rows = ex
-        .all(
-            sql,
-            params![
-                member.0,
-                app.0,
-                query.kind.map(ConversationKind::as_str),
-                after_at,
-                after_id,
-                i64::from(query.limit) + 1,
-                offset
-            ],
-        )
-        .await?;
-    let mut rows = rows
-        .iter()
-        .map(ListRow::from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-    let has_more = rows.len() > query.limit as usize;
-    rows.truncate(query.limit as usize);
-    let items = rows
-        .into_iter()
-        .map(ListRow::into_summary)
-        .collect::<StoreResult<_>>()?;
-    Ok(Page { items, has_more })
-}
+        WHERE cm.member_id = $1 AND cm.app_id = $2 AND ($3 IS NULL OR c.kind = $3)";
 
 pub(crate) async fn conversation_count(
     ex: &mut dyn Exec,

@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             marking_one_message_read_counts_once,
             read_flags_show_both_sides,
             conversation_list_orders_by_activity_with_cursor_paging,
+            conversation_list_pages_back_up_to_newer_activity,
             delete_for_me_hides_for_one_member_only,
             recall_works_within_the_window_for_the_sender_only,
             groups_enforce_owner_rights_and_membership,

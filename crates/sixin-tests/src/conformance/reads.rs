@@ -243,3 +243,69 @@ pub async fn conversation_list_orders_by_activity_with_cursor_paging(h: &Harness
     );
     assert_eq!(h.core.conversation_count(&a.caller, None).await.unwrap(), 6);
 }
+
+/// `ListWindow::Before` pages up the list from an entry, most recent first, and finds a
+/// conversation that became active after the first page was read.
+pub async fn conversation_list_pages_back_up_to_newer_activity(h: &Harness) {
+    let app = h.app().await;
+    let a = h.person(&app, "a").await;
+    let mut peers = Vec::new();
+    for i in 0..5 {
+        let p = h.person(&app, &format!("p{i}")).await;
+        h.text(&a, &p, &format!("to p{i}")).await;
+        h.clock.advance(std::time::Duration::from_millis(5));
+        peers.push(p);
+    }
+    let list = |window| {
+        let q = ListQuery {
+            kind: None,
+            window,
+            limit: 2,
+        };
+        let caller = a.caller.clone();
+        async move { h.core.conversations(&caller, q).await.unwrap() }
+    };
+    let names = |page: &sixin_core::model::Page<sixin_core::model::ConversationSummary>| {
+        page.items
+            .iter()
+            .map(|s| s.peer.as_ref().unwrap().username.clone())
+            .collect::<Vec<_>>()
+    };
+    let at = |s: &sixin_core::model::ConversationSummary| (s.activity_at, s.conversation.id);
+    let first = list(ListWindow::First).await;
+    assert_eq!(names(&first), ["p4", "p3"]);
+    let (t, id) = at(&first.items[1]);
+    let second = list(ListWindow::After {
+        last_activity_at: t,
+        id,
+    })
+    .await;
+    assert_eq!(names(&second), ["p2", "p1"]);
+    // Back up from the second page: the two entries just above it, and nothing beyond.
+    let (t, id) = at(&second.items[0]);
+    let back = list(ListWindow::Before {
+        last_activity_at: t,
+        id,
+    })
+    .await;
+    assert_eq!(names(&back), ["p4", "p3"]);
+    assert!(!back.has_more);
+    let (t, id) = at(&second.items[1]);
+    let back = list(ListWindow::Before {
+        last_activity_at: t,
+        id,
+    })
+    .await;
+    assert_eq!(names(&back), ["p3", "p2"]);
+    assert!(back.has_more, "p4 is still above");
+    // p0 becomes active: backing up from the first page's top finds it, and only it.
+    h.text(&peers[0], &a, "p0 again").await;
+    let (t, id) = at(&first.items[0]);
+    let newer = list(ListWindow::Before {
+        last_activity_at: t,
+        id,
+    })
+    .await;
+    assert_eq!(names(&newer), ["p0"]);
+    assert!(!newer.has_more);
+}

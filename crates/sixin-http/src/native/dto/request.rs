@@ -139,8 +139,11 @@ impl From<ConversationKind> for Kind {
 pub(crate) struct ListParams {
     /// Page size, 1..=100 (default 20).
     pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// A `next_cursor`: the entries just less recently active than it.
     pub cursor: Option<String>,
+    /// A `prev_cursor`: the entries just more recently active than it (what became active
+    /// since that page was read). Not together with `cursor`.
+    pub before: Option<String>,
     /// Only conversations of this kind.
     pub kind: Option<Kind>,
 }
@@ -218,14 +221,27 @@ impl From<MultiSendRequest> for MultiSend {
 impl ListParams {
     /// The core list query; `400 invalid_request` for a malformed cursor.
     pub(crate) fn query(&self) -> Result<ListQuery, Error> {
-        let window = match &self.cursor {
-            None => ListWindow::First,
-            Some(c) => {
+        let window = match (&self.cursor, &self.before) {
+            (None, None) => ListWindow::First,
+            (Some(c), None) => {
                 let (last_activity_at, id) = cursor::parse_conversation("cursor", c)?;
                 ListWindow::After {
                     last_activity_at,
                     id,
                 }
+            }
+            (None, Some(c)) => {
+                let (last_activity_at, id) = cursor::parse_conversation("before", c)?;
+                ListWindow::Before {
+                    last_activity_at,
+                    id,
+                }
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "before",
+                    "give either cursor or before, not both",
+                ))
             }
         };
         Ok(ListQuery {

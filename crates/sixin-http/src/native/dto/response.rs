@@ -221,11 +221,16 @@ impl From<&ConversationSummary> for ConversationItemDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ConversationPageDto {
     pub items: Vec<ConversationItemDto>,
+    /// Pass as `before` for the entries just more recently active than this page (what became
+    /// active since): given on every page with items; an empty page gives back the cursor it
+    /// was read with (null for an empty first page).
+    pub prev_cursor: Option<String>,
     /// Pass as `cursor` for the entries after this page (less recently active): given on every
-    /// page with items, however few; an empty page gives back the `cursor` it was read with
+    /// page with items, however few; an empty page gives back the cursor it was read with
     /// (null for the first page).
     pub next_cursor: Option<String>,
-    /// Whether more entries followed this page when it was read.
+    /// Whether more entries lay beyond this page, in the direction it was read, when it was
+    /// read.
     pub has_more: bool,
 }
 
@@ -397,13 +402,17 @@ impl HistoryPageDto {
 
 impl ConversationPageDto {
     /// Renders a page read with the list cursor `asked` (if any).
+    /// The page, with cursors from its first and last entries; an empty page gives back the
+    /// cursor it was `asked` with, in both directions, to retry with.
     pub(crate) fn new(page: &Page<ConversationSummary>, asked: Option<&str>) -> Self {
-        let next_cursor = match page.items.last() {
-            Some(s) => Some(cursor::conversation(s.activity_at, s.conversation.id)),
-            None => asked.map(str::to_owned),
+        let at = |s: &ConversationSummary| cursor::conversation(s.activity_at, s.conversation.id);
+        let (prev_cursor, next_cursor) = match (page.items.first(), page.items.last()) {
+            (Some(first), Some(last)) => (Some(at(first)), Some(at(last))),
+            _ => (asked.map(str::to_owned), asked.map(str::to_owned)),
         };
         ConversationPageDto {
             items: page.items.iter().map(ConversationItemDto::from).collect(),
+            prev_cursor,
             next_cursor,
             has_more: page.has_more,
         }
