@@ -110,6 +110,9 @@ impl TestDb {
         let mut config = StoreConfig::new(url.clone());
         config.pg_schema = Some(schema.clone());
         config.max_connections = 16;
+        // Production fails fast while the database is down (1 s); a test machine shared with
+        // other builds may be slow to hand out a connection without anything being down.
+        config.acquire_timeout = std::time::Duration::from_secs(10);
         Some(TestDb {
             config,
             _dir: None,
