@@ -186,6 +186,7 @@ fn an_unreachable_database_is_reported_as_what_it_is() {
 }
 
 #[test]
+#[cfg_attr(not(sixin_test_pg), ignore = "needs PostgreSQL: set SIXIN_TEST_PG_URL")]
 fn a_database_that_refuses_us_says_why() {
     let Some(admin) = require_service("SIXIN_TEST_PG_URL", "database refusals") else {
         return;

@@ -5,13 +5,13 @@
 //!
 //! The test owns its PostgreSQL: `initdb` into a temporary directory and `pg_ctl` on a free
 //! loopback port (as the `postgres` user when run as root), stopped with `-m immediate` and
-//! started again. It needs the PostgreSQL server binaries (`SIXIN_TEST_PG_BIN`, else the newest
-//! `/usr/lib/postgresql/*/bin`); without them it is skipped with a message, and fails when `CI`
-//! is set.
+//! started again. It needs the directory of the PostgreSQL server binaries in
+//! `SIXIN_TEST_PG_BIN` (for example `/usr/lib/postgresql/15/bin`); built without it, the test
+//! is ignored, and with `CI` set that is a failure (`ci_runs_every_service_suite`).
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use sixin_tests::native::post_created as post;
 use sixin_tests::process::{free_port, Sixin};
+use sixin_tests::require_service;
 
 const SIXIN: Sixin = Sixin::at(env!("CARGO_BIN_EXE_sixin"));
 
@@ -41,16 +42,14 @@ struct PrivatePg {
 impl PrivatePg {
     /// `initdb` and start, or `None` (skipped) when the server binaries are missing.
     fn start() -> Option<PrivatePg> {
-        let Some(bin) = server_binaries() else {
-            if std::env::var_os("CI").is_some() {
-                panic!("PostgreSQL server binaries (initdb, pg_ctl) not found, but CI is set");
-            }
-            eprintln!(
-                "SKIPPED: PostgreSQL outage test (no initdb/pg_ctl: set SIXIN_TEST_PG_BIN to \
-                 their directory)"
+        let bin = PathBuf::from(require_service("SIXIN_TEST_PG_BIN", "PostgreSQL outage")?);
+        for tool in ["initdb", "pg_ctl"] {
+            assert!(
+                bin.join(tool).exists(),
+                "SIXIN_TEST_PG_BIN={} has no {tool}",
+                bin.display()
             );
-            return None;
-        };
+        }
         let dir = tempfile::tempdir().unwrap();
         // PostgreSQL refuses to run as root: then it runs as the `postgres` user.
         let as_postgres = is_root();
@@ -153,25 +152,6 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// The directory holding `initdb` and `pg_ctl`.
-fn server_binaries() -> Option<PathBuf> {
-    let has_tools = |d: &Path| d.join("initdb").exists() && d.join("pg_ctl").exists();
-    if let Some(dir) = std::env::var_os("SIXIN_TEST_PG_BIN") {
-        return Some(PathBuf::from(dir)).filter(|d| has_tools(d));
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse().ok()?;
-            Some((version, e.path().join("bin")))
-        })
-        .filter(|(_, d)| has_tools(d))
-        .collect();
-    versions.sort();
-    versions.pop().map(|(_, d)| d)
-}
-
 /// One request of each kind the test sends: native, YesApi, Discuz.
 struct Probes {
     client: Client,
@@ -231,6 +211,10 @@ impl Probes {
     }
 }
 
+#[cfg_attr(
+    not(sixin_test_pg_bin),
+    ignore = "needs PostgreSQL's initdb and pg_ctl: set SIXIN_TEST_PG_BIN to their directory"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_fail_fast_while_postgres_is_down_and_recover_when_it_returns() {
     let Some(pg) = PrivatePg::start() else {
