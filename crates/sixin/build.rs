@@ -1,4 +1,5 @@
-//! The test-service cfgs for the binary's own tests (`tests/two_nodes.rs`, `tests/nats.rs`):
+//! The test-service cfgs for the binary's own tests (`tests/two_nodes.rs`, `tests/nats.rs`,
+//! `tests/ops.rs`, `tests/pg_outage.rs`):
 //! the same as `sixin-tests`' (`../sixin-tests/build_services.rs`). They only mark tests
 //! `#[ignore]`; the binary itself does not look at them.
 

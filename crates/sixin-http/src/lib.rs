@@ -52,6 +52,9 @@ pub struct HttpConfig {
     pub phalapi_debug: bool,
     /// Heartbeats and timeouts of `GET /v1/events`.
     pub events: EventStreamConfig,
+    /// Whether every request gets an `info` access line (method, route, status, duration);
+    /// otherwise those lines are `debug`.
+    pub access_log: bool,
 }
 
 /// How event streams (`GET /v1/events`) are kept alive.
@@ -101,6 +104,7 @@ impl Default for HttpConfig {
             time_zone: common::time::default_zone(),
             phalapi_debug: false,
             events: EventStreamConfig::default(),
+            access_log: false,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! `x-request-id`, else generated, and echoed on the response), one trace span per request with
 //! `http.method`, `http.route` (the matched template, never the raw URI), `dialect` and
 //! `request_id` (`app.id` and `member.id` are recorded after authentication), the request
-//! timeout, request metrics, and a panic guard that answers in the error envelope.
+//! timeout, request metrics, an access line per request (`debug`, or `info` with
+//! `HttpConfig::access_log`), and a panic guard that answers in the error envelope.
 
 use std::any::Any;
 use std::time::Instant;
@@ -43,15 +44,17 @@ pub(crate) async fn observe(State(s): State<AppState>, req: Request, next: Next)
     let status = response.status().as_u16();
     s.metrics.record(&route, method, status, elapsed);
     let duration_ms = elapsed.as_millis();
+    // The access line: `info` only when access logging is on (`log.access`), and never for
+    // the ops endpoints, which load balancers and scrapers poll.
     span.in_scope(|| {
-        if dialect == "ops" {
-            tracing::debug!(
+        if s.access_log && dialect != "ops" {
+            tracing::info!(
                 http.status = status,
                 duration_ms,
                 "{method} {route} -> {status}"
             );
         } else {
-            tracing::info!(
+            tracing::debug!(
                 http.status = status,
                 duration_ms,
                 "{method} {route} -> {status}"
@@ -62,6 +65,17 @@ pub(crate) async fn observe(State(s): State<AppState>, req: Request, next: Next)
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response
+}
+
+/// Logs a request that failed on the server's side, with its cause printed once: an
+/// unavailable store was already logged with its cause by the core (`store unavailable`), so it
+/// is `debug` here; any other failure is `error`, the cause as a field.
+pub(crate) fn log_server_error(e: &sixin_core::Error, what: &str) {
+    match std::error::Error::source(e) {
+        _ if matches!(e, sixin_core::Error::Unavailable) => tracing::debug!(error = %e, "{what}"),
+        Some(cause) => tracing::error!(error = %e, error.cause = %cause, "{what}"),
+        None => tracing::error!(error = %e, "{what}"),
+    }
 }
 
 /// Turns a panic in a handler into a `500 internal` envelope (logged once, here).

@@ -49,9 +49,7 @@ pub(crate) async fn readyz(State(s): State<AppState>) -> (StatusCode, Json<Healt
     match s.core.health().await {
         Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
         Err(e) => {
-            let cause = std::error::Error::source(&e).map(ToString::to_string);
-            let cause = cause.as_deref().unwrap_or("-");
-            tracing::error!(error = %e, error.cause = cause, "health check failed: {e}: {cause}");
+            crate::middleware::log_server_error(&e, "health check failed");
             let body = Health {
                 status: "unavailable",
             };

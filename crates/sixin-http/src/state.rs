@@ -14,6 +14,8 @@ pub(crate) struct AppState {
     pub(crate) core: Core,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) request_timeout: Duration,
+    /// Access lines at `info` (else `debug`).
+    pub(crate) access_log: bool,
     /// Heartbeat and timeouts of event streams.
     pub(crate) events: crate::EventStreamConfig,
     /// Flips to `true` when the node begins shutting down; event streams then close.
@@ -26,6 +28,7 @@ impl AppState {
             core,
             metrics: Arc::new(Metrics::default()),
             request_timeout: cfg.request_timeout,
+            access_log: cfg.access_log,
             events: cfg.events.clone(),
             shutdown: shutdown.0.clone(),
         }

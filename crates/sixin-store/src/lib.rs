@@ -24,6 +24,7 @@ mod sqlite;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sixin_core::Store;
 
@@ -40,7 +41,14 @@ pub struct StoreConfig {
     pub max_connections: u32,
     /// PostgreSQL only: the schema to work in (tests use one schema each).
     pub pg_schema: Option<String>,
+    /// PostgreSQL only: how long a request waits for a pooled connection (or for a new one to
+    /// be opened) before it is answered `unavailable`. Short, so that while the database is
+    /// down requests fail fast instead of piling up.
+    pub acquire_timeout: Duration,
 }
+
+/// The default [`StoreConfig::acquire_timeout`].
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl StoreConfig {
     /// A configuration for `url` with default pool settings.
@@ -49,6 +57,7 @@ impl StoreConfig {
             url: url.into(),
             max_connections: 8,
             pg_schema: None,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
         }
     }
 }
@@ -59,6 +68,7 @@ impl fmt::Debug for StoreConfig {
             .field("url", &redact(&self.url))
             .field("max_connections", &self.max_connections)
             .field("pg_schema", &self.pg_schema)
+            .field("acquire_timeout", &self.acquire_timeout)
             .finish()
     }
 }
@@ -72,6 +82,31 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Checks what can be checked of a database URL without connecting: a `postgres://` URL must
+/// name a host and a database (PostgreSQL would otherwise pick a database named after the user,
+/// which is never what an operator meant). The error says what is missing, password redacted.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    if !matches!(scheme, "postgres" | "postgresql") {
+        return Ok(());
+    }
+    let parsed =
+        url::Url::parse(url).map_err(|e| format!("is not a valid URL ({e}): {}", redact(url)))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "names no host: {} (use postgres://USER@HOST:PORT/DATABASE)",
+            redact(url)
+        ));
+    }
+    if parsed.path().trim_start_matches('/').is_empty() {
+        return Err(format!(
+            "names no database: {} (use postgres://USER@HOST:PORT/DATABASE)",
+            redact(url)
+        ));
+    }
+    Ok(())
 }
 
 /// Why a store could not be opened.
@@ -88,6 +123,11 @@ pub enum OpenError {
     Connect(String),
     #[error("database migration failed: {0}")]
     Migrate(String),
+    /// PostgreSQL could not be reached or refused us: `reason` says what happened in words
+    /// (connection refused, unknown host, authentication failed, no such database, no answer
+    /// in time), never a driver's debug output; `url` is redacted.
+    #[error("cannot connect to the database {url} (database.url): {reason}")]
+    Unreachable { url: String, reason: String },
 }
 
 /// Opens and migrates the store named by `cfg.url`.
@@ -126,6 +166,23 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn postgres_urls_must_name_host_and_database() {
+        use super::check_url;
+        assert!(check_url("sqlite://x.db").is_ok());
+        assert!(check_url("postgres://u@h:5432/db").is_ok());
+        assert!(check_url("postgresql://u@h/db?sslmode=disable").is_ok());
+        for bad in [
+            "postgres://u:hunter2@h:5432",
+            "postgres://u:hunter2@h:5432/",
+            "postgres://u:hunter2@h/?sslmode=disable",
+        ] {
+            let err = check_url(bad).unwrap_err();
+            assert!(err.contains("no database"), "{bad}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
     }
 
     #[tokio::test]

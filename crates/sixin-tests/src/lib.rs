@@ -4,8 +4,9 @@
 //!   by `SIXIN_TEST_PG_URL`.
 //!
 //! Tests that need PostgreSQL or NATS are compiled `#[ignore]`d unless the variable naming the
-//! service (`SIXIN_TEST_PG_URL`, `SIXIN_TEST_NATS_URL`, `SIXIN_TEST_NATS_BIN`) was set when they
-//! were built (the cfgs `sixin_test_pg`, `sixin_test_nats`, `sixin_test_nats_bin` of
+//! service (`SIXIN_TEST_PG_URL`, `SIXIN_TEST_NATS_URL`, `SIXIN_TEST_NATS_BIN`,
+//! `SIXIN_TEST_PG_BIN`) was set when they were built (the cfgs `sixin_test_pg`,
+//! `sixin_test_nats`, `sixin_test_nats_bin`, `sixin_test_pg_bin` of
 //! `build_services.rs`), so `cargo test` reports them as ignored, never as passed. With `CI` set,
 //! a missing variable fails [`tests::ci_runs_every_service_suite`].
 //! - [`Harness`]: a real [`Core`] over a real store, with a [`ManualClock`] and fixtures.
@@ -50,10 +51,11 @@ use sixin_core::{Caller, Core, CoreConfig, LocalBus, Store};
 use sixin_store::StoreConfig;
 
 /// Whether this build saw each test-service variable (see `build_services.rs`).
-pub const BUILT_WITH: [(&str, bool); 3] = [
+pub const BUILT_WITH: [(&str, bool); 4] = [
     ("SIXIN_TEST_PG_URL", cfg!(sixin_test_pg)),
     ("SIXIN_TEST_NATS_URL", cfg!(sixin_test_nats)),
     ("SIXIN_TEST_NATS_BIN", cfg!(sixin_test_nats_bin)),
+    ("SIXIN_TEST_PG_BIN", cfg!(sixin_test_pg_bin)),
 ];
 
 /// The value of an environment variable that names a test service. The tests that call this are
@@ -110,6 +112,9 @@ impl TestDb {
         let mut config = StoreConfig::new(url.clone());
         config.pg_schema = Some(schema.clone());
         config.max_connections = 16;
+        // Production fails fast while the database is down (1 s); a test machine shared with
+        // other builds may be slow to hand out a connection without anything being down.
+        config.acquire_timeout = std::time::Duration::from_secs(10);
         Some(TestDb {
             config,
             _dir: None,

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use sixin_core::{Bus, Core, LocalBus};
 
-use crate::config::{LogFormat, Overrides, Settings};
+use crate::config::{Config, LogFormat, Overrides, Settings};
 use crate::wiring;
 
 /// sixin: a self-hosted private-messaging server.
@@ -134,7 +134,7 @@ pub enum MemberCommand {
 pub enum ConfigCommand {
     /// Print a fully commented example configuration whose values are the defaults.
     Example,
-    /// Validate the effective configuration and print it (database password redacted).
+    /// Validate the configuration and print the effective values as TOML (passwords redacted).
     Check,
 }
 
@@ -166,7 +166,10 @@ pub async fn core_on(settings: &Settings, bus: Arc<dyn Bus>) -> anyhow::Result<C
     match wiring::core(&settings.store, &settings.core, bus).await {
         Ok(core) => Ok(core),
         // This message already shows the (redacted) URL.
-        Err(e @ sixin_store::OpenError::UnknownScheme(_)) => Err(e.into()),
+        Err(
+            e @ (sixin_store::OpenError::UnknownScheme(_)
+            | sixin_store::OpenError::Unreachable { .. }),
+        ) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).context(format!(
             "database {} (database.url)",
             sixin_store::redact(&settings.store.url)
@@ -343,11 +346,15 @@ pub async fn backup(
     Ok(())
 }
 
-/// `sixin config …`
-pub fn config(settings: Option<&Settings>, cmd: ConfigCommand) {
-    match (cmd, settings) {
+/// `sixin config …`; `check` prints `config`, already validated, as TOML.
+pub fn config(config: Option<&Config>, cmd: ConfigCommand) {
+    match (cmd, config) {
         (ConfigCommand::Example, _) => print!("{}", crate::config::EXAMPLE),
-        (ConfigCommand::Check, Some(s)) => println!("configuration is valid:\n{s:#?}"),
+        (ConfigCommand::Check, Some(c)) => {
+            println!("# The configuration is valid. Effective values (defaults < file < SIXIN_* < flags);");
+            println!("# passwords are shown as ***.");
+            print!("{}", c.to_redacted_toml());
+        }
         (ConfigCommand::Check, None) => {}
     }
 }

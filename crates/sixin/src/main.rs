@@ -12,6 +12,7 @@ mod config;
 mod serve;
 mod wiring;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -43,7 +44,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         cli::config(None, ConfigCommand::Example);
         return Ok(());
     }
-    let settings = Config::load(&cli.overrides())?.validate()?;
+    let loaded = Config::load(&cli.overrides())?;
+    let settings = loaded.validate()?;
+    if let Command::Config(cmd @ ConfigCommand::Check) = cli.command {
+        cli::config(Some(&loaded.config), cmd);
+        return Ok(());
+    }
     init_tracing(&settings.log, cli.global.log.is_some());
     tracing::debug!(?settings, "configuration");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -72,13 +78,14 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             force,
             verify,
         } => cli::backup(&settings, path, force, verify).await?,
-        Command::Config(cmd) => cli::config(Some(&settings), cmd),
+        Command::Config(cmd) => cli::config(None, cmd),
     }
     Ok(())
 }
 
-/// Logs go to stderr so that `--json` output on stdout stays machine-readable. The filter is
-/// `--log` if given, else `RUST_LOG` if set, else `log.filter` from the configuration.
+/// Logs go to stderr so that `--json` output on stdout stays machine-readable, with colours only
+/// when stderr is a terminal. The filter is `--log` if given, else `RUST_LOG` if set, else
+/// `log.filter` from the configuration.
 fn init_tracing(log: &LogSection, flag_given: bool) {
     let directive = match std::env::var("RUST_LOG") {
         Ok(env) if !flag_given && !env.trim().is_empty() => env,
@@ -90,7 +97,8 @@ fn init_tracing(log: &LogSection, flag_given: bool) {
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match log.format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

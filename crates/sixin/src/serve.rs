@@ -40,7 +40,17 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
-    tracing::info!(http.listen = %addr, "listening on http://{addr}");
+    // The one startup line: what runs, where, on what (passwords redacted).
+    let nats = settings
+        .nats
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |n| sixin_nats::redact(&n.url));
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        database = %sixin_store::redact(&settings.store.url),
+        nats = %nats,
+        "listening on http://{addr}"
+    );
 
     let (stopping_tx, mut stopping_rx) = watch::channel(false);
     let streams = sixin_http::Shutdown::default();

@@ -80,9 +80,7 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         let ret = ret_of(&e);
         if ret >= SERVER_ERROR {
-            let cause = std::error::Error::source(&e).map(ToString::to_string);
-            let cause = cause.as_deref().unwrap_or("-");
-            tracing::error!(error = %e, error.cause = cause, "request failed: {e}: {cause}");
+            crate::middleware::log_server_error(&e, "request failed");
         } else {
             tracing::debug!(error = %e, "request refused: {e}");
         }

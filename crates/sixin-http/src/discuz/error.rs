@@ -54,11 +54,7 @@ impl DiscuzError {
     /// `debug`.
     pub(crate) fn log(&self) {
         match &self.cause {
-            Some(e) if self.code >= 500 => {
-                let cause = std::error::Error::source(e).map(ToString::to_string);
-                let cause = cause.as_deref().unwrap_or("-");
-                tracing::error!(error = %e, error.cause = cause, "request failed: {e}: {cause}");
-            }
+            Some(e) if self.code >= 500 => crate::middleware::log_server_error(e, "request failed"),
             _ if self.code >= 500 => {
                 tracing::warn!(code = self.code, "request failed: {}", self.result)
             }

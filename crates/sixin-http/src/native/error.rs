@@ -129,9 +129,7 @@ fn public_message(e: &Error) -> String {
 
 fn log(status: StatusCode, e: &Error) {
     if status.is_server_error() {
-        let cause = std::error::Error::source(e).map(ToString::to_string);
-        let cause = cause.as_deref().unwrap_or("-");
-        tracing::error!(error = %e, error.cause = cause, "request failed: {e}: {cause}");
+        crate::middleware::log_server_error(e, "request failed");
     } else {
         tracing::debug!(error = %e, "request refused: {e}");
     }

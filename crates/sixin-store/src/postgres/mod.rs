@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use sixin_core::store::{StoreError, StoreResult};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::query::Query;
-use sqlx::{Column, PgConnection, PgPool, Postgres, Row as _, TypeInfo, ValueRef};
+use sqlx::{Column, Connection as _, PgConnection, PgPool, Postgres, Row as _, TypeInfo, ValueRef};
 
 use crate::engine::{Backend, Db, Job};
 use crate::errors::{pg, pg_store};
@@ -108,23 +108,89 @@ impl PgStore {
     /// Connects to `cfg.url` (with `search_path` set to `cfg.pg_schema` when given) and
     /// migrates. Several nodes may start at once: sqlx serialises migrations with an advisory
     /// lock.
+    ///
+    /// One connection is opened directly first, bounded by [`OPEN_CONNECT_TIMEOUT`], so that a
+    /// database that is down, unknown or refusing us is reported as what it is at once (the
+    /// pool would retry a refused connection until its acquire timeout and then only say that
+    /// it timed out).
     pub(crate) async fn open(cfg: &StoreConfig) -> Result<Db<Self>, OpenError> {
         let mut opts =
             PgConnectOptions::from_str(&cfg.url).map_err(|e| OpenError::BadUrl(e.to_string()))?;
         if let Some(schema) = &cfg.pg_schema {
             opts = opts.options([("search_path", schema.as_str())]);
         }
+        let unreachable = |reason: String| OpenError::Unreachable {
+            url: crate::redact(&cfg.url),
+            reason,
+        };
+        let first = tokio::time::timeout(OPEN_CONNECT_TIMEOUT, PgConnection::connect_with(&opts))
+            .await
+            .map_err(|_| {
+                unreachable(format!(
+                    "no answer from {}:{} within {} s",
+                    opts.get_host(),
+                    opts.get_port(),
+                    OPEN_CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| unreachable(connect_failure(&e, &opts)))?;
         let pool = PgPoolOptions::new()
             .max_connections(cfg.max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(opts)
-            .await
-            .map_err(|e| OpenError::Connect(e.to_string()))?;
+            .acquire_timeout(cfg.acquire_timeout)
+            // A pooled connection broken by a database restart is found out (and replaced)
+            // before a request gets it.
+            .test_before_acquire(true)
+            .connect_lazy_with(opts.clone());
+        // The pool opens its own connections; this one only proved the database is there.
+        let _ = first.close().await;
         MIGRATOR
             .run(&pool)
             .await
-            .map_err(|e| OpenError::Migrate(e.to_string()))?;
+            .map_err(|e| OpenError::Migrate(migrate_failure(&e)))?;
         Ok(Db(PgStore { pool }))
+    }
+}
+
+/// How long opening the store waits for the first connection to PostgreSQL.
+const OPEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a connection could not be opened, in words an operator acts on.
+fn connect_failure(e: &sqlx::Error, opts: &PgConnectOptions) -> String {
+    let (host, port) = (opts.get_host(), opts.get_port());
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "connection refused by {host}:{port} (is PostgreSQL running and listening there?)"
+        ),
+        sqlx::Error::Io(io) if io.to_string().contains("lookup address") => {
+            format!("unknown host {host} (the name does not resolve)")
+        }
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            format!("no answer from {host}:{port} (timed out)")
+        }
+        sqlx::Error::Io(io) => format!("{host}:{port}: {io}"),
+        sqlx::Error::Tls(tls) => format!("TLS with {host}:{port} failed: {tls}"),
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            Some("28P01" | "28000") => format!(
+                "authentication failed for user {} ({})",
+                opts.get_username(),
+                d.message()
+            ),
+            Some("3D000") => format!(
+                "database {} does not exist on {host}:{port}",
+                opts.get_database().unwrap_or("(none)")
+            ),
+            Some(code) => format!("{} (SQLSTATE {code})", d.message()),
+            None => d.message().to_owned(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Why migrating failed: the database's own message when it gave one.
+fn migrate_failure(e: &sqlx::migrate::MigrateError) -> String {
+    match e {
+        sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(d)) => d.message().to_owned(),
+        other => other.to_string(),
     }
 }
 

@@ -57,6 +57,7 @@ impl Config {
             events: self.events.stream_config()?,
             time_zone: self.dialects.time_zone()?,
             phalapi_debug: self.dialects.phalapi_debug,
+            access_log: self.log.access,
         })
     }
 
@@ -152,15 +153,23 @@ impl DatabaseSection {
             "database.url",
             "must be sqlite://PATH or postgres://USER@HOST/DB",
         )?;
+        sixin_store::check_url(&self.url)
+            .map_err(|reason| ConfigError::invalid("database.url", reason))?;
         ensure(
             self.max_connections > 0,
             "database.max_connections",
+            "must be at least 1",
+        )?;
+        ensure(
+            self.acquire_timeout_ms > 0,
+            "database.acquire_timeout_ms",
             "must be at least 1",
         )?;
         Ok(StoreConfig {
             url: self.url.clone(),
             max_connections: self.max_connections,
             pg_schema: None,
+            acquire_timeout: Duration::from_millis(self.acquire_timeout_ms),
         })
     }
 }

@@ -5,8 +5,8 @@
 //! The file is `--config PATH`, else `./sixin.toml` if it exists. Environment variables are
 //! `SIXIN_SECTION__KEY` (for example `SIXIN_LIMITS__ARGON2_ITERATIONS=1`), plus three shorthands:
 //! `SIXIN_DATABASE_URL` (= `database.url`), `SIXIN_NATS_URL` (= `nats.url`) and `SIXIN_LISTEN`
-//! (= `http.listen`). Other `SIXIN_*` variables (such as the test suite's `SIXIN_TEST_PG_URL`)
-//! are not configuration and are ignored.
+//! (= `http.listen`). Any other `SIXIN_*` variable stops the program with its name (a typo would
+//! otherwise be silently ignored), except `SIXIN_TEST_*`, which belong to the test suite.
 //!
 //! Map of the module:
 //! - this file: [`Config`], [`Settings`], [`ConfigError`], and [`Config::validate`], which asks
@@ -82,9 +82,20 @@ pub struct Settings {
 pub enum ConfigError {
     #[error("config file {0} does not exist")]
     MissingFile(PathBuf),
-    /// Figment's message names the key and the source (file or environment variable).
-    #[error("invalid configuration: {0}")]
+    /// A value that does not parse or a key that does not exist: the message names the key and
+    /// where it was set (the file, or the very environment variable).
+    #[error("invalid configuration: {}", load::describe(.0))]
     Load(Box<figment::Error>),
+    /// A `SIXIN_*` variable that sets no key.
+    #[error(
+        "invalid configuration: environment variable {name} is not a setting{}; \
+         `sixin config example` lists every key (SIXIN_SECTION__KEY)",
+        suggestion.as_deref().map(|s| format!(" (did you mean {s}?)")).unwrap_or_default()
+    )]
+    UnknownEnv {
+        name: String,
+        suggestion: Option<String>,
+    },
     /// `origin` names the layer that set the key (file, environment, flag), once known.
     #[error("invalid configuration: `{key}` {reason}{}", from(origin))]
     Invalid {
@@ -114,6 +125,16 @@ fn from(origin: &Option<String>) -> String {
 }
 
 impl Config {
+    /// The configuration as TOML, every documented key with its effective value, passwords in
+    /// `database.url` and `nats.url` shown as `***` (`sixin config check`).
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = sixin_store::redact(&shown.database.url);
+        shown.nats.url = shown.nats.url.as_deref().map(sixin_nats::redact);
+        toml::to_string(&shown)
+            .unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
+    }
+
     /// Checks every value and converts it into the typed settings; the first invalid value
     /// stops it, with a message naming its key.
     pub fn validate(&self) -> Result<Settings, ConfigError> {

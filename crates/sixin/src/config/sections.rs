@@ -41,6 +41,9 @@ pub struct DatabaseSection {
     pub url: String,
     /// Connection pool size (SQLite: readers; the single writer is one extra connection).
     pub max_connections: u32,
+    /// PostgreSQL: how long a request waits for a connection before it is answered
+    /// `unavailable`, in milliseconds.
+    pub acquire_timeout_ms: u64,
 }
 
 impl Default for DatabaseSection {
@@ -48,6 +51,7 @@ impl Default for DatabaseSection {
         DatabaseSection {
             url: "sqlite://sixin.db".into(),
             max_connections: 8,
+            acquire_timeout_ms: sixin_store::DEFAULT_ACQUIRE_TIMEOUT.as_millis() as u64,
         }
     }
 }
@@ -57,6 +61,7 @@ impl fmt::Debug for DatabaseSection {
         f.debug_struct("DatabaseSection")
             .field("url", &sixin_store::redact(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .finish()
     }
 }
@@ -200,13 +205,16 @@ pub struct LogSection {
     pub filter: String,
     /// `text` for people, `json` for log collectors.
     pub format: LogFormat,
+    /// One `info` line per request (method, route, status, duration); off: those are `debug`.
+    pub access: bool,
 }
 
 impl Default for LogSection {
     fn default() -> Self {
         LogSection {
-            filter: "info".into(),
+            filter: "info,sqlx=warn".into(),
             format: LogFormat::Text,
+            access: false,
         }
     }
 }

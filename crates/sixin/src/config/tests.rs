@@ -8,6 +8,7 @@ use sixin_core::CoreConfig;
 use sixin_http::HttpConfig;
 
 use super::convert::core_key;
+use super::load::{check_env, known_keys};
 use super::{Config, LogFormat, Overrides};
 
 #[test]
@@ -297,4 +298,148 @@ fn every_core_field_has_a_key() {
         let defaults = toml::Value::try_from(Config::default()).unwrap();
         assert!(defaults[section].get(name).is_some(), "{key} is not a key");
     }
+}
+
+#[test]
+fn unknown_sixin_variables_stop_it_by_name() {
+    let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let err = check_env(names(&["PATH", "SIXIN_FOO"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("SIXIN_FOO is not a setting"), "{err}");
+    let err = check_env(names(&["SIXIN_LOG__FILTR"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean SIXIN_LOG__FILTER?"), "{err}");
+    // A known section with an unknown key is refused by the variable's name too.
+    let err = check_env(names(&["SIXIN_DATABASE__URLL"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("SIXIN_DATABASE__URLL"), "{err}");
+    // Every documented key, the shorthands, and the test suite's variables pass.
+    let mut ok: Vec<String> = known_keys()
+        .iter()
+        .map(|k| format!("SIXIN_{}", k.replace('.', "__").to_uppercase()))
+        .collect();
+    ok.extend(names(&[
+        "SIXIN_DATABASE_URL",
+        "SIXIN_NATS_URL",
+        "SIXIN_LISTEN",
+        "SIXIN_TEST_PG_URL",
+        "SIXIN_TEST_NATS_BIN",
+        "HOME",
+    ]));
+    assert!(ok.len() > 25, "{ok:?}");
+    check_env(ok).unwrap();
+    Jail::expect_with(|jail| {
+        jail.set_env("SIXIN_LIMTS__ARGON2_ITERATIONS", "1");
+        let err = Config::load(&Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("SIXIN_LIMTS__ARGON2_ITERATIONS"), "{err}");
+        assert!(err.contains("SIXIN_LIMITS__ARGON2_ITERATIONS?"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn known_keys_are_the_documented_keys() {
+    let keys = known_keys();
+    for key in [
+        "database.url",
+        "nats.url",
+        "log.access",
+        "database.acquire_timeout_ms",
+    ] {
+        assert!(keys.contains(key), "{key} missing from {keys:?}");
+    }
+    assert!(!keys.iter().any(|k| k.starts_with("default")), "{keys:?}");
+}
+
+#[test]
+fn bad_values_name_the_variable_not_library_internals() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SIXIN_LIMITS__ARGON2_ITERATIONS", "lots");
+        let err = Config::load(&Overrides::default()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid configuration: `limits.argon2_iterations`: invalid type: found string \
+             \"lots\", expected a whole number (from environment variable \
+             SIXIN_LIMITS__ARGON2_ITERATIONS)"
+        );
+        Ok(())
+    });
+    Jail::expect_with(|jail| {
+        jail.create_file("sixin.toml", "[log]\naccess = 3\n")?;
+        let err = Config::load(&Overrides::default()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("invalid configuration: `log.access`: "),
+            "{err}"
+        );
+        assert!(
+            err.contains("expected true or false (from TOML file"),
+            "{err}"
+        );
+        assert!(!err.contains("default."), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_postgres_url_without_a_database_is_refused() {
+    for url in [
+        "postgres://postgres@127.0.0.1:5432",
+        "postgres://u:hunter2@db/",
+    ] {
+        let err = refused(|c| c.database.url = url.into());
+        assert!(err.contains("`database.url` names no database"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    let mut cfg = Config::default();
+    cfg.database.url = "postgres://postgres@127.0.0.1:5432/test".into();
+    cfg.validate().unwrap();
+    let err = refused(|c| c.database.acquire_timeout_ms = 0);
+    assert!(err.contains("database.acquire_timeout_ms"), "{err}");
+}
+
+#[test]
+fn the_acquire_timeout_and_access_switch_reach_the_crates() {
+    let s = Config::default().validate().unwrap();
+    assert_eq!(s.store.acquire_timeout, Duration::from_secs(1));
+    assert!(!s.http.access_log);
+    Jail::expect_with(|jail| {
+        jail.set_env("SIXIN_DATABASE__ACQUIRE_TIMEOUT_MS", "250");
+        jail.set_env("SIXIN_LOG__ACCESS", "true");
+        let s = Config::load(&Overrides::default())
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(s.store.acquire_timeout, Duration::from_millis(250));
+        assert!(s.http.access_log);
+        Ok(())
+    });
+}
+
+#[test]
+fn the_effective_configuration_is_toml_by_documented_keys_with_passwords_redacted() {
+    let mut cfg = Config::default();
+    cfg.database.url = "postgres://sixin:hunter2@db:5432/sixin".into();
+    cfg.nats.url = Some("nats://n:s3cret@nats:4222".into());
+    cfg.limits.argon2_iterations = 3;
+    let shown = cfg.to_redacted_toml();
+    assert!(
+        !shown.contains("hunter2") && !shown.contains("s3cret"),
+        "{shown}"
+    );
+    let back: Config = toml::from_str(&shown).unwrap();
+    assert_eq!(back.database.url, "postgres://sixin:***@db:5432/sixin");
+    assert_eq!(back.nats.url.as_deref(), Some("nats://n:***@nats:4222"));
+    assert_eq!(back.limits, cfg.limits);
+    let value: toml::Value = toml::from_str(&shown).unwrap();
+    let mut keys = Vec::new();
+    for (section, table) in value.as_table().unwrap() {
+        for key in table.as_table().unwrap().keys() {
+            keys.push(format!("{section}.{key}"));
+        }
+    }
+    keys.sort();
+    assert_eq!(keys, known_keys().into_iter().collect::<Vec<_>>());
 }
