@@ -121,6 +121,22 @@ impl NativeApi {
 
 /// POSTs `body` as JSON (with a Bearer `token` if given), expects `201 Created`, and returns the
 /// JSON answer.
+/// Registers `username` (password `secret-pw`) in `app_key` and logs in: (uuid, token).
+pub async fn register_and_log_in(
+    client: &reqwest::Client,
+    server: &crate::process::Server,
+    app_key: &str,
+    username: &str,
+) -> (String, String) {
+    let creds = json!({"app_key": app_key, "username": username, "password": "secret-pw"});
+    let m = post_created(client, server.url("/v1/members"), None, creds.clone()).await;
+    let s = post_created(client, server.url("/v1/sessions"), None, creds).await;
+    (
+        m["uuid"].as_str().unwrap().to_owned(),
+        s["token"].as_str().unwrap().to_owned(),
+    )
+}
+
 pub async fn post_created(
     client: &reqwest::Client,
     url: String,

@@ -10,28 +10,12 @@ use std::time::Duration;
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use sixin_tests::native::post_created as post;
-use sixin_tests::process::{Server, Sixin};
+use sixin_tests::native::{post_created as post, register_and_log_in as member};
+use sixin_tests::process::Sixin;
 
 const SIXIN: Sixin = Sixin::at(env!("CARGO_BIN_EXE_sixin"));
 const MESSAGES: usize = 200;
 const IN_FLIGHT: usize = 16;
-
-/// Registers `username` in `app_key` and logs in: (uuid, token).
-async fn member(
-    client: &Client,
-    server: &Server,
-    app_key: &str,
-    username: &str,
-) -> (String, String) {
-    let creds = json!({"app_key": app_key, "username": username, "password": "secret-pw"});
-    let m = post(client, server.url("/v1/members"), None, creds.clone()).await;
-    let s = post(client, server.url("/v1/sessions"), None, creds).await;
-    (
-        m["uuid"].as_str().unwrap().to_owned(),
-        s["token"].as_str().unwrap().to_owned(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_sends_survive_sigkill() {

@@ -14,7 +14,7 @@ use futures::StreamExt as _;
 use reqwest::Client;
 use rusqlite::Connection;
 use serde_json::json;
-use sixin_tests::native::post_created as post;
+use sixin_tests::native::{post_created as post, register_and_log_in as member};
 use sixin_tests::process::{stderr, stdout, Server, Sixin};
 
 const SIXIN: Sixin = Sixin::at(env!("CARGO_BIN_EXE_sixin"));
@@ -25,22 +25,6 @@ fn client() -> Client {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
-}
-
-/// Registers `username` in `app_key` and logs in: (uuid, token).
-async fn member(
-    client: &Client,
-    server: &Server,
-    app_key: &str,
-    username: &str,
-) -> (String, String) {
-    let creds = json!({"app_key": app_key, "username": username, "password": "secret-pw"});
-    let m = post(client, server.url("/v1/members"), None, creds.clone()).await;
-    let s = post(client, server.url("/v1/sessions"), None, creds).await;
-    (
-        m["uuid"].as_str().unwrap().to_owned(),
-        s["token"].as_str().unwrap().to_owned(),
-    )
 }
 
 /// Sends one text from the holder of `token` to `to`: the message id.
