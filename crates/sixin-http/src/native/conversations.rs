@@ -48,6 +48,7 @@ pub(crate) async fn list(
     params(("id" = i64, Path, description = "Conversation id")),
     responses(
         (status = 200, body = ConversationDetailDto),
+        (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]
 pub(crate) async fn detail(
@@ -158,6 +159,7 @@ pub(crate) async fn add_members(
         ("uuid" = String, Path, description = "The member to remove")),
     responses(
         (status = 200, body = MembershipDto),
+        (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]

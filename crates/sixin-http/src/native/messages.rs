@@ -124,6 +124,7 @@ pub(crate) async fn direct_history(
     params(("id" = i64, Path, description = "Message id")),
     responses(
         (status = 204),
+        (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope)))]
 pub(crate) async fn hide(
@@ -144,6 +145,7 @@ pub(crate) async fn hide(
     params(("id" = i64, Path, description = "Message id")),
     responses(
         (status = 200, body = MessageDto),
+        (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
