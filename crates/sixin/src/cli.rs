@@ -238,7 +238,9 @@ pub async fn member(settings: &Settings, cmd: MemberCommand) -> anyhow::Result<(
         .app_by_key(&app)
         .await
         .with_context(|| format!("app {app}"))?;
-    let member = core.register(&app, &username, &password, ext_info).await?;
+    let member = core
+        .create_member(&app, &username, &password, ext_info)
+        .await?;
     if json {
         let out = json!({
             "uuid": member.uuid.as_str(),

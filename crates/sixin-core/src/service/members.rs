@@ -6,13 +6,30 @@ use crate::auth;
 use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
 use crate::ids::MemberUuid;
-use crate::model::{App, Login, Member, Profile};
-use crate::store::{MemberRef, NewMember, NewSession};
-use crate::{validate, Core};
+use crate::model::{App, Login, Member, Profile, Registration};
+use crate::store::{Ban, MemberRef, NewMember, NewSession};
+use crate::{rules, validate, Core};
 
 impl Core {
-    /// Registers a member of `app`. Usernames are unique per app ([`Error::Conflict`]).
+    /// A member registers themself in `app` (native `POST /v1/members`, YesApi
+    /// `App.User.Register`): [`Error::RegistrationClosed`] when the app's registration is
+    /// closed. Usernames are unique per app ([`Error::Conflict`]).
     pub async fn register(
+        &self,
+        app: &App,
+        username: &str,
+        password: &str,
+        ext_info: Option<Value>,
+    ) -> Result<Member> {
+        if app.registration == Registration::Closed {
+            return Err(Error::RegistrationClosed);
+        }
+        self.create_member(app, username, password, ext_info).await
+    }
+
+    /// The operator creates a member with a password (the CLI), whatever the app's
+    /// registration policy. Usernames are unique per app ([`Error::Conflict`]).
+    pub async fn create_member(
         &self,
         app: &App,
         username: &str,
@@ -37,8 +54,10 @@ impl Core {
     pub async fn login(&self, app: &App, username: &str, password: &str) -> Result<Login> {
         let found = self.store().credentials(app.id, username).await?;
         let (member, hash) = match found {
-            Some(pair) => pair,
-            None => {
+            // Members provisioned by the app's backend have no password: refused like a wrong
+            // one.
+            Some(pair) if !pair.1.is_empty() => pair,
+            _ => {
                 // Spend what a verification would, so timing does not reveal which usernames
                 // exist.
                 let _ = self.hash_password(password).await;
@@ -48,12 +67,23 @@ impl Core {
         if !self.verify_password(password, hash).await {
             return Err(Error::BadCredentials);
         }
-        if member.banned {
+        self.open_session(app, member, self.config().session_ttl)
+            .await
+    }
+
+    /// Opens a session of `member` that lives `ttl`; [`Error::Banned`] while a ban is in force.
+    pub(crate) async fn open_session(
+        &self,
+        app: &App,
+        member: Member,
+        ttl: std::time::Duration,
+    ) -> Result<Login> {
+        let now = self.now();
+        if rules::banned_at(&member, now) {
             return Err(Error::Banned);
         }
         let token = auth::new_token();
-        let now = self.now();
-        let expires_at = now.plus(self.config().session_ttl);
+        let expires_at = now.plus(ttl);
         let session = NewSession {
             member: member.id,
             token_hash: auth::token_hash(&token),
@@ -84,7 +114,7 @@ impl Core {
             .session(hash, self.now())
             .await?
             .ok_or(Error::Unauthenticated)?;
-        if info.member.banned {
+        if rules::banned_at(&info.member, self.now()) {
             return Err(Error::Banned);
         }
         Ok(Caller::new(info.app, info.member))
@@ -128,19 +158,58 @@ impl Core {
             .ok_or(Error::NotFound(Entity::Member))
     }
 
-    /// Bans or unbans a member. A ban ends every session the member has (and, through the
-    /// session check at each heartbeat, their open event streams).
-    pub async fn set_banned(&self, app: &App, uuid: &str, banned: bool) -> Result<Member> {
+    /// Bans (`Some`: for good, or until a time, with an optional reason) or unbans (`None`) a
+    /// member. A ban ends every session the member has (and, through the session check at each
+    /// heartbeat, their open event streams); a time-limited ban lapses by itself at its `until`.
+    /// [`Error::Invalid`] for an `until` not in the future or a bad reason.
+    pub async fn set_banned(&self, app: &App, uuid: &str, ban: Option<Ban>) -> Result<Member> {
+        let ban = ban.map(|b| self.check_ban(b)).transpose()?;
         let member = self.member_by_uuid(app, uuid).await?;
+        let banned = ban.is_some();
         let member = self
             .store()
-            .set_banned(app.id, member.id, banned)
+            .set_banned(app.id, member.id, ban)
             .await?
             .ok_or(Error::NotFound(Entity::Member))?;
         if banned {
             self.store().revoke_sessions(app.id, member.id).await?;
         }
         Ok(member)
+    }
+
+    /// A ban's `until` must be in the future; its reason 1..=500 characters without control
+    /// characters (blank: none).
+    fn check_ban(&self, ban: Ban) -> Result<Ban> {
+        self.check_until("until", ban.until)?;
+        let reason = match ban.reason {
+            Some(r) if r.trim().is_empty() => None,
+            Some(r) if r.chars().count() > 500 || r.chars().any(char::is_control) => {
+                return Err(Error::invalid(
+                    "reason",
+                    "must be at most 500 characters without control characters",
+                ))
+            }
+            other => other,
+        };
+        Ok(Ban {
+            until: ban.until,
+            reason,
+        })
+    }
+
+    /// An optional end time, which must be in the future.
+    pub(crate) fn check_until(
+        &self,
+        field: &'static str,
+        until: Option<crate::ids::Timestamp>,
+    ) -> Result<()> {
+        match until {
+            Some(t) if t <= self.now() => Err(Error::invalid(
+                field,
+                "must be in the future (Unix milliseconds)",
+            )),
+            _ => Ok(()),
+        }
     }
 
     async fn hash_password(&self, password: &str) -> Result<String> {

@@ -9,6 +9,7 @@ mod members;
 mod paging;
 mod reads;
 mod send;
+mod server;
 mod streams;
 
 pub use events::*;
@@ -17,6 +18,7 @@ pub use members::*;
 pub use paging::*;
 pub use reads::*;
 pub use send::*;
+pub use server::*;
 pub use streams::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
@@ -61,6 +63,13 @@ macro_rules! conformance_tests {
             streams_only_carry_the_members_own_events,
             a_position_gap_is_filled_from_the_store,
             a_stream_notices_its_session_ending,
+            members_are_upserted_by_external_id_once_per_app,
+            concurrent_upserts_of_one_id_create_one_member,
+            server_tokens_are_single_use_until_they_expire,
+            bans_and_mutes_keep_expiry_and_reason,
+            member_pages_walk_the_app_in_id_order,
+            registration_policy_is_kept_per_app,
+            time_limited_bans_and_mutes_lapse_by_themselves,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
