@@ -432,6 +432,14 @@ async fn single_use_and_confined_to_the_app(t: &NativeApi, app: &App, other: &Ap
         .as_str()
         .unwrap()
         .contains("replayed"));
+    // `aud` may be a list naming the server; NumericDates may carry a fraction (RFC 7519).
+    let mut list = claims(app, now, "16");
+    list["aud"] = json!(["some-other-service", "sixin-server"]);
+    list["iat"] = json!(now as f64 + 0.5);
+    let r = t
+        .call("GET", "/v1/server/app", Some(&mint(secret, &list)), None)
+        .await;
+    ok(&r, StatusCode::OK);
     // A token of another app sees only that app's members.
     let r = server(
         t,
