@@ -94,6 +94,7 @@ mod tests {
             secret: AppSecret(secret.to_owned()),
             name: "a".into(),
             require_sign: true,
+            registration: crate::model::Registration::Open,
             created_at: Timestamp(0),
         }
     }

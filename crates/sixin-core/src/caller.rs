@@ -41,3 +41,26 @@ impl Caller {
         &self.member
     }
 }
+
+/// An app's backend, authenticated by a server API token (see
+/// [`Core::authenticate_server`](crate::Core::authenticate_server)). Only the core constructs
+/// one, so holding an `AppCaller` proves the call comes from the app's backend; every server
+/// operation takes one and is confined to its app.
+#[derive(Debug, Clone)]
+pub struct AppCaller {
+    app: App,
+}
+
+impl AppCaller {
+    pub(crate) fn new(app: App) -> Self {
+        AppCaller { app }
+    }
+
+    pub fn app_id(&self) -> AppId {
+        self.app.id
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+}

@@ -26,10 +26,17 @@ pub struct CoreConfig {
     pub max_replay: u64,
     /// How long a PhalApi access token (`App.Auth.ApplyToken`) stays valid (2 hours).
     pub access_token_ttl: Duration,
+    /// The longest lifetime (`exp - iat`) a server API token may claim (5 minutes).
+    pub server_token_max_lifetime: Duration,
 }
 
 /// The most recipients of one multi-send (YesApi `MultiSend`: 1..200).
 pub const MAX_MULTI_SEND: usize = 200;
+/// How far in the future a server API token's `iat` may be (the app backend's clock may run
+/// ahead of this node's).
+pub const SERVER_TOKEN_SKEW: Duration = Duration::from_secs(30);
+/// The longest [`CoreConfig::server_token_max_lifetime`]: a captured token must die soon.
+pub const MAX_SERVER_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// The largest history or list page.
 pub const MAX_PAGE: u32 = 100;
 /// The largest [`CoreConfig::stream_buffer`]: each slot may hold an event, per open stream.
@@ -47,6 +54,7 @@ impl Default for CoreConfig {
             stream_buffer: 1024,
             max_replay: 10_000,
             access_token_ttl: Duration::from_secs(2 * 3600),
+            server_token_max_lifetime: Duration::from_secs(300),
         }
     }
 }
@@ -71,6 +79,7 @@ impl CoreConfig {
     ///   `argon2_iterations`: at least 1.
     /// - `max_streams_per_member`: at least 1; `stream_buffer`: 1..=[`MAX_STREAM_BUFFER`].
     /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions.
+    /// - `server_token_max_lifetime`: 1 second..=[`MAX_SERVER_TOKEN_LIFETIME`].
     pub fn validate(&self) -> Result<(), CoreConfigError> {
         let second = Duration::from_secs(1);
         check(
@@ -100,7 +109,13 @@ impl CoreConfig {
         let replay = i64::try_from(self.max_replay).is_ok();
         check(replay, "max_replay", "must be at most 9223372036854775807")?;
         let token = self.access_token_ttl >= second;
-        check(token, "access_token_ttl", "must be at least 1 second")
+        check(token, "access_token_ttl", "must be at least 1 second")?;
+        let server = (second..=MAX_SERVER_TOKEN_LIFETIME).contains(&self.server_token_max_lifetime);
+        check(
+            server,
+            "server_token_max_lifetime",
+            "must be 1..3600 seconds",
+        )
     }
 }
 
@@ -146,6 +161,10 @@ mod tests {
         assert_eq!(refused(|c| c.max_replay = u64::MAX), "max_replay");
         let token = refused(|c| c.access_token_ttl = Duration::ZERO);
         assert_eq!(token, "access_token_ttl");
+        let server = refused(|c| c.server_token_max_lifetime = Duration::ZERO);
+        assert_eq!(server, "server_token_max_lifetime");
+        let long = refused(|c| c.server_token_max_lifetime = Duration::from_secs(3601));
+        assert_eq!(long, "server_token_max_lifetime");
     }
 
     #[test]
@@ -160,6 +179,7 @@ mod tests {
             stream_buffer: MAX_STREAM_BUFFER,
             max_replay: i64::MAX as u64,
             access_token_ttl: Duration::from_secs(1),
+            server_token_max_lifetime: Duration::from_secs(1),
         };
         assert_eq!(edge.validate(), Ok(()));
         let one = CoreConfig {

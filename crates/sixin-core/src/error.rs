@@ -1,6 +1,7 @@
 //! [`Error`]: what went wrong, by meaning. Adapters map each kind to their own codes with an
 //! exhaustive `match`, so a new kind fails to compile until every dialect has decided.
 
+use crate::ids::Timestamp;
 use crate::store::{Refusal, StoreError};
 
 /// Things a client can ask about that may not exist (or may not be visible to them).
@@ -49,6 +50,18 @@ pub enum Error {
     /// The member is banned.
     #[error("member is banned")]
     Banned,
+    /// The member is muted: they may read, but every send is refused until `until` (for good
+    /// when `None`).
+    #[error("{}", muted_message(*.until))]
+    Muted { until: Option<Timestamp> },
+    /// The app's registration is closed: its members come from its backend (the server API)
+    /// and the operator's CLI only.
+    #[error("registration is closed for this app: members are created by the app's backend")]
+    RegistrationClosed,
+    /// A server API token (the app backend's JWT) was refused, and why. The reason never
+    /// contains the secret or the token.
+    #[error("server token refused: {}", .0.as_str())]
+    BadServerToken(ServerTokenProblem),
     /// The thing does not exist, or the caller may not see it: the two look the same.
     #[error("no such {}", .0.as_str())]
     NotFound(Entity),
@@ -78,6 +91,77 @@ pub enum Error {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// Why a server API token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerTokenProblem {
+    /// No `Authorization: Bearer` header.
+    Missing,
+    /// Not a JWT (three base64url parts, JSON header and claims) of a sane size.
+    Malformed,
+    /// The header names an algorithm other than HS256 (`none`, RS256, …).
+    Algorithm,
+    /// A required claim (`iss`, `aud`, `iat`, `exp`, `jti`) is missing or of the wrong type.
+    MissingClaim(&'static str),
+    /// `iss` names no app.
+    UnknownApp,
+    /// The signature does not verify with the app's secret.
+    Signature,
+    /// `aud` is not `sixin-server` (a member token, or a token meant for something else).
+    Audience,
+    /// `exp` has passed.
+    Expired,
+    /// `iat` is further in the future than the allowed clock skew.
+    IssuedInFuture,
+    /// `exp - iat` is longer than the configured maximum lifetime.
+    TooLong,
+    /// This `jti` was already used: tokens are single-use.
+    Replayed,
+}
+
+impl ServerTokenProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerTokenProblem::Missing => "missing Authorization: Bearer <JWT>",
+            ServerTokenProblem::Malformed => "malformed token",
+            ServerTokenProblem::Algorithm => "unsupported algorithm (only HS256 is accepted)",
+            ServerTokenProblem::MissingClaim("iss") => "missing or malformed claim iss",
+            ServerTokenProblem::MissingClaim("aud") => "missing or malformed claim aud",
+            ServerTokenProblem::MissingClaim("iat") => "missing or malformed claim iat",
+            ServerTokenProblem::MissingClaim("exp") => "missing or malformed claim exp",
+            ServerTokenProblem::MissingClaim(_) => "missing or malformed claim jti",
+            ServerTokenProblem::UnknownApp => "unknown app (iss)",
+            ServerTokenProblem::Signature => "bad signature",
+            ServerTokenProblem::Audience => "wrong audience (aud must be sixin-server)",
+            ServerTokenProblem::Expired => "expired",
+            ServerTokenProblem::IssuedInFuture => "issued in the future (iat)",
+            ServerTokenProblem::TooLong => "lifetime too long (exp - iat)",
+            ServerTokenProblem::Replayed => "replayed (jti already used)",
+        }
+    }
+}
+
+fn muted_message(until: Option<Timestamp>) -> String {
+    match until {
+        None => "member is muted: reading is allowed, sending is not".to_owned(),
+        Some(t) => format!(
+            "member is muted until {} (Unix ms {}): reading is allowed, sending is not",
+            rfc3339(t),
+            t.0
+        ),
+    }
+}
+
+fn rfc3339(t: Timestamp) -> String {
+    let nanos = i128::from(t.0) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.0.to_string())
+}
+
 /// The result of every core call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -104,6 +188,9 @@ impl Clone for Error {
             Error::BadAccessToken => Error::BadAccessToken,
             Error::UnknownApp => Error::UnknownApp,
             Error::Banned => Error::Banned,
+            Error::Muted { until } => Error::Muted { until: *until },
+            Error::RegistrationClosed => Error::RegistrationClosed,
+            Error::BadServerToken(p) => Error::BadServerToken(*p),
             Error::NotFound(e) => Error::NotFound(*e),
             Error::Forbidden(w) => Error::Forbidden(w),
             Error::SelfSend => Error::SelfSend,

@@ -5,7 +5,8 @@
 //! - [`ids`]: newtypes for every identifier (`AppId`, `MemberUuid`, `MessageId`, …).
 //! - [`model`]: the domain values the core hands out (`Member`, `Message`, `Conversation`, …).
 //! - [`error`]: [`Error`], by meaning; each adapter maps it to its own codes.
-//! - [`caller`]: [`Caller`], the authenticated member every member-scoped call requires.
+//! - [`caller`]: [`Caller`], the authenticated member every member-scoped call requires, and
+//!   [`AppCaller`], the authenticated app backend every server API call requires.
 //! - [`clock`]: the [`Clock`] trait, so tests control time (recall window, session expiry).
 //! - [`config`]: [`CoreConfig`], typed limits and lifetimes, and their validation.
 //! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
@@ -32,7 +33,7 @@ pub mod testing;
 pub mod validate;
 
 pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Revocation, Signal};
-pub use caller::Caller;
+pub use caller::{AppCaller, Caller};
 pub use clock::{Clock, SystemClock};
 pub use config::{CoreConfig, CoreConfigError};
 pub use error::{Entity, Error, Result};

@@ -17,7 +17,37 @@ pub struct App {
     pub secret: AppSecret,
     /// Whether dialects that sign requests (YesApi, PhalApi) must present a valid signature.
     pub require_sign: bool,
+    /// Who may create members: anyone (`open`) or only the app's backend and the operator.
+    pub registration: Registration,
     pub created_at: Timestamp,
+}
+
+/// An app's registration policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Members register themselves (native `POST /v1/members`, YesApi `App.User.Register`).
+    #[default]
+    Open,
+    /// Self-registration is refused; members come from the server API and the CLI.
+    Closed,
+}
+
+impl Registration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Registration::Open => "open",
+            Registration::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(Registration::Open),
+            "closed" => Some(Registration::Closed),
+            _ => None,
+        }
+    }
 }
 
 /// A member of an app, as the member themself and the app's operator see them.
@@ -29,7 +59,17 @@ pub struct Member {
     pub username: String,
     /// A JSON object (nickname, avatar, age, …), free-form for the app.
     pub ext_info: Value,
+    /// The app's own id for this member (set by the server API), unique per app.
+    pub external_id: Option<String>,
+    /// Whether a ban was set; it is in force until `banned_until` (for good when `None`). Ask
+    /// [`rules::banned_at`](crate::rules::banned_at), which applies the expiry.
     pub banned: bool,
+    pub banned_until: Option<Timestamp>,
+    pub ban_reason: Option<String>,
+    /// Whether a mute was set; in force until `muted_until` (for good when `None`). Ask
+    /// [`rules::muted_at`](crate::rules::muted_at).
+    pub muted: bool,
+    pub muted_until: Option<Timestamp>,
     pub created_at: Timestamp,
 }
 

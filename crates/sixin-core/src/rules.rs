@@ -9,7 +9,18 @@
 use std::time::Duration;
 
 use crate::ids::{MemberId, Timestamp};
-use crate::model::{ConversationKind, Role};
+use crate::model::{ConversationKind, Member, Role};
+
+/// Whether `member`'s ban is in force at `now`: set, and not lapsed (a time-limited ban ends
+/// by itself at its `until`, with no job to lift it).
+pub fn banned_at(member: &Member, now: Timestamp) -> bool {
+    member.banned && member.banned_until.is_none_or(|until| now < until)
+}
+
+/// Whether `member`'s mute is in force at `now` (as [`banned_at`] for bans).
+pub fn muted_at(member: &Member, now: Timestamp) -> bool {
+    member.muted && member.muted_until.is_none_or(|until| now < until)
+}
 
 /// Why a rule refused an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +175,33 @@ mod tests {
             may_change_membership(Group, Some(Role::Member)),
             Ok(Role::Member)
         );
+    }
+
+    #[test]
+    fn bans_and_mutes_hold_until_their_end_or_for_good() {
+        let mut m = crate::model::Member {
+            id: A,
+            app: crate::ids::AppId(1),
+            uuid: crate::ids::MemberUuid::generate(),
+            username: "m".into(),
+            ext_info: serde_json::json!({}),
+            external_id: None,
+            banned: false,
+            banned_until: None,
+            ban_reason: None,
+            muted: false,
+            muted_until: None,
+            created_at: Timestamp(0),
+        };
+        assert!(!banned_at(&m, Timestamp(5)) && !muted_at(&m, Timestamp(5)));
+        (m.banned, m.muted) = (true, true);
+        assert!(banned_at(&m, Timestamp(i64::MAX)) && muted_at(&m, Timestamp(i64::MAX)));
+        (m.banned_until, m.muted_until) = (Some(Timestamp(10)), Some(Timestamp(10)));
+        assert!(banned_at(&m, Timestamp(9)) && muted_at(&m, Timestamp(9)));
+        assert!(!banned_at(&m, Timestamp(10)) && !muted_at(&m, Timestamp(10)));
+        // An expiry without the flag is no ban.
+        (m.banned, m.muted) = (false, false);
+        assert!(!banned_at(&m, Timestamp(9)) && !muted_at(&m, Timestamp(9)));
     }
 
     #[test]

@@ -22,7 +22,8 @@ use crate::ids::{
 };
 use crate::model::{
     App, Conversation, ConversationDetail, ConversationKind, ConversationSummary, Delivery,
-    HistoryItem, Member, MessageType, Page, Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
+    HistoryItem, Member, MessageType, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo,
+    UnreadCounts,
 };
 
 pub use crate::rules::Refusal;
@@ -65,6 +66,33 @@ pub struct NewMember {
     pub created_at: Timestamp,
 }
 
+/// A member provisioned by the app's backend under its own id (`external_id`): created with
+/// `uuid`, `username` and `ext_info` (`{}` when `None`) if the app has no member with that id,
+/// otherwise updated with the fields given. Such members have no password.
+#[derive(Debug, Clone)]
+pub struct UpsertMember {
+    pub external_id: String,
+    pub uuid: MemberUuid,
+    /// Required to create; `None` leaves an existing member's username as it is.
+    pub username: Option<String>,
+    pub ext_info: Option<Value>,
+    pub created_at: Timestamp,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+}
+
+/// A ban: until when (for good when `None`) and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ban {
+    pub until: Option<Timestamp>,
+    pub reason: Option<String>,
+}
+
 /// A new session; only the token's hash is stored.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -80,6 +108,8 @@ pub enum MemberRef<'a> {
     Id(MemberId),
     Uuid(&'a MemberUuid),
     Username(&'a str),
+    /// The app's own id for the member (see [`UpsertMember`]).
+    ExternalId(&'a str),
 }
 
 /// Where a message goes.
@@ -215,6 +245,19 @@ pub trait Store: Send + Sync + 'static {
     async fn apps(&self) -> StoreResult<Vec<App>>;
     /// Sets whether an app requires signed requests; `None` if the key is unknown.
     async fn set_require_sign(&self, key: &AppKey, on: bool) -> StoreResult<Option<App>>;
+    /// Sets an app's registration policy; `None` if the app is unknown.
+    async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>>;
+    /// Records the single use of a server token: `true` the first time `(app, jti)` is seen,
+    /// `false` on every later call, on every node sharing the database (one insert against a
+    /// unique key). The record is kept until `expires_at`; records that expired by `now` are
+    /// pruned in the same call.
+    async fn use_server_token(
+        &self,
+        app: AppId,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
 
     /// Creates a member. `Conflict(Username)` if the username is taken in this app.
     async fn create_member(&self, app: AppId, new: NewMember) -> StoreResult<Member>;
@@ -222,19 +265,45 @@ pub trait Store: Send + Sync + 'static {
     async fn member(&self, app: AppId, by: MemberRef<'_>) -> StoreResult<Option<Member>>;
     /// The members of this app among `uuids`, in no particular order; unknown ones are absent.
     async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>>;
-    /// A member and their password hash, for login.
+    /// A member and their password hash, for login (an empty hash: the member has no
+    /// password and cannot log in with one).
     async fn credentials(
         &self,
         app: AppId,
         username: &str,
     ) -> StoreResult<Option<(Member, String)>>;
-    /// Sets or clears a member's ban flag. `None` if unknown.
+    /// Sets (`Some`: flag, expiry and reason) or clears (`None`) a member's ban. `None` if
+    /// unknown.
     async fn set_banned(
         &self,
         app: AppId,
         member: MemberId,
-        banned: bool,
+        ban: Option<Ban>,
     ) -> StoreResult<Option<Member>>;
+    /// Sets (`Some(until)`; `until` `None` for good) or clears (`None`) a member's mute.
+    /// `None` if unknown.
+    async fn set_muted(
+        &self,
+        app: AppId,
+        member: MemberId,
+        mute: Option<Option<Timestamp>>,
+    ) -> StoreResult<Option<Member>>;
+    /// Creates or updates the member with `external_id` in one transaction (see
+    /// [`UpsertMember`]); concurrent upserts of one id create one member. `Conflict(Username)`
+    /// if the username is another member's; `None` when the member does not exist and no
+    /// username was given to create it.
+    async fn upsert_member(
+        &self,
+        app: AppId,
+        up: UpsertMember,
+    ) -> StoreResult<Option<(Member, Upserted)>>;
+    /// A page of the app's members in id order, after `after` (from the first when `None`).
+    async fn members_page(
+        &self,
+        app: AppId,
+        after: Option<MemberId>,
+        limit: u32,
+    ) -> StoreResult<Page<Member>>;
 
     /// Stores a session.
     async fn create_session(&self, app: AppId, new: NewSession) -> StoreResult<()>;

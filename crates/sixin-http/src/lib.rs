@@ -11,6 +11,8 @@
 //!   rejections use the error envelope), `cursor` (opaque page cursors), `dto` (request and
 //!   response bodies), `error` (core errors → status + envelope) and one handler module per
 //!   capability (`members`, `messages`, `conversations`, `events` — the WebSocket/SSE stream).
+//! - `server`: the server API for an app's backend under `/v1/server` (its own JWT auth and
+//!   OpenAPI tag; the native error envelope).
 //! - `discuz`: the Discuz! pm plugin dialect at `/plugin.php` (`action=pm_get`), JSON with
 //!   `\uXXXX` escapes or XML, the outcome in `code` with HTTP 200.
 //! - `yesapi`: the YesApi dialect (`App.Market_ChatMessage.*`, `App.User.*`) at `/` and
@@ -28,6 +30,7 @@ mod native;
 mod openapi;
 mod ops;
 mod phalapi;
+mod server;
 mod state;
 mod yesapi;
 

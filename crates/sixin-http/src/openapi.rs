@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::native::{conversations, dto, error, events, members, messages};
 use crate::ops;
+use crate::server;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +44,16 @@ use crate::ops;
         conversations::add_members,
         conversations::remove_member,
         events::events,
+        server::app::show,
+        server::app::set_registration,
+        server::members::upsert,
+        server::members::find_or_list,
+        server::members::issue_session,
+        server::members::revoke_sessions,
+        server::members::ban,
+        server::members::unban,
+        server::members::mute,
+        server::members::unmute,
     ),
     components(schemas(error::ErrorEnvelope, error::ErrorBody, dto::MessageKind, dto::Kind)),
     modifiers(&BearerAuth),
@@ -53,11 +64,17 @@ use crate::ops;
         (name = "events", description = "Live delivery: the member's event stream over \
             WebSocket or Server-Sent Events, resumable by position"),
         (name = "ops", description = "Health, metrics and this document"),
+        (name = "server", description = "The server API, for the app's backend only: \
+            provision members under the app's own ids, issue and revoke their sessions, ban and \
+            mute, the registration policy. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
+            signed with the app secret, claims `iss` (app key), `aud` = `sixin-server`, `iat`, \
+            `exp` (at most `server_api.max_token_secs` after `iat`, 300 s by default) and a \
+            single-use `jti`. Refusals are `401 bad_server_token` with the reason."),
     )
 )]
 struct ApiDoc;
 
-/// Declares the `bearer` security scheme the handlers refer to.
+/// Declares the `bearer` and `serverToken` security schemes the handlers refer to.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -68,6 +85,16 @@ impl Modify for BearerAuth {
             .description(Some("A session token from `POST /v1/sessions`"))
             .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let server = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(
+                "For the app's backend: an HS256 JWT signed with the app secret, with `iss` = \
+                 app key, `aud` = `sixin-server`, `iat`, `exp` (short-lived) and a single-use \
+                 `jti`",
+            ))
+            .build();
+        components.add_security_scheme("serverToken", SecurityScheme::Http(server));
     }
 }
 

@@ -11,11 +11,12 @@ use sixin_core::ids::{
 };
 use sixin_core::model::{
     App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member, Page,
-    Profile, ReadOutcome, Sent, SessionInfo, UnreadCounts,
+    Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
 use sixin_core::store::{
-    Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp,
+    Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp,
     NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreResult,
+    UpsertMember, Upserted,
 };
 
 use crate::exec::Exec;
@@ -74,6 +75,7 @@ enum OwnedRef {
     Id(MemberId),
     Uuid(MemberUuid),
     Username(String),
+    ExternalId(String),
 }
 
 impl OwnedRef {
@@ -82,6 +84,7 @@ impl OwnedRef {
             MemberRef::Id(id) => OwnedRef::Id(id),
             MemberRef::Uuid(u) => OwnedRef::Uuid(u.clone()),
             MemberRef::Username(u) => OwnedRef::Username(u.to_owned()),
+            MemberRef::ExternalId(e) => OwnedRef::ExternalId(e.to_owned()),
         }
     }
 
@@ -90,6 +93,7 @@ impl OwnedRef {
             OwnedRef::Id(id) => MemberRef::Id(*id),
             OwnedRef::Uuid(u) => MemberRef::Uuid(u),
             OwnedRef::Username(u) => MemberRef::Username(u),
+            OwnedRef::ExternalId(e) => MemberRef::ExternalId(e),
         }
     }
 }
@@ -113,6 +117,21 @@ impl<B: Backend> Store for Db<B> {
         let key = key.clone();
         write!(self, |ex| apps::set_require_sign(ex, &key, on))
     }
+    async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::set_registration(ex, app, policy))
+    }
+    async fn use_server_token(
+        &self,
+        app: AppId,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let jti = jti.to_owned();
+        write!(self, |ex| apps::use_server_token(
+            ex, app, &jti, expires_at, now
+        ))
+    }
 
     async fn create_member(&self, app: AppId, new: NewMember) -> StoreResult<Member> {
         write!(self, |ex| members::create_member(ex, app, new))
@@ -129,8 +148,36 @@ impl<B: Backend> Store for Db<B> {
         let name = name.to_owned();
         read!(self, |ex| members::credentials(ex, app, &name))
     }
-    async fn set_banned(&self, app: AppId, m: MemberId, on: bool) -> StoreResult<Option<Member>> {
-        write!(self, |ex| members::set_banned(ex, app, m, on))
+    async fn set_banned(
+        &self,
+        app: AppId,
+        m: MemberId,
+        ban: Option<Ban>,
+    ) -> StoreResult<Option<Member>> {
+        write!(self, |ex| members::set_banned(ex, app, m, ban))
+    }
+    async fn set_muted(
+        &self,
+        app: AppId,
+        m: MemberId,
+        mute: Option<Option<Timestamp>>,
+    ) -> StoreResult<Option<Member>> {
+        write!(self, |ex| members::set_muted(ex, app, m, mute))
+    }
+    async fn upsert_member(
+        &self,
+        app: AppId,
+        up: UpsertMember,
+    ) -> StoreResult<Option<(Member, Upserted)>> {
+        write!(self, |ex| members::upsert_member(ex, app, up))
+    }
+    async fn members_page(
+        &self,
+        app: AppId,
+        after: Option<MemberId>,
+        limit: u32,
+    ) -> StoreResult<Page<Member>> {
+        read!(self, |ex| members::members_page(ex, app, after, limit))
     }
     async fn create_session(&self, app: AppId, new: NewSession) -> StoreResult<()> {
         write!(self, |ex| members::create_session(ex, app, new))

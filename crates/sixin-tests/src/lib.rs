@@ -21,6 +21,8 @@
 //!   of what killed runs left behind.
 //! - [`time`]: [`time::PausedTime`], tokio's clock paused for the test to move (heartbeats, idle
 //!   timeouts), with `both_backends!`'s `#[paused]` cases.
+//! - [`server_token`]: server API JWTs, minted by `jsonwebtoken` and by hand, and
+//!   [`Harness::backend`].
 //! - [`process`]: the `sixin` binary as a process, for the binary's own tests.
 
 #![allow(
@@ -35,6 +37,7 @@ pub mod nats;
 pub mod pg;
 pub mod process;
 pub mod server;
+pub mod server_token;
 pub mod stream_client;
 pub mod time;
 

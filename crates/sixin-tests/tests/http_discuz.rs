@@ -722,7 +722,21 @@ async fn hidden_messages_are_left_out_and_recalled_ones_say_so(h: Harness) {
     assert_eq!(pmids(&bob).len(), 3, "hiding is for alice only");
 }
 
+/// Discuz's pm plugin only reads (`pm_get`): a muted member may read, so their conversation
+/// still answers `code` 200 with its messages (a muted send has no Discuz path to refuse).
+async fn muted_members_still_read(h: Harness) {
+    let app = h.app().await;
+    let m = h.provisioned(&app, "ext-1", "mute").await;
+    let b = h.person(&app, "bob").await;
+    let plid = h.text(&b, &m, "hello").await.conversation.id;
+    h.mute(&app, "ext-1").await;
+    let srv = start(h).await;
+    let v = pm_get(&srv, &m, plid, "").await;
+    assert_eq!(pmids(&v).len(), 1, "{v}");
+}
+
 sixin_tests::both_backends!(
+    muted_members_still_read,
     group_conversation_matches_the_documented_shape_and_types,
     direct_conversation_is_pmtype_1_with_its_first_message_as_subject,
     start_limit_and_sort_page_through_the_conversation,

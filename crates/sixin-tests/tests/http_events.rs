@@ -378,7 +378,11 @@ async fn logout_ends_that_sessions_streams_at_once_and_spares_the_others(
     srv.h.text(&a, &b, "still here").await;
     assert_eq!(content(&kept.event().await), "still here");
     let uuid = b.member.uuid.to_string();
-    srv.h.core.set_banned(&app, &uuid, true).await.unwrap();
+    srv.h
+        .core
+        .set_banned(&app, &uuid, Some(sixin_core::store::Ban::default()))
+        .await
+        .unwrap();
     let f = kept.frame().await;
     assert_eq!(f["reason"], "session_ended", "{f}");
     assert_eq!(kept.next().await.unwrap_err().code, Some(1008));

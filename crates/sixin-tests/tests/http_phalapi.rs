@@ -154,7 +154,11 @@ async fn errors_follow_the_phalapi_table(h: Harness) {
     let banned = h.person(&app, "mallory").await;
     let stranger = h.person(&other, "stranger").await;
     h.core
-        .set_banned(&app, banned.member.uuid.as_str(), true)
+        .set_banned(
+            &app,
+            banned.member.uuid.as_str(),
+            Some(sixin_core::store::Ban::default()),
+        )
         .await
         .unwrap();
     let srv = TestServer::start(h, HttpConfig::default()).await;
@@ -381,7 +385,20 @@ async fn members_cannot_reach_other_members_or_apps_conversations(h: Harness) {
     );
 }
 
+/// A muted member's Send: `ret` 407 with the reason in `msg`.
+async fn muted_members_get_ret_407(h: Harness) {
+    let app = h.app().await;
+    let m = h.provisioned(&app, "ext-1", "mute").await;
+    let b = h.person(&app, "bob").await;
+    h.mute(&app, "ext-1").await;
+    let srv = TestServer::start(h, HttpConfig::default()).await;
+    let v = get(&srv, &send(member(&app, &m), &b.member.uuid.to_string())).await;
+    error(&v, 407);
+    assert!(v["msg"].as_str().unwrap().contains("muted"), "{v}");
+}
+
 sixin_tests::both_backends!(
+    muted_members_get_ret_407,
     send_golden_envelope,
     errors_follow_the_phalapi_table,
     access_tokens_are_required_when_the_app_requires_signatures,

@@ -808,7 +808,11 @@ async fn ret_codes_and_return_data(h: Harness) {
     let banned = h.person(&app, "mallory").await;
     let stranger = h.person(&other, "stranger").await;
     h.core
-        .set_banned(&app, banned.member.uuid.as_str(), true)
+        .set_banned(
+            &app,
+            banned.member.uuid.as_str(),
+            Some(sixin_core::store::Ban::default()),
+        )
         .await
         .unwrap();
     let secret = app.secret.0.clone();
@@ -1033,7 +1037,59 @@ async fn members_cannot_read_other_members_or_apps_conversations(h: Harness) {
     assert_eq!(d["total"].as_i64(), Some(0));
 }
 
+/// A muted member's Send and MultiSend, and Register on a closed app: `ret` 407 with the
+/// reason in `msg`, `data` `{}`, signed like every answer of a known app.
+async fn muted_members_and_closed_registration_get_ret_407(h: Harness) {
+    let app = h.app().await;
+    let m = h.provisioned(&app, "ext-1", "mute").await;
+    let b = h.person(&app, "bob").await;
+    h.mute(&app, "ext-1").await;
+    let backend = h.backend(&app).await;
+    h.core
+        .set_registration(&backend, sixin_core::model::Registration::Closed)
+        .await
+        .unwrap();
+    let secret = app.secret.0.clone();
+    let srv = TestServer::start(h, HttpConfig::default()).await;
+    let b_uuid = b.member.uuid.to_string();
+    let content = r#"{"content":"hi"}"#;
+    for service in ["Send", "MultiSend"] {
+        let p = with(
+            member(&app, &m),
+            &[("other_uuid", &b_uuid), ("chat_message_data", content)],
+        );
+        let r = post(&srv, &format!("{CHAT}/{service}"), &p).await;
+        let d = envelope(&r, 407, &secret);
+        assert_eq!(d, serde_json::json!({}), "{}", r.text);
+        assert!(
+            r.json["msg"].as_str().unwrap().contains("muted"),
+            "{}",
+            r.text
+        );
+    }
+    let unread = get(&srv, &format!("{CHAT}/GetAllUnreadNum"), &member(&app, &m)).await;
+    ok(&unread, &secret);
+    let base = vec![("app_key", app.key.to_string())];
+    for service in ["Register", "RegisterExt"] {
+        let p = with(
+            base.clone(),
+            &[("username", "walk-in"), ("password", "secret-1")],
+        );
+        let r = post(&srv, &format!("/api/App/User/{service}"), &p).await;
+        envelope(&r, 407, &secret);
+        assert!(
+            r.json["msg"]
+                .as_str()
+                .unwrap()
+                .contains("registration is closed"),
+            "{}",
+            r.text
+        );
+    }
+}
+
 sixin_tests::both_backends!(
+    muted_members_and_closed_registration_get_ret_407,
     user_endpoints_register_login_profile_logout,
     send_golden_fields_and_err_codes,
     multi_send_reports_each_recipient,

@@ -270,7 +270,10 @@ pub async fn member(settings: &Settings, cmd: MemberCommand) -> anyhow::Result<(
             .app_by_key(&app)
             .await
             .with_context(|| format!("app {app}"))?;
-        anyhow::Ok(core.register(&app, &username, &password, ext_info).await?)
+        anyhow::Ok(
+            core.create_member(&app, &username, &password, ext_info)
+                .await?,
+        )
     }
     .await;
     close(core).await;

@@ -6,14 +6,31 @@ use crate::auth;
 use crate::bus::Revocation;
 use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
-use crate::ids::MemberUuid;
-use crate::model::{App, Login, Member, Profile};
-use crate::store::{MemberRef, NewMember, NewSession};
-use crate::{validate, Core};
+use crate::ids::{AppId, MemberId, MemberUuid};
+use crate::model::{App, Login, Member, Profile, Registration};
+use crate::store::{Ban, MemberRef, NewMember, NewSession};
+use crate::{rules, validate, Core};
 
 impl Core {
-    /// Registers a member of `app`. Usernames are unique per app ([`Error::Conflict`]).
+    /// A member registers themself in `app` (native `POST /v1/members`, YesApi
+    /// `App.User.Register`): [`Error::RegistrationClosed`] when the app's registration is
+    /// closed. Usernames are unique per app ([`Error::Conflict`]).
     pub async fn register(
+        &self,
+        app: &App,
+        username: &str,
+        password: &str,
+        ext_info: Option<Value>,
+    ) -> Result<Member> {
+        if app.registration == Registration::Closed {
+            return Err(Error::RegistrationClosed);
+        }
+        self.create_member(app, username, password, ext_info).await
+    }
+
+    /// The operator creates a member with a password (the CLI), whatever the app's
+    /// registration policy. Usernames are unique per app ([`Error::Conflict`]).
+    pub async fn create_member(
         &self,
         app: &App,
         username: &str,
@@ -40,8 +57,10 @@ impl Core {
         validate::no_nul("password", password)?;
         let found = self.store().credentials(app.id, username).await?;
         let (member, hash) = match found {
-            Some(pair) => pair,
-            None => {
+            // Members provisioned by the app's backend have no password: refused like a wrong
+            // one.
+            Some(pair) if !pair.1.is_empty() => pair,
+            _ => {
                 // Spend what a verification would, so timing does not reveal which usernames
                 // exist.
                 let _ = self.hash_password(password).await;
@@ -51,12 +70,23 @@ impl Core {
         if !self.verify_password(password, hash).await {
             return Err(Error::BadCredentials);
         }
-        if member.banned {
+        self.open_session(app, member, self.config().session_ttl)
+            .await
+    }
+
+    /// Opens a session of `member` that lives `ttl`; [`Error::Banned`] while a ban is in force.
+    pub(crate) async fn open_session(
+        &self,
+        app: &App,
+        member: Member,
+        ttl: std::time::Duration,
+    ) -> Result<Login> {
+        let now = self.now();
+        if rules::banned_at(&member, now) {
             return Err(Error::Banned);
         }
         let token = auth::new_token();
-        let now = self.now();
-        let expires_at = now.plus(self.config().session_ttl);
+        let expires_at = now.plus(ttl);
         let session = NewSession {
             member: member.id,
             token_hash: auth::token_hash(&token),
@@ -87,7 +117,7 @@ impl Core {
             .session(hash, self.now())
             .await?
             .ok_or(Error::Unauthenticated)?;
-        if info.member.banned {
+        if rules::banned_at(&info.member, self.now()) {
             return Err(Error::Banned);
         }
         Ok(Caller::new(info.app, info.member))
@@ -140,25 +170,71 @@ impl Core {
             .ok_or(Error::NotFound(Entity::Member))
     }
 
-    /// Bans or unbans a member. A ban ends every session the member has, and then their open
-    /// event streams on every node.
-    pub async fn set_banned(&self, app: &App, uuid: &str, banned: bool) -> Result<Member> {
+    /// Bans (`Some`: for good, or until a time, with an optional reason) or unbans (`None`) a
+    /// member. A ban ends every session the member has, and then their open event streams on
+    /// every node; a time-limited ban lapses by itself at its `until`.
+    /// [`Error::Invalid`] for an `until` not in the future or a bad reason.
+    pub async fn set_banned(&self, app: &App, uuid: &str, ban: Option<Ban>) -> Result<Member> {
+        let ban = ban.map(|b| self.check_ban(b)).transpose()?;
         let member = self.member_by_uuid(app, uuid).await?;
+        let banned = ban.is_some();
         let member = self
             .store()
-            .set_banned(app.id, member.id, banned)
+            .set_banned(app.id, member.id, ban)
             .await?
             .ok_or(Error::NotFound(Entity::Member))?;
         if banned {
-            self.store().revoke_sessions(app.id, member.id).await?;
-            let revocation = Revocation {
-                app: app.id,
-                member: member.id,
-                session: None,
-            };
-            self.bus().revoke(revocation).await;
+            self.end_sessions(app.id, member.id).await?;
         }
         Ok(member)
+    }
+
+    /// Revokes every session of a member, then tells every node to close their open event
+    /// streams at once; how many sessions there were.
+    pub(crate) async fn end_sessions(&self, app: AppId, member: MemberId) -> Result<u64> {
+        let ended = self.store().revoke_sessions(app, member).await?;
+        let revocation = Revocation {
+            app,
+            member,
+            session: None,
+        };
+        self.bus().revoke(revocation).await;
+        Ok(ended)
+    }
+
+    /// A ban's `until` must be in the future; its reason 1..=500 characters without control
+    /// characters (blank: none).
+    fn check_ban(&self, ban: Ban) -> Result<Ban> {
+        self.check_until("until", ban.until)?;
+        let reason = match ban.reason {
+            Some(r) if r.trim().is_empty() => None,
+            Some(r) if r.chars().count() > 500 || r.chars().any(char::is_control) => {
+                return Err(Error::invalid(
+                    "reason",
+                    "must be at most 500 characters without control characters",
+                ))
+            }
+            other => other,
+        };
+        Ok(Ban {
+            until: ban.until,
+            reason,
+        })
+    }
+
+    /// An optional end time, which must be in the future.
+    pub(crate) fn check_until(
+        &self,
+        field: &'static str,
+        until: Option<crate::ids::Timestamp>,
+    ) -> Result<()> {
+        match until {
+            Some(t) if t <= self.now() => Err(Error::invalid(
+                field,
+                "must be in the future (Unix milliseconds)",
+            )),
+            _ => Ok(()),
+        }
     }
 
     async fn hash_password(&self, password: &str) -> Result<String> {

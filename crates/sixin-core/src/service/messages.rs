@@ -11,7 +11,7 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{ConversationId, MemberUuid, MessageId};
 use crate::model::{HistoryItem, Message, MessageType, MultiSendItem, Page, Sent};
 use crate::store::{HistoryWindow, MemberRef, NewContent, SendTarget};
-use crate::{validate, Core};
+use crate::{rules, validate, Core};
 
 /// Where a message goes, as a client names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,9 @@ impl Core {
     /// Sends one message. Direct sends to yourself are [`Error::SelfSend`]; to an unknown member
     /// (or one of another app) [`Error::NotFound`]`(Member)`; into a conversation the caller
     /// does not belong to, [`Error::NotFound`]`(Conversation)`.
+    /// A muted caller gets [`Error::Muted`].
     pub async fn send(&self, caller: &Caller, req: SendMessage) -> Result<Sent> {
+        self.may_send(caller)?;
         let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
         let target = match req.to {
             Recipient::Member(uuid) => {
@@ -74,8 +76,9 @@ impl Core {
 
     /// Sends one direct message to each of 1..=200 members in one transaction, reporting each
     /// recipient in request order. Unknown and self recipients get their own error and do not
-    /// stop the others.
+    /// stop the others. A muted caller gets [`Error::Muted`] for the whole call.
     pub async fn multi_send(&self, caller: &Caller, req: MultiSend) -> Result<Vec<MultiSendItem>> {
+        self.may_send(caller)?;
         if req.to.is_empty() {
             return Err(Error::invalid("to", "at least one recipient is required"));
         }
@@ -135,6 +138,17 @@ impl Core {
             })
             .collect();
         Ok(items)
+    }
+
+    /// [`Error::Muted`] while the caller's mute is in force (it lapses by itself at its end).
+    fn may_send(&self, caller: &Caller) -> Result<()> {
+        let member = caller.member();
+        if rules::muted_at(member, self.now()) {
+            return Err(Error::Muted {
+                until: member.muted_until,
+            });
+        }
+        Ok(())
     }
 
     /// A page of a conversation the caller belongs to, ascending by id.

@@ -4,6 +4,8 @@
 //! - `messages`: send, multi-send, history, delete-for-me, recall.
 //! - `reads`: mark read, unread counts.
 //! - `conversations`: the conversation list and detail, groups.
+//! - `server`: the app backend's operations (server API): its JWT, members by the app's own
+//!   ids, their sessions, bans and mutes, the registration policy.
 //! - `events`: event streams (store catch-up, then live delivery through the node's hub).
 //!
 //! Every member-scoped method takes a [`Caller`](crate::Caller), validates its input, lets the
@@ -15,6 +17,7 @@ mod events;
 mod members;
 mod messages;
 mod reads;
+mod server;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,6 +33,7 @@ pub use apps::Signing;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
 pub use messages::{MultiSend, Recipient, SendMessage};
+pub use server::{MemberLookup, SERVER_AUDIENCE};
 
 /// The sixin core: cheap to clone, shared by every adapter.
 #[derive(Clone)]

@@ -7,7 +7,7 @@
 //! | 400 | bad or missing parameter (invalid message data included) |
 //! | 404 | unknown service |
 //! | 406 | signature, access_token or session token check failed |
-//! | 407 | unknown app_key, or no permission |
+//! | 407 | unknown app_key, or no permission (a muted member sending, closed registration) |
 //! | 408 | member not logged in, or banned |
 //! | 500 | server error |
 
@@ -62,6 +62,9 @@ pub(crate) fn ret_of(e: &Error) -> u16 {
         Error::BadSignature | Error::BadAccessToken => CHECK_FAILED,
         Error::UnknownApp => NO_PERMISSION,
         Error::Banned => NOT_LOGGED_IN,
+        Error::Muted { .. } => NO_PERMISSION,
+        Error::RegistrationClosed => NO_PERMISSION,
+        Error::BadServerToken(_) => CHECK_FAILED,
         Error::NotFound(_) => BAD_REQUEST,
         Error::Forbidden(_) => NO_PERMISSION,
         Error::SelfSend => BAD_REQUEST,
@@ -129,6 +132,8 @@ mod tests {
             (Error::BadAccessToken, 406),
             (Error::UnknownApp, 407),
             (Error::Banned, 408),
+            (Error::Muted { until: None }, 407),
+            (Error::RegistrationClosed, 407),
             (Error::NotFound(Entity::Member), 400),
             (Error::Forbidden("x"), 407),
             (Error::SelfSend, 400),

@@ -97,6 +97,9 @@ fn classify(e: &Error) -> (StatusCode, &'static str) {
         Error::BadAccessToken => (StatusCode::UNAUTHORIZED, "bad_access_token"),
         Error::UnknownApp => (StatusCode::NOT_FOUND, "unknown_app"),
         Error::Banned => (StatusCode::FORBIDDEN, "banned"),
+        Error::Muted { .. } => (StatusCode::FORBIDDEN, "muted"),
+        Error::RegistrationClosed => (StatusCode::FORBIDDEN, "registration_closed"),
+        Error::BadServerToken(_) => (StatusCode::UNAUTHORIZED, "bad_server_token"),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         Error::SelfSend => (StatusCode::BAD_REQUEST, "self_send"),
@@ -185,6 +188,7 @@ pub(crate) async fn method_not_allowed() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sixin_core::error::ServerTokenProblem;
     use sixin_core::Entity;
 
     #[test]
@@ -201,6 +205,13 @@ mod tests {
             (Error::BadAccessToken, 401, "bad_access_token"),
             (Error::UnknownApp, 404, "unknown_app"),
             (Error::Banned, 403, "banned"),
+            (Error::Muted { until: None }, 403, "muted"),
+            (Error::RegistrationClosed, 403, "registration_closed"),
+            (
+                Error::BadServerToken(ServerTokenProblem::Replayed),
+                401,
+                "bad_server_token",
+            ),
             (Error::NotFound(Entity::Conversation), 404, "not_found"),
             (Error::Forbidden("x"), 403, "forbidden"),
             (Error::SelfSend, 400, "self_send"),

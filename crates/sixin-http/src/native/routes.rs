@@ -39,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/unread", get(conversations::unread))
         .route("/groups", post(conversations::create_group))
         .route("/events", get(events::events))
+        .nest("/server", crate::server::routes::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(unknown_route)
 }

@@ -1,4 +1,5 @@
-//! Apps: create, look up by key, list, require-sign.
+//! Apps: create, look up by key, list, require-sign, registration policy, and the single-use
+//! record of server tokens.
 
 use super::prelude::*;
 
@@ -45,4 +46,38 @@ pub(crate) async fn set_require_sign(
     let sql = format!("UPDATE apps SET require_sign = $1 WHERE key = $2 RETURNING {APP_COLS}");
     let row = ex.opt(&sql, params![on, key.as_str()]).await?;
     row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}
+
+pub(crate) async fn set_registration(
+    ex: &mut dyn Exec,
+    app: AppId,
+    policy: Registration,
+) -> StoreResult<Option<App>> {
+    let sql = format!("UPDATE apps SET registration = $1 WHERE id = $2 RETURNING {APP_COLS}");
+    let row = ex.opt(&sql, params![policy.as_str(), app.0]).await?;
+    row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}
+
+/// Prunes the app's expired token records, then inserts this one against the unique key:
+/// `false` when it was there already (a replay).
+pub(crate) async fn use_server_token(
+    ex: &mut dyn Exec,
+    app: AppId,
+    jti: &str,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    ex.execute(
+        "DELETE FROM server_token_uses WHERE app_id = $1 AND expires_at <= $2",
+        params![app.0, now.0],
+    )
+    .await?;
+    let inserted = ex
+        .execute(
+            "INSERT INTO server_token_uses (app_id, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (app_id, jti) DO NOTHING",
+            params![app.0, jti, expires_at.0],
+        )
+        .await?;
+    Ok(inserted == 1)
 }

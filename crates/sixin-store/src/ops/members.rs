@@ -43,6 +43,7 @@ pub(crate) async fn member(
         MemberRef::Id(id) => ("id", crate::exec::Param::from(id.0)),
         MemberRef::Uuid(u) => ("uuid", u.as_str().into()),
         MemberRef::Username(u) => ("username", u.into()),
+        MemberRef::ExternalId(e) => ("external_id", e.into()),
     };
     let sql = format!("SELECT {MEMBER_COLS} FROM members WHERE app_id = $1 AND {column} = $2");
     let row = ex.opt(&sql, &[app.0.into(), value]).await?;
@@ -94,14 +95,104 @@ pub(crate) async fn set_banned(
     ex: &mut dyn Exec,
     app: AppId,
     member: MemberId,
-    banned: bool,
+    ban: Option<Ban>,
 ) -> StoreResult<Option<Member>> {
     let sql = format!(
-        "UPDATE members SET banned = $1 WHERE id = $2 AND app_id = $3 RETURNING {MEMBER_COLS}"
+        "UPDATE members SET banned = $1, banned_until = $2, ban_reason = $3 \
+         WHERE id = $4 AND app_id = $5 RETURNING {MEMBER_COLS}"
     );
-    let row = ex.opt(&sql, params![banned, member.0, app.0]).await?;
+    let banned = ban.is_some();
+    let (until, reason) = ban.map_or((None, None), |b| (b.until.map(|t| t.0), b.reason));
+    let row = ex
+        .opt(&sql, params![banned, until, reason, member.0, app.0])
+        .await?;
     row.map(|r| MemberRow::from_row(&r)?.into_member())
         .transpose()
+}
+
+pub(crate) async fn set_muted(
+    ex: &mut dyn Exec,
+    app: AppId,
+    member: MemberId,
+    mute: Option<Option<Timestamp>>,
+) -> StoreResult<Option<Member>> {
+    let sql = format!(
+        "UPDATE members SET muted = $1, muted_until = $2 \
+         WHERE id = $3 AND app_id = $4 RETURNING {MEMBER_COLS}"
+    );
+    let until = mute.flatten().map(|t| t.0);
+    let row = ex
+        .opt(&sql, params![mute.is_some(), until, member.0, app.0])
+        .await?;
+    row.map(|r| MemberRow::from_row(&r)?.into_member())
+        .transpose()
+}
+
+/// Inserts unless the app already has a member with this external id (one statement, so
+/// concurrent upserts of one id create one member), then updates the fields given.
+pub(crate) async fn upsert_member(
+    ex: &mut dyn Exec,
+    app: AppId,
+    up: UpsertMember,
+) -> StoreResult<Option<(Member, Upserted)>> {
+    let ext_info = up.ext_info.as_ref().map(ToString::to_string);
+    if let Some(username) = &up.username {
+        let sql = format!(
+            "INSERT INTO members \
+             (app_id, uuid, username, password_hash, ext_info, external_id, created_at) \
+             VALUES ($1, $2, $3, '', $4, $5, $6) \
+             ON CONFLICT (app_id, external_id) DO NOTHING RETURNING {MEMBER_COLS}"
+        );
+        let args = params![
+            app.0,
+            up.uuid.as_str(),
+            username,
+            ext_info.clone().unwrap_or_else(|| "{}".to_owned()),
+            up.external_id.as_str(),
+            up.created_at.0
+        ];
+        let row = ex.opt(&sql, args).await.map_err(unique(Entity::Username))?;
+        if let Some(row) = row {
+            let member = MemberRow::from_row(&row)?.into_member()?;
+            ex.execute(
+                "INSERT INTO member_streams (member_id) VALUES ($1)",
+                params![member.id.0],
+            )
+            .await?;
+            return Ok(Some((member, Upserted::Created)));
+        }
+    }
+    let sql = format!(
+        "UPDATE members SET username = COALESCE($1, username), \
+         ext_info = COALESCE($2, ext_info) \
+         WHERE app_id = $3 AND external_id = $4 RETURNING {MEMBER_COLS}"
+    );
+    let args = params![up.username, ext_info, app.0, up.external_id.as_str()];
+    let row = ex.opt(&sql, args).await.map_err(unique(Entity::Username))?;
+    row.map(|r| Ok((MemberRow::from_row(&r)?.into_member()?, Upserted::Updated)))
+        .transpose()
+}
+
+pub(crate) async fn members_page(
+    ex: &mut dyn Exec,
+    app: AppId,
+    after: Option<MemberId>,
+    limit: u32,
+) -> StoreResult<Page<Member>> {
+    let sql = format!(
+        "SELECT {MEMBER_COLS} FROM members WHERE app_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    let after = after.map_or(0, |m| m.0);
+    let rows = ex
+        .all(&sql, params![app.0, after, i64::from(limit) + 1])
+        .await?;
+    let has_more = rows.len() > limit as usize;
+    let items = rows
+        .iter()
+        .take(limit as usize)
+        .map(|r| MemberRow::from_row(r)?.into_member())
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page { items, has_more })
 }
 
 pub(crate) async fn create_session(

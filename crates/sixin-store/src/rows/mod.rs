@@ -7,7 +7,7 @@ use sixin_core::ids::{
 };
 use sixin_core::model::{
     App, Conversation, ConversationKind, HistoryItem, Member, Message, MessageType, Participant,
-    Profile, Role,
+    Profile, Registration, Role,
 };
 use sixin_core::store::{StoreError, StoreResult};
 
@@ -39,7 +39,7 @@ fn json(s: &str) -> StoreResult<Value> {
     serde_json::from_str(s).map_err(|_| corrupt("JSON"))
 }
 
-pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, created_at";
+pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, registration, created_at";
 
 pub(crate) struct AppRow {
     id: i64,
@@ -47,6 +47,7 @@ pub(crate) struct AppRow {
     secret: String,
     name: String,
     require_sign: bool,
+    registration: String,
     created_at: i64,
 }
 
@@ -60,6 +61,7 @@ impl AppRow {
                 secret,
                 name,
                 require_sign,
+                registration,
                 created_at
             }
         )
@@ -72,12 +74,15 @@ impl AppRow {
             name: self.name,
             secret: AppSecret(self.secret),
             require_sign: self.require_sign,
+            registration: Registration::parse(&self.registration)
+                .ok_or_else(|| corrupt("registration policy"))?,
             created_at: Timestamp(self.created_at),
         })
     }
 }
 
-pub(crate) const MEMBER_COLS: &str = "id, app_id, uuid, username, ext_info, banned, created_at";
+pub(crate) const MEMBER_COLS: &str = "id, app_id, uuid, username, ext_info, external_id, banned, \
+    banned_until, ban_reason, muted, muted_until, created_at";
 
 pub(crate) struct MemberRow {
     id: i64,
@@ -85,7 +90,12 @@ pub(crate) struct MemberRow {
     uuid: String,
     username: String,
     ext_info: String,
+    external_id: Option<String>,
     banned: bool,
+    banned_until: Option<i64>,
+    ban_reason: Option<String>,
+    muted: bool,
+    muted_until: Option<i64>,
     created_at: i64,
 }
 
@@ -99,7 +109,12 @@ impl MemberRow {
                 uuid,
                 username,
                 ext_info,
+                external_id,
                 banned,
+                banned_until,
+                ban_reason,
+                muted,
+                muted_until,
                 created_at
             }
         )
@@ -112,7 +127,12 @@ impl MemberRow {
             uuid: uuid(&self.uuid)?,
             username: self.username,
             ext_info: json(&self.ext_info)?,
+            external_id: self.external_id,
             banned: self.banned,
+            banned_until: self.banned_until.map(Timestamp),
+            ban_reason: self.ban_reason,
+            muted: self.muted,
+            muted_until: self.muted_until.map(Timestamp),
             created_at: Timestamp(self.created_at),
         })
     }
@@ -125,6 +145,7 @@ pub(crate) struct SessionRow {
     a_secret: String,
     a_name: String,
     a_require_sign: bool,
+    a_registration: String,
     a_created_at: i64,
     member: MemberRow,
     expires_at: i64,
@@ -132,8 +153,9 @@ pub(crate) struct SessionRow {
 
 pub(crate) const SESSION_SELECT: &str = "SELECT a.id AS a_id, a.key AS a_key, \
     a.secret AS a_secret, a.name AS a_name, a.require_sign AS a_require_sign, \
-    a.created_at AS a_created_at, m.id, m.app_id, m.uuid, m.username, m.ext_info, m.banned, \
-    m.created_at, s.expires_at \
+    a.registration AS a_registration, a.created_at AS a_created_at, m.id, m.app_id, m.uuid, \
+    m.username, m.ext_info, m.external_id, m.banned, m.banned_until, m.ban_reason, m.muted, \
+    m.muted_until, m.created_at, s.expires_at \
     FROM sessions s JOIN members m ON m.id = s.member_id JOIN apps a ON a.id = s.app_id \
     WHERE s.token_hash = $1 AND s.expires_at > $2";
 
@@ -145,6 +167,7 @@ impl SessionRow {
             a_secret: row.get("a_secret")?,
             a_name: row.get("a_name")?,
             a_require_sign: row.get("a_require_sign")?,
+            a_registration: row.get("a_registration")?,
             a_created_at: row.get("a_created_at")?,
             member: MemberRow::from_row(row)?,
             expires_at: row.get("expires_at")?,
@@ -158,6 +181,7 @@ impl SessionRow {
             secret: self.a_secret,
             name: self.a_name,
             require_sign: self.a_require_sign,
+            registration: self.a_registration,
             created_at: self.a_created_at,
         };
         Ok(sixin_core::model::SessionInfo {

@@ -150,7 +150,11 @@ pub async fn banned_members_lose_sessions_and_cannot_log_in(h: &Harness) {
     let p = h.person(&app, "troll").await;
     let banned = h
         .core
-        .set_banned(&app, p.member.uuid.as_str(), true)
+        .set_banned(
+            &app,
+            p.member.uuid.as_str(),
+            Some(sixin_core::store::Ban::default()),
+        )
         .await
         .unwrap();
     assert!(banned.banned);
@@ -163,7 +167,7 @@ pub async fn banned_members_lose_sessions_and_cannot_log_in(h: &Harness) {
         Err(Error::Banned)
     ));
     h.core
-        .set_banned(&app, p.member.uuid.as_str(), false)
+        .set_banned(&app, p.member.uuid.as_str(), None)
         .await
         .unwrap();
     h.core.login(&app, "troll", "password1").await.unwrap();

@@ -10,6 +10,7 @@ mod members;
 mod paging;
 mod reads;
 mod send;
+mod server;
 mod streams;
 
 pub use close::*;
@@ -19,6 +20,7 @@ pub use members::*;
 pub use paging::*;
 pub use reads::*;
 pub use send::*;
+pub use server::*;
 pub use streams::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
@@ -68,6 +70,13 @@ macro_rules! conformance_tests {
             a_position_gap_is_filled_from_the_store,
             a_stream_notices_its_session_ending,
             closing_finishes_submitted_writes_then_refuses_work,
+            members_are_upserted_by_external_id_once_per_app,
+            concurrent_upserts_of_one_id_create_one_member,
+            server_tokens_are_single_use_until_they_expire,
+            bans_and_mutes_keep_expiry_and_reason,
+            member_pages_walk_the_app_in_id_order,
+            registration_policy_is_kept_per_app,
+            time_limited_bans_and_mutes_lapse_by_themselves,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {

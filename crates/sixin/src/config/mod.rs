@@ -37,7 +37,7 @@ use sixin_store::StoreConfig;
 pub use example::EXAMPLE;
 pub use sections::{
     DatabaseSection, DialectsSection, EventsSection, HttpSection, LimitsSection, LogFormat,
-    LogSection, NatsSection, NatsSettings,
+    LogSection, NatsSection, NatsSettings, ServerApiSection,
 };
 
 /// The configuration as written by the operator, before validation.
@@ -51,6 +51,7 @@ pub struct Config {
     pub limits: LimitsSection,
     pub log: LogSection,
     pub dialects: DialectsSection,
+    pub server_api: ServerApiSection,
 }
 
 /// Values given on the command line; they override every other source.

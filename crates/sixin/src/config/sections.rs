@@ -197,6 +197,22 @@ impl Default for DialectsSection {
     }
 }
 
+/// `[server_api]`: the API an app's backend calls (`/v1/server/...`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerApiSection {
+    /// The longest lifetime (`exp - iat`) a server API token may claim, in seconds.
+    pub max_token_secs: u64,
+}
+
+impl Default for ServerApiSection {
+    fn default() -> Self {
+        ServerApiSection {
+            max_token_secs: CoreConfig::default().server_token_max_lifetime.as_secs(),
+        }
+    }
+}
+
 /// `[log]`: what is logged, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -1,0 +1,15 @@
+//! The server API under `/v1/server`, for an app's backend only: its own authentication (a
+//! short-lived, single-use HS256 JWT signed with the app secret, verified by
+//! [`sixin_core::Core::authenticate_server`]) and its own OpenAPI tag, `server`. Translation
+//! only: every rule is in `sixin_core::service::server`. Errors use the native envelope.
+//!
+//! - `routes`: the route table, nested at `/v1/server`.
+//! - `auth`: `Authorization: Bearer <JWT>` → [`sixin_core::AppCaller`].
+//! - `dto`: request and response bodies.
+//! - `members`, `app`: the handlers.
+
+pub(crate) mod app;
+pub(crate) mod auth;
+pub(crate) mod dto;
+pub(crate) mod members;
+pub(crate) mod routes;

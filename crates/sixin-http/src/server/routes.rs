@@ -1,0 +1,28 @@
+//! The server API's route table, nested at `/v1/server` (paths here are relative to it).
+//! Unknown paths and methods fall through to the native `/v1` fallbacks.
+
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use super::{app, members};
+use crate::state::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/app", get(app::show))
+        .route("/app/registration", put(app::set_registration))
+        .route("/members", get(members::find_or_list))
+        .route("/members/{external_id}", put(members::upsert))
+        .route(
+            "/members/{external_id}/sessions",
+            post(members::issue_session).delete(members::revoke_sessions),
+        )
+        .route(
+            "/members/{external_id}/ban",
+            post(members::ban).delete(members::unban),
+        )
+        .route(
+            "/members/{external_id}/mute",
+            post(members::mute).delete(members::unmute),
+        )
+}
