@@ -14,6 +14,8 @@ pub(crate) struct AppState {
     pub(crate) core: Core,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) request_timeout: Duration,
+    /// The longest request target (path and query) accepted.
+    pub(crate) max_uri_bytes: usize,
     /// Heartbeat and timeouts of event streams.
     pub(crate) events: crate::EventStreamConfig,
     /// Flips to `true` when the node begins shutting down; event streams then close.
@@ -26,6 +28,7 @@ impl AppState {
             core,
             metrics: Arc::new(Metrics::default()),
             request_timeout: cfg.request_timeout,
+            max_uri_bytes: cfg.max_uri_bytes,
             events: cfg.events.clone(),
             shutdown: shutdown.0.clone(),
         }
