@@ -232,3 +232,40 @@ async fn keep_alive_connections_idle_too_long_are_closed() {
     assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
     assert!(lived >= Duration::from_millis(800), "{lived:?}");
 }
+
+/// Whether the server has closed `stream` (EOF or reset within `within`).
+async fn closed_by_server(stream: &mut TcpStream, within: Duration) -> bool {
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(within, stream.read(&mut byte)).await;
+    matches!(read, Ok(Ok(0)) | Ok(Err(_)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_cap_closes_the_oldest_idle_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(
+        dir.path(),
+        &[],
+        "max_connections = 4\nheader_read_timeout_secs = 60\nkeep_alive_idle_secs = 60",
+    );
+    let addr = address(&server);
+    let mut idle = Vec::new();
+    for _ in 0..10 {
+        idle.push(TcpStream::connect(&addr).await.unwrap());
+        // Let the server accept them in order.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = healthz(&server).await;
+    println!("/healthz past a cap of 4 with 10 idle connections: {took:?}");
+    for (i, stream) in idle.iter_mut().enumerate().take(7) {
+        assert!(
+            closed_by_server(stream, Duration::from_secs(5)).await,
+            "connection {i} is among the oldest idle ones"
+        );
+    }
+    let newest = idle.last_mut().unwrap();
+    assert!(
+        !closed_by_server(newest, Duration::from_millis(300)).await,
+        "the newest idle connection stays open"
+    );
+}
