@@ -15,8 +15,8 @@
 //!   closed.
 //!
 //! Connections stop being counted once upgraded to WebSocket; event streams are bounded by
-//! `events.max_streams_per_member`. On shutdown the listener closes, idle connections close,
-//! and in-flight requests finish.
+//! `events.max_streams_per_member`. On shutdown the listener closes, connections with nothing
+//! in progress close at once, and in-flight requests finish (then their connections close).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -55,7 +55,7 @@ pub struct ConnLimits {
 const FD_RESERVE: u64 = 64;
 /// The pause before accepting again after running out of file descriptors.
 const EXHAUSTED_PAUSE: Duration = Duration::from_millis(10);
-/// Running out of file descriptors is logged at most this often.
+/// Running out of file descriptors, or reaching the cap, is logged at most this often.
 const EXHAUSTED_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Raises the open-file soft limit to the hard limit and logs the result once; the soft limit
@@ -117,6 +117,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut exhausted_logged: Option<Instant> = None;
+    let mut cap_logged: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -139,12 +140,22 @@ pub async fn serve(
                 continue;
             }
         };
-        if table.len() >= cap && !table.evict_oldest_idle() {
-            tracing::debug!(
-                http.max_connections = cap,
-                "every connection is busy: refusing one"
-            );
-            continue;
+        if table.len() >= cap {
+            if cap_logged.is_none_or(|at| at.elapsed() >= EXHAUSTED_LOG_EVERY) {
+                tracing::warn!(
+                    http.max_connections = cap,
+                    "at {cap} connections (http.max_connections): closing the oldest idle ones \
+                     to make room, refusing new ones while all are busy"
+                );
+                cap_logged = Some(Instant::now());
+            }
+            if !table.evict_oldest_idle() {
+                tracing::debug!(
+                    http.max_connections = cap,
+                    "every connection is busy: refusing one"
+                );
+                continue;
+            }
         }
         let _ = stream.set_nodelay(true);
         let (id, activity, evicted) = table.insert();
@@ -369,6 +380,10 @@ impl Connection {
                     break;
                 }
                 _ = stopping.changed(), if !draining => {
+                    // Nothing in progress: close now. Else finish the request, then close.
+                    if self.activity.in_flight.load(Ordering::Acquire) == 0 {
+                        break;
+                    }
                     draining = true;
                     conn.as_mut().graceful_shutdown();
                 }

@@ -269,3 +269,46 @@ async fn the_connection_cap_closes_the_oldest_idle_connections() {
         "the newest idle connection stays open"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_closes_connections_with_nothing_in_progress_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = serve(
+        dir.path(),
+        &[],
+        "shutdown_grace_secs = 30\nheader_read_timeout_secs = 30\nkeep_alive_idle_secs = 30",
+    );
+    let addr = address(&server);
+    let mut fresh = TcpStream::connect(&addr).await.unwrap();
+    let mut kept = TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: sixin\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let pid = server.child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    assert!(closed_by_server(&mut fresh, Duration::from_secs(10)).await);
+    assert!(closed_by_server(&mut kept, Duration::from_secs(10)).await);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM (shutdown_grace_secs is 30)"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!(
+        "stopped {:?} after SIGTERM with two idle connections open",
+        started.elapsed()
+    );
+    assert!(exit.success(), "{exit}");
+}
