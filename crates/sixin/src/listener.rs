@@ -35,7 +35,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt as _;
@@ -248,8 +248,6 @@ struct Activity {
     /// Milliseconds after `opened` that the request head now being read began; [`NONE`] when
     /// none is being read. A new connection owes its first head at once.
     head_since_ms: AtomicU64,
-    /// Wakes the connection's task to recompute its deadline.
-    changed: Notify,
 }
 
 const NONE: u64 = u64::MAX;
@@ -261,7 +259,6 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(0),
             head_since_ms: AtomicU64::new(0),
-            changed: Notify::new(),
         }
     }
 
@@ -275,7 +272,6 @@ impl Activity {
             && self.head_since_ms.load(Ordering::Acquire) == NONE
         {
             self.head_since_ms.store(self.now_ms(), Ordering::Release);
-            self.changed.notify_one();
         }
     }
 
@@ -305,7 +301,6 @@ impl InFlight {
     fn begin(activity: &Arc<Activity>) -> InFlight {
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
         activity.head_since_ms.store(NONE, Ordering::Release);
-        activity.changed.notify_one();
         InFlight(activity.clone())
     }
 }
@@ -315,7 +310,6 @@ impl Drop for InFlight {
         let a = &self.0;
         a.idle_since_ms.store(a.now_ms(), Ordering::Release);
         a.in_flight.fetch_sub(1, Ordering::AcqRel);
-        a.changed.notify_one();
     }
 }
 
@@ -365,9 +359,18 @@ impl Connection {
         let conn = builder.serve_connection(io, service).with_upgrades();
         tokio::pin!(conn);
         let mut draining = false;
+        // Requests and bytes do not wake this task (that would cost every request a wakeup):
+        // it wakes at its deadline, and at least every `recheck`. A deadline that starts while
+        // it sleeps (a head begun, a response ended) ends at least `recheck` later, so it is
+        // never missed nor late.
+        let recheck = self
+            .limits
+            .header_read_timeout
+            .min(self.limits.keep_alive_idle);
         loop {
             let deadline = self.activity.deadline(&self.limits);
-            let wake_at = deadline.map_or_else(far_future, |(at, _)| at);
+            let next_check = Instant::now() + recheck;
+            let wake_at = deadline.map_or(next_check, |(at, _)| at.min(next_check));
             tokio::select! {
                 result = conn.as_mut() => {
                     if let Err(e) = result {
@@ -387,7 +390,6 @@ impl Connection {
                     draining = true;
                     conn.as_mut().graceful_shutdown();
                 }
-                () = self.activity.changed.notified() => {}
                 () = tokio::time::sleep_until(wake_at) => {
                     if let Some((at, why)) = self.activity.deadline(&self.limits) {
                         if at <= Instant::now() {
@@ -400,10 +402,6 @@ impl Connection {
         }
         self.table.remove(self.id);
     }
-}
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400)
 }
 
 /// A client socket that tells its [`Activity`] when bytes arrive.
