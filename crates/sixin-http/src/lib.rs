@@ -4,7 +4,10 @@
 //! Map of the crate:
 //! - [`router`] and [`HttpConfig`]: the whole HTTP surface as one axum [`Router`].
 //! - `state`: what every handler shares (the core, metrics, the OpenAPI document).
-//! - `middleware`: request ids, one trace span per request, the timeout, request metrics.
+//! - `middleware`: request ids, one trace span per request, the timeout, the request-target
+//!   limit, the panic guard, request metrics; `refusal` answers their refusals in the envelope of
+//!   the dialect whose path was asked.
+//! - `cors`: cross-origin access for browsers to `/v1` (`http.cors_allowed_origins`).
 //! - `ops`: `GET /healthz` and `GET /metrics` (Prometheus text).
 //! - `native`: the native REST/JSON API under `/v1`, split into `routes` (the route table),
 //!   `auth` (Bearer token → [`sixin_core::Caller`]), `extract` (JSON/path/query extractors whose
@@ -24,12 +27,14 @@
 //!   by a test.
 
 mod common;
+mod cors;
 mod discuz;
 mod middleware;
 mod native;
 mod openapi;
 mod ops;
 mod phalapi;
+mod refusal;
 mod server;
 mod state;
 mod yesapi;
@@ -40,6 +45,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use sixin_core::Core;
 
+pub use cors::check_origin;
 pub use openapi::openapi_json;
 
 /// HTTP-level settings. Everything about messaging lives in [`sixin_core::CoreConfig`].
@@ -47,8 +53,16 @@ pub use openapi::openapi_json;
 pub struct HttpConfig {
     /// The largest request body accepted; larger bodies get `413 payload_too_large`.
     pub body_limit_bytes: usize,
-    /// How long a request may take end to end; slower ones get `503 timeout`.
+    /// How long a request may take end to end; slower ones get `503 timeout` (dialects: their
+    /// own envelope).
     pub request_timeout: Duration,
+    /// The longest request target (path and `?query`) accepted, in bytes; longer ones get
+    /// `414 uri_too_long` (dialects: their own envelope).
+    pub max_uri_bytes: usize,
+    /// Origins whose browser pages may call `/v1` (CORS), exactly as browsers send `Origin`
+    /// (`https://app.example.com`), or the single entry `*` for any origin. Empty: no CORS
+    /// headers at all, so browsers on other origins are refused.
+    pub cors_allowed_origins: Vec<String>,
     /// The time zone the YesApi dialect shows times in (`add_time`, `YYYY-MM-DD HH:MM:SS`).
     pub time_zone: jiff::tz::TimeZone,
     /// Whether PhalApi requests that ask with `__debug__=1` get the `debug` block.
@@ -104,6 +118,8 @@ impl Default for HttpConfig {
         HttpConfig {
             body_limit_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_uri_bytes: 32 * 1024,
+            cors_allowed_origins: Vec::new(),
             time_zone: common::time::default_zone(),
             phalapi_debug: false,
             events: EventStreamConfig::default(),
@@ -125,11 +141,13 @@ pub fn router_with_shutdown(core: Core, cfg: HttpConfig, shutdown: &Shutdown) ->
     let state = state::AppState::new(core, &cfg, shutdown);
     Router::new()
         .merge(ops::routes())
-        .nest("/v1", native::routes::routes())
+        .nest(
+            "/v1",
+            cors::layer(native::routes::routes(), &cfg.cors_allowed_origins),
+        )
         .merge(yesapi::routes(state.core.clone(), &cfg))
         .merge(phalapi::routes(state.core.clone(), &cfg))
         .merge(discuz::routes())
-        .layer(middleware::catch_panic())
         .layer(DefaultBodyLimit::max(cfg.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -2,21 +2,24 @@
 //! `x-request-id`, else generated, and echoed on the response), one trace span per request with
 //! `http.method`, `http.route` (the matched template, never the raw URI), `dialect` and
 //! `request_id` (`app.id` and `member.id` are recorded after authentication), the request
-//! timeout, request metrics, an access line per request (`debug`, or `info` with
-//! `HttpConfig::access_log`), and a panic guard that answers in the error envelope.
+//! timeout, the request-target length limit, request metrics, an access line per request
+//! (`debug`, or `info` with `HttpConfig::access_log`), and a panic guard; refusals are answered
+//! in the envelope of the dialect whose path was asked (`refusal`).
 
 use std::any::Any;
-use std::time::Instant;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
+use axum::response::Response;
+use futures::FutureExt;
 use tracing::field::Empty;
 use tracing::Instrument;
 
-use crate::native::error::ApiError;
+use crate::refusal::{self, Refusal};
 use crate::state::AppState;
 
 /// The header that carries the request id, in and out.
@@ -36,10 +39,9 @@ pub(crate) async fn observe(State(s): State<AppState>, req: Request, next: Next)
         tracing::info_span!("request", http.method = method, http.route = %route, dialect,
             request_id = %request_id, app.id = Empty, member.id = Empty)
     };
-    let outcome = tokio::time::timeout(s.request_timeout, next.run(req))
-        .instrument(span.clone())
-        .await;
-    let mut response = outcome.unwrap_or_else(|_elapsed| ApiError::timeout().into_response());
+    let uri = req.uri().clone();
+    let guarded = guard(&uri, s.max_uri_bytes, s.request_timeout, next.run(req));
+    let mut response = guarded.instrument(span.clone()).await;
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
     s.metrics.record(&route, method, status, elapsed);
@@ -78,19 +80,42 @@ pub(crate) fn log_server_error(e: &sixin_core::Error, what: &str) {
     }
 }
 
-/// Turns a panic in a handler into a `500 internal` envelope (logged once, here).
-pub(crate) fn catch_panic() -> CatchPanicLayer<fn(Box<dyn Any + Send>) -> Response> {
-    CatchPanicLayer::custom(panic_response as fn(Box<dyn Any + Send>) -> Response)
+/// Runs `handler`, the rest of the stack for a request to `uri`, unless the target is longer
+/// than `max_uri_bytes`; answers a timeout after `timeout` and a panic as refusals in the
+/// envelope of the dialect of `uri`'s path.
+async fn guard(
+    uri: &Uri,
+    max_uri_bytes: usize,
+    timeout: Duration,
+    handler: impl Future<Output = Response>,
+) -> Response {
+    if uri_len(uri) > max_uri_bytes {
+        tracing::debug!(max_uri_bytes, "request target too long");
+        return refusal::respond(uri, Refusal::UriTooLong { max: max_uri_bytes });
+    }
+    match tokio::time::timeout(timeout, AssertUnwindSafe(handler).catch_unwind()).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(panic)) => {
+            log_panic(&panic);
+            refusal::respond(uri, Refusal::Panic)
+        }
+        Err(_elapsed) => refusal::respond(uri, Refusal::Timeout),
+    }
 }
 
-fn panic_response(panic: Box<dyn Any + Send>) -> Response {
+/// The length of the request target as sent: path plus `?query`.
+fn uri_len(uri: &Uri) -> usize {
+    uri.path_and_query().map_or(0, |pq| pq.as_str().len())
+}
+
+/// Logs a handler's panic once; the answer is `Refusal::Panic` in the dialect's envelope.
+fn log_panic(panic: &Box<dyn Any + Send>) {
     let what = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-string panic payload".to_owned());
     tracing::error!(panic = %what, "handler panicked");
-    ApiError::internal().into_response()
 }
 
 /// The matched route template, or `unmatched` (one label for every unknown path, so metrics
@@ -149,6 +174,142 @@ fn request_id(headers: &HeaderMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The status and JSON body of `response`.
+    async fn read(response: Response) -> (u16, serde_json::Value) {
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// One request to each dialect: the path, and how its refusals look — (HTTP status, the
+    /// JSON pointer of the outcome code, the code) for too long, timeout, panic.
+    type Expect = (u16, &'static str, serde_json::Value);
+    fn dialects() -> Vec<(&'static str, [Expect; 3])> {
+        use serde_json::json;
+        vec![
+            (
+                "/v1/messages",
+                [
+                    (414, "/error/code", json!("uri_too_long")),
+                    (503, "/error/code", json!("timeout")),
+                    (500, "/error/code", json!("internal")),
+                ],
+            ),
+            (
+                "/",
+                [
+                    (200, "/ret", json!(400)),
+                    (200, "/ret", json!(500)),
+                    (200, "/ret", json!(500)),
+                ],
+            ),
+            (
+                "/api/App/User/Login",
+                [
+                    (200, "/ret", json!(400)),
+                    (200, "/ret", json!(500)),
+                    (200, "/ret", json!(500)),
+                ],
+            ),
+            (
+                "/api/platform",
+                [
+                    (200, "/ret", json!(400)),
+                    (200, "/ret", json!(500)),
+                    (200, "/ret", json!(500)),
+                ],
+            ),
+            (
+                "/plugin.php",
+                [
+                    (200, "/code", json!(414)),
+                    (200, "/code", json!(503)),
+                    (200, "/code", json!(500)),
+                ],
+            ),
+        ]
+    }
+
+    async fn ok() -> Response {
+        axum::response::IntoResponse::into_response("fine")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refusals_answer_in_the_envelope_of_the_dialect_asked() {
+        let limit = Duration::from_secs(30);
+        for (path, [too_long, timed_out, panicked]) in dialects() {
+            let long: Uri = format!("{path}?s={}", "x".repeat(300)).parse().unwrap();
+            let (status, body) = read(guard(&long, 256, limit, ok()).await).await;
+            assert_eq!(
+                (
+                    status,
+                    body.pointer(too_long.1).unwrap_or(&serde_json::Value::Null)
+                ),
+                (too_long.0, &too_long.2),
+                "{path}: {body}"
+            );
+
+            let uri: Uri = path.parse().unwrap();
+            let slow = async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                ok().await
+            };
+            let (status, body) = read(guard(&uri, 256, limit, slow).await).await;
+            assert_eq!(
+                (
+                    status,
+                    body.pointer(timed_out.1)
+                        .unwrap_or(&serde_json::Value::Null)
+                ),
+                (timed_out.0, &timed_out.2),
+                "{path}: {body}"
+            );
+
+            let boom = async {
+                if path.len() < 1000 {
+                    panic!("handler bug");
+                }
+                ok().await
+            };
+            let (status, body) = read(guard(&uri, 256, limit, boom).await).await;
+            assert_eq!(
+                (
+                    status,
+                    body.pointer(panicked.1).unwrap_or(&serde_json::Value::Null)
+                ),
+                (panicked.0, &panicked.2),
+                "{path}: {body}"
+            );
+            assert!(!body.to_string().contains("handler bug"), "{path}: {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_within_the_limits_pass_through() {
+        let uri: Uri = "/v1/me?x=1".parse().unwrap();
+        let response = guard(&uri, 256, Duration::from_secs(1), ok()).await;
+        assert_eq!(response.status().as_u16(), 200);
+    }
+
+    #[tokio::test]
+    async fn discuz_refusals_keep_the_format_asked_for() {
+        let uri: Uri = "/plugin.php?output=xml&id=x".parse().unwrap();
+        let boom = async {
+            if uri.path().len() < 1000 {
+                panic!("handler bug");
+            }
+            ok().await
+        };
+        let response = guard(&uri, 256, Duration::from_secs(1), boom).await;
+        let ct = response.headers()[axum::http::header::CONTENT_TYPE].clone();
+        assert!(
+            ct.to_str().unwrap().starts_with("application/xml"),
+            "{ct:?}"
+        );
+    }
 
     #[test]
     fn spans_and_metrics_name_the_dialect_by_route() {

@@ -16,6 +16,8 @@ pub(crate) struct AppState {
     pub(crate) request_timeout: Duration,
     /// Access lines at `info` (else `debug`).
     pub(crate) access_log: bool,
+    /// The longest request target (path and query) accepted.
+    pub(crate) max_uri_bytes: usize,
     /// Heartbeat and timeouts of event streams.
     pub(crate) events: crate::EventStreamConfig,
     /// Flips to `true` when the node begins shutting down; event streams then close.
@@ -29,6 +31,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             request_timeout: cfg.request_timeout,
             access_log: cfg.access_log,
+            max_uri_bytes: cfg.max_uri_bytes,
             events: cfg.events.clone(),
             shutdown: shutdown.0.clone(),
         }

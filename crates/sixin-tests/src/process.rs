@@ -27,7 +27,20 @@ impl Sixin {
     /// `sixin` run in `dir` (so no stray ./sixin.toml is read) with cheap argon2 settings and no
     /// `SIXIN_*` or `RUST_LOG` variable from the test's environment.
     pub fn command(self, dir: &Path) -> Command {
-        let mut cmd = Command::new(self.bin);
+        self.command_via(dir, &[])
+    }
+
+    /// [`Sixin::command`] run through `prefix` (a program and its arguments, such as
+    /// `["prlimit", "--nofile=1024:1024", "--"]`); an empty prefix runs `sixin` directly.
+    pub fn command_via(self, dir: &Path, prefix: &[&str]) -> Command {
+        let mut cmd = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(self.bin);
+                cmd
+            }
+            None => Command::new(self.bin),
+        };
         cmd.current_dir(dir);
         for (k, _) in std::env::vars() {
             if k.starts_with("SIXIN_") || k == "RUST_LOG" {
@@ -81,8 +94,13 @@ impl Sixin {
     /// Starts `sixin GLOBAL… --log info serve --listen 127.0.0.1:0` and waits (at most 30 s) for
     /// the "listening on http://ADDR" log line.
     pub fn serve_with(self, dir: &Path, global: &[&str]) -> Server {
+        self.serve_via(dir, &[], global)
+    }
+
+    /// [`Sixin::serve_with`] run through `prefix` (see [`Sixin::command_via`]).
+    pub fn serve_via(self, dir: &Path, prefix: &[&str], global: &[&str]) -> Server {
         let mut child = self
-            .command(dir)
+            .command_via(dir, prefix)
             .args(global)
             .args(["--log", "info", "serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::null())

@@ -9,6 +9,7 @@
 
 mod cli;
 mod config;
+mod listener;
 mod serve;
 mod wiring;
 

@@ -2,7 +2,6 @@
 //! elsewhere, let in-flight requests finish (bounded by `http.shutdown_grace_secs`), then close
 //! the store (SQLite: queued writes commit, the WAL is checkpointed into the database file).
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::wiring;
+use crate::{listener, wiring};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +30,8 @@ pub enum ServeError {
 /// Serves HTTP on `settings.listen` until a shutdown signal; consumes the core so that, when
 /// this returns, the store has been released.
 pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
+    let fd_limit = listener::raise_open_file_limit();
+    let cap = listener::connection_cap(settings.connections.max_connections, fd_limit);
     // Before the "listening" line: a signal sent as soon as it appears must stop us cleanly.
     let signals = Signals::install()?;
     let listener = TcpListener::bind(settings.listen)
@@ -40,6 +41,12 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    let fds = fd_limit.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+    tracing::info!(
+        http.max_connections = cap,
+        "accepting up to {cap} connections at once (http.max_connections {}, open-file limit {fds})",
+        settings.connections.max_connections
+    );
     // The one startup line: what runs, where, on what (passwords redacted).
     let nats = settings
         .nats
@@ -58,15 +65,13 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     let counting = core.clone();
     let router = wiring::router(core, settings, &streams);
     let closing = streams.clone();
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let name = signals.recv().await;
-            tracing::info!("{name} received: closing event streams, finishing in-flight requests");
-            // Every event stream gets `closing` (reason `shutdown`) and reconnects elsewhere.
-            closing.begin();
-            let _ = stopping_tx.send(true);
-        })
-        .into_future();
+    let server = listener::serve(listener, router, settings.connections, cap, async move {
+        let name = signals.recv().await;
+        tracing::info!("{name} received: closing event streams, finishing in-flight requests");
+        // Every event stream gets `closing` (reason `shutdown`) and reconnects elsewhere.
+        closing.begin();
+        let _ = stopping_tx.send(true);
+    });
     let grace = settings.shutdown_grace;
     let deadline = async move {
         // Only starts counting once shutdown has begun; never completes otherwise.
@@ -77,7 +82,7 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     };
     let started = tokio::time::Instant::now();
     tokio::select! {
-        res = server => res.map_err(ServeError::Serve)?,
+        () = server => {}
         () = deadline => tracing::warn!(
             shutdown_grace_secs = grace.as_secs(),
             "connections still open after {}s (http.shutdown_grace_secs); closing them",

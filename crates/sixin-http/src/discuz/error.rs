@@ -2,7 +2,8 @@
 //! status 200 in the usual envelope (`count` 0, `data` `{}`). Codes follow HTTP's meanings: 400
 //! bad or missing parameter, 401 no valid session, 403 banned or not allowed, 404 unknown
 //! plugin id / action / conversation (a conversation the caller is not in looks the same as
-//! none), 405 method, 409 conflict, 500 internal, 503 unavailable.
+//! none), 405 method, 409 conflict, 413 body too large, 414 query too long, 500 internal, 503
+//! unavailable or timed out.
 
 use axum::response::{IntoResponse, Response};
 use sixin_core::Error;
@@ -43,6 +44,16 @@ impl DiscuzError {
     /// Code 404: `action` is missing or names no method of the pm plugin.
     pub(crate) fn unknown_action() -> Self {
         Self::new(404, "unknown action")
+    }
+
+    /// Code 413: the request body is larger than `http.body_limit_bytes`.
+    pub(crate) fn too_large() -> Self {
+        Self::new(413, "request body too large")
+    }
+
+    /// A refusal by the framework (`refusal::Refusal`), with its HTTP-style code.
+    pub(crate) fn refusal(code: u16, result: &str) -> Self {
+        Self::new(code, result)
     }
 
     /// Code 405: `/plugin.php` asked with a method other than GET or POST.

@@ -19,3 +19,16 @@ mod response_xml;
 mod routes;
 
 pub(crate) use routes::routes;
+
+/// A framework-level refusal (timeout, panic, query too long) in the Discuz envelope: HTTP 200,
+/// the outcome in `code`, in the format the query asks for.
+pub(crate) fn refusal(code: u16, result: &str, query: Option<&str>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let format = request::Format::of_query(query);
+    response::Reply::new(
+        Err(error::DiscuzError::refusal(code, result)),
+        format,
+        std::time::Instant::now(),
+    )
+    .into_response()
+}

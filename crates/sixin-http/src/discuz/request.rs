@@ -9,6 +9,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
 use sixin_core::ids::ConversationId;
 use sixin_core::store::HistoryWindow;
 
@@ -53,6 +54,12 @@ pub(crate) enum Format {
 }
 
 impl Format {
+    /// The format a query string asks for (`output=xml`), for answers given before the body is
+    /// read.
+    pub(crate) fn of_query(query: Option<&str>) -> Format {
+        Format::of(&Params::parse(query, b""))
+    }
+
     fn of(params: &Params) -> Format {
         match params.get("output") {
             Some(v) if v.eq_ignore_ascii_case("xml") => Format::Xml,
@@ -87,11 +94,15 @@ impl FromRequest<AppState> for DiscuzRequest {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let format = Format::of(&Params::parse(query.as_deref(), b""));
+        let format = Format::of_query(query.as_deref());
         let fail = |e: DiscuzError| Reply::new(Err(e), format, started);
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|r| fail(DiscuzError::bad_param(r.body_text())))?;
+        let body = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                fail(DiscuzError::too_large())
+            } else {
+                fail(DiscuzError::bad_param(r.body_text()))
+            }
+        })?;
         if !body.is_empty() && !form {
             return Err(fail(DiscuzError::bad_param(
                 "a request body must be application/x-www-form-urlencoded",

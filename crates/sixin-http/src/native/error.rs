@@ -67,6 +67,11 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", msg)
     }
 
+    /// `414 uri_too_long`: the request target is longer than `http.max_uri_bytes`.
+    pub(crate) fn uri_too_long(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::URI_TOO_LONG, "uri_too_long", message)
+    }
+
     /// `500 internal` with the generic message (the caller logs the cause).
     pub(crate) fn internal() -> Self {
         Self::new(

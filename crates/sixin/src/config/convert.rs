@@ -12,6 +12,7 @@ use sixin_store::StoreConfig;
 
 use super::{Config, ConfigError, DatabaseSection, EventsSection, HttpSection, LogSection};
 use super::{DialectsSection, NatsSection, NatsSettings};
+use crate::listener::ConnLimits;
 
 /// `Err(invalid(key, reason))` unless `ok`.
 fn ensure(ok: bool, key: &'static str, reason: &str) -> Result<(), ConfigError> {
@@ -23,6 +24,30 @@ fn ensure(ok: bool, key: &'static str, reason: &str) -> Result<(), ConfigError> 
 }
 
 impl HttpSection {
+    /// The connection limits of the listener.
+    pub(super) fn conn_limits(&self) -> Result<ConnLimits, ConfigError> {
+        ensure(
+            self.max_connections > 0,
+            "http.max_connections",
+            "must be at least 1",
+        )?;
+        ensure(
+            self.header_read_timeout_secs > 0,
+            "http.header_read_timeout_secs",
+            "must be at least 1",
+        )?;
+        ensure(
+            self.keep_alive_idle_secs > 0,
+            "http.keep_alive_idle_secs",
+            "must be at least 1",
+        )?;
+        Ok(ConnLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            keep_alive_idle: Duration::from_secs(self.keep_alive_idle_secs),
+        })
+    }
+
     /// `http.listen` as an address.
     pub(super) fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.listen.parse().map_err(|_| {
@@ -51,9 +76,25 @@ impl Config {
             "http.request_timeout_secs",
             "must be at least 1",
         )?;
+        ensure(
+            h.max_uri_bytes >= 256,
+            "http.max_uri_bytes",
+            "must be at least 256",
+        )?;
+        for origin in &h.cors_allowed_origins {
+            sixin_http::check_origin(origin)
+                .map_err(|reason| ConfigError::invalid("http.cors_allowed_origins", reason))?;
+        }
+        ensure(
+            !h.cors_allowed_origins.iter().any(|o| o == "*") || h.cors_allowed_origins.len() == 1,
+            "http.cors_allowed_origins",
+            "must be [\"*\"] alone or a list of origins",
+        )?;
         Ok(HttpConfig {
             body_limit_bytes: h.body_limit_bytes,
             request_timeout: Duration::from_secs(h.request_timeout_secs),
+            max_uri_bytes: h.max_uri_bytes,
+            cors_allowed_origins: h.cors_allowed_origins.clone(),
             events: self.events.stream_config()?,
             time_zone: self.dialects.time_zone()?,
             phalapi_debug: self.dialects.phalapi_debug,

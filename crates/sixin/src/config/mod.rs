@@ -34,6 +34,8 @@ use sixin_core::CoreConfig;
 use sixin_http::HttpConfig;
 use sixin_store::StoreConfig;
 
+use crate::listener::ConnLimits;
+
 pub use example::EXAMPLE;
 pub use sections::{
     DatabaseSection, DialectsSection, EventsSection, HttpSection, LimitsSection, LogFormat,
@@ -70,6 +72,7 @@ pub struct Overrides {
 pub struct Settings {
     pub listen: SocketAddr,
     pub shutdown_grace: Duration,
+    pub connections: ConnLimits,
     pub http: HttpConfig,
     pub store: StoreConfig,
     pub core: CoreConfig,
@@ -142,6 +145,7 @@ impl Config {
         Ok(Settings {
             listen: self.http.listen_addr()?,
             shutdown_grace: Duration::from_secs(self.http.shutdown_grace_secs),
+            connections: self.http.conn_limits()?,
             http: self.http_config()?,
             store: self.database.store_config()?,
             core: self.core_config()?,

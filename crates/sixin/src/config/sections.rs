@@ -20,6 +20,16 @@ pub struct HttpSection {
     pub request_timeout_secs: u64,
     /// On SIGINT/SIGTERM, how long in-flight requests get to finish.
     pub shutdown_grace_secs: u64,
+    /// The most client connections open at once (lowered to fit the open-file limit).
+    pub max_connections: usize,
+    /// How long a connection may take to send a complete request head.
+    pub header_read_timeout_secs: u64,
+    /// How long a keep-alive connection may wait for its next request.
+    pub keep_alive_idle_secs: u64,
+    /// The longest request target (path and query) accepted, in bytes.
+    pub max_uri_bytes: usize,
+    /// Origins whose browser pages may call `/v1` (CORS); empty: none.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for HttpSection {
@@ -29,6 +39,11 @@ impl Default for HttpSection {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             shutdown_grace_secs: 10,
+            max_connections: 10_000,
+            header_read_timeout_secs: 10,
+            keep_alive_idle_secs: 60,
+            max_uri_bytes: sixin_http::HttpConfig::default().max_uri_bytes,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }

@@ -443,3 +443,52 @@ fn the_effective_configuration_is_toml_by_documented_keys_with_passwords_redacte
     keys.sort();
     assert_eq!(keys, known_keys().into_iter().collect::<Vec<_>>());
 }
+
+#[test]
+fn connection_limits_and_cors_are_read_and_checked() {
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "sixin.toml",
+            "[http]\nmax_connections = 50\nheader_read_timeout_secs = 3\n\
+             keep_alive_idle_secs = 7\nmax_uri_bytes = 1000\n",
+        )?;
+        jail.set_env(
+            "SIXIN_HTTP__CORS_ALLOWED_ORIGINS",
+            r#"["https://chat.example.com", "http://localhost:3000"]"#,
+        );
+        let s = Config::load(&Overrides::default())
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(s.connections.max_connections, 50);
+        assert_eq!(s.connections.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(s.connections.keep_alive_idle, Duration::from_secs(7));
+        assert_eq!(s.http.max_uri_bytes, 1000);
+        assert_eq!(
+            s.http.cors_allowed_origins,
+            ["https://chat.example.com", "http://localhost:3000"]
+        );
+        Ok(())
+    });
+    type Spoil = fn(&mut Config);
+    let cases: [(&str, Spoil); 6] = [
+        ("http.max_connections", |c| c.http.max_connections = 0),
+        ("http.header_read_timeout_secs", |c| {
+            c.http.header_read_timeout_secs = 0
+        }),
+        ("http.keep_alive_idle_secs", |c| {
+            c.http.keep_alive_idle_secs = 0
+        }),
+        ("http.max_uri_bytes", |c| c.http.max_uri_bytes = 10),
+        ("http.cors_allowed_origins", |c| {
+            c.http.cors_allowed_origins = vec!["https://a.example/app".into()]
+        }),
+        ("http.cors_allowed_origins", |c| {
+            c.http.cors_allowed_origins = vec!["*".into(), "https://a.example".into()]
+        }),
+    ];
+    for (key, spoil) in cases {
+        let err = refused(spoil);
+        assert!(err.contains(key), "{key}: {err}");
+    }
+}
