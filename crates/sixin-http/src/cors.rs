@@ -7,8 +7,11 @@
 
 use std::time::Duration;
 
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::Router;
+use axum::middleware::Next;
+use axum::response::Response;
+use tower::{Layer as _, ServiceExt as _};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The request headers a browser page may send (beyond the CORS-safelisted ones).
@@ -26,34 +29,46 @@ const EXPOSED_HEADERS: [HeaderName; 2] =
 /// How long a browser may cache a preflight answer.
 const MAX_AGE: Duration = Duration::from_secs(600);
 
-/// `routes` answering CORS (preflights included) for `origins`; unchanged when there are none.
-/// Origins are checked by the configuration loader ([`check_origin`]); any that does not make a
-/// header value is skipped.
-pub(crate) fn layer<S: Clone + Send + Sync + 'static>(
-    routes: Router<S>,
-    origins: &[String],
-) -> Router<S> {
+/// The CORS layer for `origins`, or `None` when there are none (then no CORS header is ever
+/// sent). Origins are checked by the configuration loader ([`check_origin`]); any that does not
+/// make a header value is skipped.
+pub(crate) fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
-        return routes;
+        return None;
     }
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
-    let cors = CorsLayer::new()
-        .allow_origin(allow)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ])
-        .allow_headers(ALLOWED_HEADERS)
-        .expose_headers(EXPOSED_HEADERS)
-        .max_age(MAX_AGE);
-    routes.layer(cors)
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers(ALLOWED_HEADERS)
+            .expose_headers(EXPOSED_HEADERS)
+            .max_age(MAX_AGE),
+    )
+}
+
+/// The outermost middleware: requests under `/v1` pass through `cors`, so the refusals made
+/// further in (a timeout, a too-long target, a panic) carry CORS headers too and a browser
+/// page can read them; other paths pass untouched.
+pub(crate) async fn v1_only(State(cors): State<CorsLayer>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path != "/v1" && !path.starts_with("/v1/") {
+        return next.run(req).await;
+    }
+    match cors.layer(next).oneshot(req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 /// Whether `origin` is a value `http.cors_allowed_origins` accepts: `*`, or

@@ -139,12 +139,9 @@ pub fn router(core: Core, cfg: HttpConfig) -> Router {
 /// [`router`], with event streams that close when `shutdown` begins.
 pub fn router_with_shutdown(core: Core, cfg: HttpConfig, shutdown: &Shutdown) -> Router {
     let state = state::AppState::new(core, &cfg, shutdown);
-    Router::new()
+    let router = Router::new()
         .merge(ops::routes())
-        .nest(
-            "/v1",
-            cors::layer(native::routes::routes(), &cfg.cors_allowed_origins),
-        )
+        .nest("/v1", native::routes::routes())
         .merge(yesapi::routes(state.core.clone(), &cfg))
         .merge(phalapi::routes(state.core.clone(), &cfg))
         .merge(discuz::routes())
@@ -153,5 +150,9 @@ pub fn router_with_shutdown(core: Core, cfg: HttpConfig, shutdown: &Shutdown) ->
             state.clone(),
             middleware::observe,
         ))
-        .with_state(state)
+        .with_state(state);
+    match cors::cors_layer(&cfg.cors_allowed_origins) {
+        Some(cors) => router.layer(axum::middleware::from_fn_with_state(cors, cors::v1_only)),
+        None => router,
+    }
 }

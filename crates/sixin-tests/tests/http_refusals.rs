@@ -152,6 +152,18 @@ async fn cors_preflights_answer_allowed_origins_only() {
         Some(ALLOWED)
     );
 
+    // Refusals made before any handler runs carry the header too, so a page can read them.
+    let long = format!(
+        "/v1/me?pad={}",
+        "x".repeat(HttpConfig::default().max_uri_bytes)
+    );
+    let (status, headers, body) = ask(&t, t.client.get(t.url(&long)).header(ORIGIN, ALLOWED)).await;
+    assert_eq!(status, 414, "{body}");
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some(ALLOWED)
+    );
+
     // Another origin: no CORS header, so the browser refuses.
     let (_, headers, _) = ask(&t, preflight(&t, "/v1/messages", "https://evil.example")).await;
     assert!(header(&headers, "access-control-allow-origin").is_none());
