@@ -9,9 +9,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
+use sixin_core::ids::Timestamp;
+use sixin_core::model::Registration;
 use sixin_core::{Bus, Core, LocalBus};
 
 use crate::config::{Config, LogFormat, Overrides, Settings};
+use crate::moderation::{self, Action, Target};
 use crate::wiring;
 
 /// sixin: a self-hosted private-messaging server.
@@ -108,6 +111,17 @@ pub enum AppCommand {
         #[arg(action = clap::ArgAction::Set)]
         on: bool,
     },
+    /// Open or close self-registration (closed: members come from the server API and the CLI).
+    SetRegistration {
+        /// The app_key.
+        key: String,
+        /// open or closed.
+        #[arg(value_parser = moderation::parse_registration)]
+        policy: Registration,
+        /// Print {"app_key", "registration"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +141,35 @@ pub enum MemberCommand {
         /// Print one JSON object {"uuid", "uid", "username"} on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Ban a member: their sessions end at once; login is refused until unbanned or `--until`.
+    Ban {
+        #[command(flatten)]
+        target: Target,
+        /// When the ban lapses by itself, in Unix milliseconds (default: for good).
+        #[arg(long, value_name = "MS", value_parser = moderation::parse_until)]
+        until: Option<Timestamp>,
+        /// Why (at most 500 characters; kept with the ban and shown to the app's backend).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Lift a member's ban.
+    Unban {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Mute a member: they may read, every send is refused.
+    Mute {
+        #[command(flatten)]
+        target: Target,
+        /// When the mute lapses by itself, in Unix milliseconds (default: for good).
+        #[arg(long, value_name = "MS", value_parser = moderation::parse_until)]
+        until: Option<Timestamp>,
+    },
+    /// Lift a member's mute.
+    Unmute {
+        #[command(flatten)]
+        target: Target,
     },
 }
 
@@ -240,6 +283,9 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        AppCommand::SetRegistration { key, policy, json } => {
+            moderation::set_registration(core, &key, policy, json).await?;
+        }
         AppCommand::SetRequireSign { key, on } => {
             let app = core
                 .set_require_sign(&key, on)
@@ -253,13 +299,37 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
 
 /// `sixin member …`
 pub async fn member(settings: &Settings, cmd: MemberCommand) -> anyhow::Result<()> {
-    let MemberCommand::Create {
-        app,
-        username,
-        password,
-        ext_info,
-        json,
-    } = cmd;
+    let (target, action) = match cmd {
+        MemberCommand::Create {
+            app,
+            username,
+            password,
+            ext_info,
+            json,
+        } => return create_member(settings, app, username, password, ext_info, json).await,
+        MemberCommand::Ban {
+            target,
+            until,
+            reason,
+        } => (target, Action::Ban { until, reason }),
+        MemberCommand::Unban { target } => (target, Action::Unban),
+        MemberCommand::Mute { target, until } => (target, Action::Mute { until }),
+        MemberCommand::Unmute { target } => (target, Action::Unmute),
+    };
+    let core = core(settings).await?;
+    let done = moderation::moderate(&core, &target, action).await;
+    close(core).await;
+    done
+}
+
+async fn create_member(
+    settings: &Settings,
+    app: String,
+    username: String,
+    password: String,
+    ext_info: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
     let ext_info = ext_info
         .map(|s| serde_json::from_str::<serde_json::Value>(&s))
         .transpose()

@@ -10,6 +10,7 @@
 mod cli;
 mod config;
 mod listener;
+mod moderation;
 mod serve;
 mod wiring;
 

@@ -196,3 +196,122 @@ fn config_example_is_printed_even_with_a_broken_config() {
         Some("sqlite://sixin.db")
     );
 }
+
+/// `sixin …` with `--database-url db`; its stdout as JSON (the command must succeed).
+fn run_json(dir: &std::path::Path, db: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--database-url", db];
+    all.extend_from_slice(args);
+    let out = SIXIN.run(dir, &all);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    serde_json::from_str(stdout(&out).trim()).unwrap()
+}
+
+#[test]
+fn members_are_banned_muted_and_released_by_uuid_with_the_state_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let m = run_json(
+        dir.path(),
+        &db,
+        &[
+            "member",
+            "create",
+            "--app",
+            &key,
+            "--username",
+            "carol",
+            "--password",
+            "secret-pw",
+            "--json",
+        ],
+    );
+    let uuid = m["uuid"].as_str().unwrap();
+    let who = ["--app", &key, "--uuid", uuid, "--json"];
+    let ban = [
+        &["member", "ban"][..],
+        &who,
+        &["--reason", "spam", "--until", "99999999999999"],
+    ]
+    .concat();
+    let v = run_json(dir.path(), &db, &ban);
+    assert_eq!(v["banned"]["reason"], "spam", "{v}");
+    assert_eq!(v["banned"]["until"], 99_999_999_999_999_i64, "{v}");
+    assert_eq!(v["muted"], Value::Null, "{v}");
+    let v = run_json(dir.path(), &db, &[&["member", "mute"][..], &who].concat());
+    assert_eq!(v["muted"]["until"], Value::Null, "muted for good: {v}");
+    assert!(v["banned"].is_object(), "the ban stays: {v}");
+    let v = run_json(dir.path(), &db, &[&["member", "unban"][..], &who].concat());
+    assert_eq!(v["banned"], Value::Null, "{v}");
+    let v = run_json(dir.path(), &db, &[&["member", "unmute"][..], &who].concat());
+    assert_eq!(v["muted"], Value::Null, "{v}");
+    // A ban that would already have lapsed is refused, naming the field; nothing changes.
+    let out = SIXIN.run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "ban",
+            "--app",
+            &key,
+            "--uuid",
+            uuid,
+            "--until",
+            "1",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("until"), "{}", stderr(&out));
+    let v = run_json(dir.path(), &db, &[&["member", "unmute"][..], &who].concat());
+    assert_eq!(v["banned"], Value::Null, "{v}");
+    // An unknown member or app is an error that says so.
+    let out = SIXIN.run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "mute",
+            "--app",
+            &key,
+            "--external-id",
+            "nobody",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no such member"), "{}", stderr(&out));
+}
+
+#[test]
+fn app_set_registration_closes_and_reopens_self_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let v = run_json(
+        dir.path(),
+        &db,
+        &["app", "set-registration", &key, "closed", "--json"],
+    );
+    assert_eq!(v["registration"], "closed", "{v}");
+    assert_eq!(v["app_key"], key.as_str());
+    let v = run_json(
+        dir.path(),
+        &db,
+        &["app", "set-registration", &key, "open", "--json"],
+    );
+    assert_eq!(v["registration"], "open", "{v}");
+    let out = SIXIN.run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "app",
+            "set-registration",
+            &key,
+            "ajar",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("open or closed"), "{}", stderr(&out));
+}

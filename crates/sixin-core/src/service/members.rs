@@ -202,6 +202,25 @@ impl Core {
         Ok(ended)
     }
 
+    /// Mutes (`Some(until)`, for good when `until` is `None`) or unmutes (`None`) a member of
+    /// `app`. A muted member may read; every send is [`Error::Muted`]. [`Error::Invalid`] for
+    /// an `until` not in the future.
+    pub async fn set_muted(
+        &self,
+        app: &App,
+        uuid: &str,
+        mute: Option<Option<crate::ids::Timestamp>>,
+    ) -> Result<Member> {
+        if let Some(until) = mute {
+            self.check_until("until", until)?;
+        }
+        let member = self.member_by_uuid(app, uuid).await?;
+        self.store()
+            .set_muted(app.id, member.id, mute)
+            .await?
+            .ok_or(Error::NotFound(Entity::Member))
+    }
+
     /// A ban's `until` must be in the future; its reason 1..=500 characters without control
     /// characters (blank: none).
     fn check_ban(&self, ban: Ban) -> Result<Ban> {

@@ -251,16 +251,17 @@ impl Core {
         external_id: &str,
         mute: Option<Option<Timestamp>>,
     ) -> Result<Member> {
-        if let Some(until) = mute {
-            self.check_until("until", until)?;
-        }
         let member = self.by_external_id(caller, external_id).await?;
         let member = self
-            .store()
-            .set_muted(caller.app_id(), member.id, mute)
-            .await?
-            .ok_or(Error::NotFound(Entity::Member))?;
+            .set_muted(caller.app(), member.uuid.as_str(), mute)
+            .await?;
         Ok(self.in_force(member))
+    }
+
+    /// The operator acting for the app with `key`: the CLI, which holds the database itself,
+    /// may do whatever the app's backend may. [`Error::UnknownApp`] for an unknown key.
+    pub async fn act_for_app(&self, key: &str) -> Result<AppCaller> {
+        Ok(AppCaller::new(self.app_by_key(key).await?))
     }
 
     async fn by_external_id(&self, caller: &AppCaller, external_id: &str) -> Result<Member> {
@@ -270,7 +271,7 @@ impl Core {
     }
 
     /// The member as things stand now: a ban or mute that has lapsed is shown as none.
-    fn in_force(&self, mut m: Member) -> Member {
+    pub fn in_force(&self, mut m: Member) -> Member {
         let now = self.now();
         if !rules::banned_at(&m, now) {
             m.banned = false;

@@ -1,0 +1,164 @@
+//! `sixin member ban|unban|mute|unmute` and `sixin app set-registration`: the operator's side of
+//! the server API. Each command acts for the app through [`Core::act_for_app`] and calls the
+//! same core operations the app's backend calls; nothing is decided here.
+//!
+//! The CLI runs on the in-process bus: a ban ends the member's sessions in the database at
+//! once, and their open event streams on running servers close at their next heartbeat (the
+//! server API's ban closes them at once, through the servers' bus).
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::{json, Value};
+use sixin_core::ids::Timestamp;
+use sixin_core::model::{Member, Registration};
+use sixin_core::service::MemberLookup;
+use sixin_core::store::Ban;
+use sixin_core::{AppCaller, Core};
+
+/// Which member of which app.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The app_key of the member's app.
+    #[arg(long, value_name = "KEY")]
+    pub app: String,
+    /// The member's uuid.
+    #[arg(
+        long,
+        conflicts_with = "external_id",
+        required_unless_present = "external_id"
+    )]
+    pub uuid: Option<String>,
+    /// The member's id in the app's own accounts (server API `external_id`).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Print the member as one JSON object on stdout (as the server API shows it).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What to do to the member.
+#[derive(Debug)]
+pub enum Action {
+    Ban {
+        until: Option<Timestamp>,
+        reason: Option<String>,
+    },
+    Unban,
+    Mute {
+        until: Option<Timestamp>,
+    },
+    Unmute,
+}
+
+/// Applies `action` to the member `target` names and prints the member as it now is.
+pub async fn moderate(core: &Core, target: &Target, action: Action) -> anyhow::Result<()> {
+    let app = core
+        .act_for_app(&target.app)
+        .await
+        .with_context(|| format!("app {}", target.app))?;
+    let member = find(core, &app, target).await?;
+    let uuid = member.uuid.as_str();
+    let member = match action {
+        Action::Ban { until, reason } => {
+            let ban = Ban { until, reason };
+            core.set_banned(app.app(), uuid, Some(ban)).await?
+        }
+        Action::Unban => core.set_banned(app.app(), uuid, None).await?,
+        Action::Mute { until } => core.set_muted(app.app(), uuid, Some(until)).await?,
+        Action::Unmute => core.set_muted(app.app(), uuid, None).await?,
+    };
+    print_member(&core.in_force(member), target.json);
+    Ok(())
+}
+
+async fn find(core: &Core, app: &AppCaller, target: &Target) -> anyhow::Result<Member> {
+    let by = match (&target.uuid, &target.external_id) {
+        (Some(uuid), _) => MemberLookup::Uuid(uuid),
+        (None, Some(id)) => MemberLookup::ExternalId(id),
+        (None, None) => anyhow::bail!("name the member with --uuid or --external-id"),
+    };
+    Ok(core.find_member(app, by).await?)
+}
+
+/// The member as the server API shows it.
+fn member_json(m: &Member) -> Value {
+    json!({
+        "uuid": m.uuid.as_str(),
+        "uid": m.id.0,
+        "external_id": m.external_id,
+        "username": m.username,
+        "banned": m.banned.then(|| json!({"until": m.banned_until.map(|t| t.0), "reason": m.ban_reason})),
+        "muted": m.muted.then(|| json!({"until": m.muted_until.map(|t| t.0)})),
+    })
+}
+
+fn print_member(m: &Member, as_json: bool) {
+    if as_json {
+        println!("{}", member_json(m));
+        return;
+    }
+    let until = |t: Option<Timestamp>| {
+        t.map_or_else(
+            || "for good".to_owned(),
+            |t| format!("until {} (Unix ms)", t.0),
+        )
+    };
+    println!("member {} ({})", m.username, m.uuid);
+    match (m.banned, m.muted) {
+        (false, false) => println!("neither banned nor muted"),
+        (banned, muted) => {
+            if banned {
+                let why = m.ban_reason.as_deref().unwrap_or("no reason given");
+                println!("banned {}: {why}", until(m.banned_until));
+            }
+            if muted {
+                println!("muted {}", until(m.muted_until));
+            }
+        }
+    }
+}
+
+/// Sets the registration policy of the app with `key` and prints it.
+pub async fn set_registration(
+    core: &Core,
+    key: &str,
+    policy: Registration,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let app = core
+        .act_for_app(key)
+        .await
+        .with_context(|| format!("app {key}"))?;
+    let app = core.set_registration(&app, policy).await?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"app_key": app.key.as_str(), "registration": app.registration.as_str()})
+        );
+    } else {
+        println!(
+            "app {}: registration = {}",
+            app.key,
+            app.registration.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// A time given as Unix milliseconds, for `--until`.
+pub fn parse_until(s: &str) -> Result<Timestamp, String> {
+    s.parse::<i64>()
+        .map(Timestamp)
+        .map_err(|_| format!("{s:?} is not a time in Unix milliseconds"))
+}
+
+/// `open` or `closed`, for `set-registration`.
+pub fn parse_registration(s: &str) -> Result<Registration, String> {
+    match s {
+        "open" => Ok(Registration::Open),
+        "closed" => Ok(Registration::Closed),
+        _ => Err(format!(
+            "{s:?} is not a registration policy: open or closed"
+        )),
+    }
+}
