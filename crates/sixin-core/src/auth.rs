@@ -95,6 +95,8 @@ mod tests {
             name: "a".into(),
             require_sign: true,
             registration: crate::model::Registration::Open,
+            previous_secret: None,
+            member_tokens: crate::model::MemberTokens::Existing,
             created_at: Timestamp(0),
         }
     }

@@ -19,7 +19,46 @@ pub struct App {
     pub require_sign: bool,
     /// Who may create members: anyone (`open`) or only the app's backend and the operator.
     pub registration: Registration,
+    /// The secret before the last rotation, still accepted until its `until`.
+    pub previous_secret: Option<PreviousSecret>,
+    /// What an app-signed member token naming an unknown member does.
+    pub member_tokens: MemberTokens,
     pub created_at: Timestamp,
+}
+
+/// An app's secret before its last rotation, accepted until `until`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousSecret {
+    pub secret: AppSecret,
+    pub until: Timestamp,
+}
+
+/// What an app-signed member token whose `sub` names no member does on first use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberTokens {
+    /// Refused: members come from the server API (or registration) first.
+    #[default]
+    Existing,
+    /// The member is created from the token's claims (`sub`, `name`, `ext_info`).
+    Provision,
+}
+
+impl MemberTokens {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberTokens::Existing => "existing",
+            MemberTokens::Provision => "provision",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "existing" => Some(MemberTokens::Existing),
+            "provision" => Some(MemberTokens::Provision),
+            _ => None,
+        }
+    }
 }
 
 /// An app's registration policy.

@@ -6,8 +6,8 @@ use sixin_core::ids::{
     AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp,
 };
 use sixin_core::model::{
-    App, Conversation, ConversationKind, HistoryItem, Member, Message, MessageType, Participant,
-    Profile, Registration, Role,
+    App, Conversation, ConversationKind, HistoryItem, Member, MemberTokens, Message, MessageType,
+    Participant, PreviousSecret, Profile, Registration, Role,
 };
 use sixin_core::store::{StoreError, StoreResult};
 
@@ -39,7 +39,8 @@ fn json(s: &str) -> StoreResult<Value> {
     serde_json::from_str(s).map_err(|_| corrupt("JSON"))
 }
 
-pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, registration, created_at";
+pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, registration, \
+    previous_secret, previous_secret_until, member_tokens, created_at";
 
 pub(crate) struct AppRow {
     id: i64,
@@ -48,6 +49,9 @@ pub(crate) struct AppRow {
     name: String,
     require_sign: bool,
     registration: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
+    member_tokens: String,
     created_at: i64,
 }
 
@@ -62,6 +66,9 @@ impl AppRow {
                 name,
                 require_sign,
                 registration,
+                previous_secret,
+                previous_secret_until,
+                member_tokens,
                 created_at
             }
         )
@@ -76,6 +83,15 @@ impl AppRow {
             require_sign: self.require_sign,
             registration: Registration::parse(&self.registration)
                 .ok_or_else(|| corrupt("registration policy"))?,
+            previous_secret: match (self.previous_secret, self.previous_secret_until) {
+                (Some(secret), Some(until)) => Some(PreviousSecret {
+                    secret: AppSecret(secret),
+                    until: Timestamp(until),
+                }),
+                _ => None,
+            },
+            member_tokens: MemberTokens::parse(&self.member_tokens)
+                .ok_or_else(|| corrupt("member token policy"))?,
             created_at: Timestamp(self.created_at),
         })
     }
@@ -146,6 +162,9 @@ pub(crate) struct SessionRow {
     a_name: String,
     a_require_sign: bool,
     a_registration: String,
+    a_previous_secret: Option<String>,
+    a_previous_secret_until: Option<i64>,
+    a_member_tokens: String,
     a_created_at: i64,
     member: MemberRow,
     expires_at: i64,
@@ -153,7 +172,9 @@ pub(crate) struct SessionRow {
 
 pub(crate) const SESSION_SELECT: &str = "SELECT a.id AS a_id, a.key AS a_key, \
     a.secret AS a_secret, a.name AS a_name, a.require_sign AS a_require_sign, \
-    a.registration AS a_registration, a.created_at AS a_created_at, m.id, m.app_id, m.uuid, \
+    a.registration AS a_registration, a.previous_secret AS a_previous_secret, \
+    a.previous_secret_until AS a_previous_secret_until, a.member_tokens AS a_member_tokens, \
+    a.created_at AS a_created_at, m.id, m.app_id, m.uuid, \
     m.username, m.ext_info, m.external_id, m.banned, m.banned_until, m.ban_reason, m.muted, \
     m.muted_until, m.created_at, s.expires_at \
     FROM sessions s JOIN members m ON m.id = s.member_id JOIN apps a ON a.id = s.app_id \
@@ -168,6 +189,9 @@ impl SessionRow {
             a_name: row.get("a_name")?,
             a_require_sign: row.get("a_require_sign")?,
             a_registration: row.get("a_registration")?,
+            a_previous_secret: row.opt_text("a_previous_secret")?,
+            a_previous_secret_until: row.opt_i64("a_previous_secret_until")?,
+            a_member_tokens: row.get("a_member_tokens")?,
             a_created_at: row.get("a_created_at")?,
             member: MemberRow::from_row(row)?,
             expires_at: row.get("expires_at")?,
@@ -182,6 +206,9 @@ impl SessionRow {
             name: self.a_name,
             require_sign: self.a_require_sign,
             registration: self.a_registration,
+            previous_secret: self.a_previous_secret,
+            previous_secret_until: self.a_previous_secret_until,
+            member_tokens: self.a_member_tokens,
             created_at: self.a_created_at,
         };
         Ok(sixin_core::model::SessionInfo {
