@@ -28,6 +28,9 @@ pub struct CoreConfig {
     pub access_token_ttl: Duration,
     /// The longest lifetime (`exp - iat`) a server API token may claim (5 minutes).
     pub server_token_max_lifetime: Duration,
+    /// The longest lifetime (`exp - iat`, or `exp - now` without `iat`) an app-signed member
+    /// token may claim (24 hours).
+    pub member_token_max_lifetime: Duration,
 }
 
 /// The most recipients of one multi-send (YesApi `MultiSend`: 1..200).
@@ -37,6 +40,8 @@ pub const MAX_MULTI_SEND: usize = 200;
 pub const SERVER_TOKEN_SKEW: Duration = Duration::from_secs(30);
 /// The longest [`CoreConfig::server_token_max_lifetime`]: a captured token must die soon.
 pub const MAX_SERVER_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// The longest [`CoreConfig::member_token_max_lifetime`] (30 days, a session's default).
+pub const MAX_MEMBER_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The largest history or list page.
 pub const MAX_PAGE: u32 = 100;
 /// The largest [`CoreConfig::stream_buffer`]: each slot may hold an event, per open stream.
@@ -55,6 +60,7 @@ impl Default for CoreConfig {
             max_replay: 10_000,
             access_token_ttl: Duration::from_secs(2 * 3600),
             server_token_max_lifetime: Duration::from_secs(300),
+            member_token_max_lifetime: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -115,6 +121,12 @@ impl CoreConfig {
             server,
             "server_token_max_lifetime",
             "must be 1..3600 seconds",
+        )?;
+        let member = (second..=MAX_MEMBER_TOKEN_LIFETIME).contains(&self.member_token_max_lifetime);
+        check(
+            member,
+            "member_token_max_lifetime",
+            "must be 1..2592000 seconds (30 days)",
         )
     }
 }
@@ -163,6 +175,8 @@ mod tests {
         assert_eq!(token, "access_token_ttl");
         let server = refused(|c| c.server_token_max_lifetime = Duration::ZERO);
         assert_eq!(server, "server_token_max_lifetime");
+        let member = refused(|c| c.member_token_max_lifetime = Duration::ZERO);
+        assert_eq!(member, "member_token_max_lifetime");
         let long = refused(|c| c.server_token_max_lifetime = Duration::from_secs(3601));
         assert_eq!(long, "server_token_max_lifetime");
     }
@@ -180,6 +194,7 @@ mod tests {
             max_replay: i64::MAX as u64,
             access_token_ttl: Duration::from_secs(1),
             server_token_max_lifetime: Duration::from_secs(1),
+            member_token_max_lifetime: MAX_MEMBER_TOKEN_LIFETIME,
         };
         assert_eq!(edge.validate(), Ok(()));
         let one = CoreConfig {

@@ -22,8 +22,8 @@ use crate::ids::{
 };
 use crate::model::{
     App, Conversation, ConversationDetail, ConversationKind, ConversationSummary, Delivery,
-    HistoryItem, Member, MessageType, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo,
-    UnreadCounts,
+    HistoryItem, Member, MemberTokens, MessageType, Page, Profile, ReadOutcome, Registration, Sent,
+    SessionInfo, UnreadCounts,
 };
 
 pub use crate::rules::Refusal;
@@ -247,6 +247,10 @@ pub trait Store: Send + Sync + 'static {
     async fn set_require_sign(&self, key: &AppKey, on: bool) -> StoreResult<Option<App>>;
     /// Sets an app's registration policy; `None` if the app is unknown.
     async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>>;
+    /// Sets what an app-signed member token naming an unknown member does; `None` if the app
+    /// is unknown.
+    async fn set_member_tokens(&self, app: AppId, policy: MemberTokens)
+        -> StoreResult<Option<App>>;
     /// Records the single use of a server token: `true` the first time `(app, jti)` is seen,
     /// `false` on every later call, on every node sharing the database (one insert against a
     /// unique key). The record is kept until `expires_at`; records that expired by `now` are

@@ -46,6 +46,7 @@ use crate::server;
         events::events,
         server::app::show,
         server::app::set_registration,
+        server::app::set_member_tokens,
         server::members::upsert,
         server::members::find_or_list,
         server::members::issue_session,

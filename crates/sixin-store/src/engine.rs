@@ -10,8 +10,8 @@ use sixin_core::ids::{
     AppId, AppKey, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp, TokenHash,
 };
 use sixin_core::model::{
-    App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member, Page,
-    Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
+    App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member,
+    MemberTokens, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
 use sixin_core::store::{
     Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp,
@@ -119,6 +119,13 @@ impl<B: Backend> Store for Db<B> {
     }
     async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>> {
         write!(self, |ex| apps::set_registration(ex, app, policy))
+    }
+    async fn set_member_tokens(
+        &self,
+        app: AppId,
+        policy: MemberTokens,
+    ) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::set_member_tokens(ex, app, policy))
     }
     async fn use_server_token(
         &self,

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use sixin_core::ids::Timestamp;
-use sixin_core::model::Registration;
+use sixin_core::model::{MemberTokens, Registration};
 use sixin_core::{Bus, Core, LocalBus};
 
 use crate::config::{Config, LogFormat, Overrides, Settings};
@@ -110,6 +110,18 @@ pub enum AppCommand {
         /// true or false.
         #[arg(action = clap::ArgAction::Set)]
         on: bool,
+    },
+    /// What an app-signed member token naming no member yet does: refused (existing) or the
+    /// member is created from its claims (provision).
+    SetMemberTokens {
+        /// The app_key.
+        key: String,
+        /// existing or provision.
+        #[arg(value_parser = moderation::parse_member_tokens)]
+        policy: MemberTokens,
+        /// Print {"app_key", "member_tokens"} as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Open or close self-registration (closed: members come from the server API and the CLI).
     SetRegistration {
@@ -282,6 +294,9 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
                     println!("{:<32}  {:<12}  {}", a.key, a.require_sign, a.name);
                 }
             }
+        }
+        AppCommand::SetMemberTokens { key, policy, json } => {
+            moderation::set_member_tokens(core, &key, policy, json).await?;
         }
         AppCommand::SetRegistration { key, policy, json } => {
             moderation::set_registration(core, &key, policy, json).await?;

@@ -1,4 +1,4 @@
-//! `sixin member ban|unban|mute|unmute` and `sixin app set-registration`: the operator's side of
+//! `sixin member ban|unban|mute|unmute` and `sixin app set-registration|set-member-tokens`: the operator's side of
 //! the server API. Each command acts for the app through [`Core::act_for_app`] and calls the
 //! same core operations the app's backend calls; nothing is decided here.
 //!
@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 use serde_json::{json, Value};
 use sixin_core::ids::Timestamp;
-use sixin_core::model::{Member, Registration};
+use sixin_core::model::{Member, MemberTokens, Registration};
 use sixin_core::service::MemberLookup;
 use sixin_core::store::Ban;
 use sixin_core::{AppCaller, Core};
@@ -161,4 +161,34 @@ pub fn parse_registration(s: &str) -> Result<Registration, String> {
             "{s:?} is not a registration policy: open or closed"
         )),
     }
+}
+
+/// Sets what app-signed member tokens naming no member yet do in the app with `key`.
+pub async fn set_member_tokens(
+    core: &Core,
+    key: &str,
+    policy: MemberTokens,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let app = core
+        .act_for_app(key)
+        .await
+        .with_context(|| format!("app {key}"))?;
+    let app = core.set_member_tokens(&app, policy).await?;
+    let shown = app.member_tokens.as_str();
+    if as_json {
+        println!(
+            "{}",
+            json!({"app_key": app.key.as_str(), "member_tokens": shown})
+        );
+    } else {
+        println!("app {}: member_tokens = {shown}", app.key);
+    }
+    Ok(())
+}
+
+/// `existing` or `provision`, for `set-member-tokens`.
+pub fn parse_member_tokens(s: &str) -> Result<MemberTokens, String> {
+    MemberTokens::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a member-token policy: existing or provision"))
 }

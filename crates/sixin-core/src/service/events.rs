@@ -58,6 +58,8 @@ pub struct EventStream {
     app: AppId,
     member: MemberId,
     token: TokenHash,
+    /// The app-signed member token the stream was opened with, if it was one.
+    signed: Option<String>,
     last: Position,
     backlog: VecDeque<MemberEvent>,
     /// Set when the store may hold events after `last` that live delivery will not bring.
@@ -93,6 +95,8 @@ impl Core {
         }
         let (app, member) = (caller.app_id(), caller.member_id());
         let hub = self.hub();
+        // An app-signed token has no session row: the heartbeat re-verifies the token itself.
+        let signed = super::member_tokens::is_signed(token).then(|| token.to_owned());
         let token = auth::token_hash(token);
         let (slot, rx, ended) = hub.register(
             (app, member, token.clone()),
@@ -115,6 +119,7 @@ impl Core {
             app,
             member,
             token,
+            signed,
             last,
             backlog: VecDeque::new(),
             behind,
@@ -204,7 +209,10 @@ impl EventStream {
     /// or the member banned). Adapters call it now and then (on each heartbeat) and close the
     /// stream when it is not.
     pub async fn check_session(&self) -> Result<()> {
-        self.core.session_caller(&self.token).await.map(|_| ())
+        match &self.signed {
+            Some(token) => self.core.member_token_caller(token).await.map(|_| ()),
+            None => self.core.session_caller(&self.token).await.map(|_| ()),
+        }
     }
 
     /// Reads the next page after `last` from the store; `Some` when the client must resync.

@@ -101,8 +101,13 @@ impl Core {
         })
     }
 
-    /// The caller behind a session token (native Bearer, Discuz `token`).
+    /// The caller behind a session token, or behind an app-signed member token (a JWT; see
+    /// `member_tokens`), wherever a member authenticates: native Bearer, `/v1/events`, YesApi
+    /// and PhalApi `token`, Discuz `token`.
     pub async fn authenticate(&self, token: &str) -> Result<Caller> {
+        if super::member_tokens::is_signed(token) {
+            return self.member_token_caller(token).await;
+        }
         if token.is_empty() || token.len() > 256 {
             return Err(Error::Unauthenticated);
         }

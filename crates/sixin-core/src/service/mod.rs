@@ -14,6 +14,7 @@
 mod apps;
 mod conversations;
 mod events;
+mod member_tokens;
 mod members;
 mod messages;
 mod reads;

@@ -18,7 +18,7 @@ use crate::caller::AppCaller;
 use crate::config::SERVER_TOKEN_SKEW;
 use crate::error::{Entity, Error, Result, ServerTokenProblem};
 use crate::ids::{MemberId, MemberUuid, Timestamp};
-use crate::model::{App, Login, Member, Page, Registration};
+use crate::model::{App, Login, Member, MemberTokens, Page, Registration};
 use crate::store::{Ban, MemberRef, UpsertMember, Upserted};
 use crate::{rules, validate, Core};
 
@@ -114,6 +114,15 @@ impl Core {
             return Err(refuse(P::Replayed));
         }
         Ok(AppCaller::new(app))
+    }
+
+    /// Sets what an app-signed member token naming an unknown member does: refused
+    /// (`existing`) or the member is created from its claims (`provision`).
+    pub async fn set_member_tokens(&self, caller: &AppCaller, policy: MemberTokens) -> Result<App> {
+        self.store()
+            .set_member_tokens(caller.app_id(), policy)
+            .await?
+            .ok_or(Error::UnknownApp)
     }
 
     /// Sets the app's registration policy.

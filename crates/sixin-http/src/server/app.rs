@@ -1,10 +1,11 @@
-//! Server API app handlers: the app as its backend sees it, and its registration policy.
+//! Server API app handlers: the app as its backend sees it, its registration policy, and what
+//! app-signed member tokens do on their first use.
 
 use axum::extract::State;
 use axum::Json;
 
 use super::auth::Backend;
-use super::dto::{RegistrationRequest, ServerAppDto};
+use super::dto::{MemberTokensRequest, RegistrationRequest, ServerAppDto};
 use crate::native::error::{ApiError, ErrorEnvelope};
 use crate::native::extract::JsonBody;
 use crate::state::AppState;
@@ -32,5 +33,23 @@ pub(crate) async fn set_registration(
     JsonBody(req): JsonBody<RegistrationRequest>,
 ) -> Result<Json<ServerAppDto>, ApiError> {
     let app = s.core.set_registration(&app, req.policy.into()).await?;
+    Ok(Json(ServerAppDto::from(&app)))
+}
+
+/// `PUT /v1/server/app/member-tokens` — what an app-signed member token whose `sub` names no
+/// member does: `existing` (the default) refuses it (`401 unauthenticated`); `provision` creates
+/// the member from the token's `sub`, `name` (the username; `sub` when absent) and `ext_info`.
+#[utoipa::path(put, path = "/v1/server/app/member-tokens", tag = "server",
+    security(("serverToken" = [])), request_body = MemberTokensRequest,
+    responses(
+        (status = 200, body = ServerAppDto),
+        (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope)))]
+pub(crate) async fn set_member_tokens(
+    State(s): State<AppState>,
+    Backend(app): Backend,
+    JsonBody(req): JsonBody<MemberTokensRequest>,
+) -> Result<Json<ServerAppDto>, ApiError> {
+    let app = s.core.set_member_tokens(&app, req.policy.into()).await?;
     Ok(Json(ServerAppDto::from(&app)))
 }

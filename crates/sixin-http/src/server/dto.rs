@@ -6,7 +6,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sixin_core::ids::{MemberId, Timestamp};
-use sixin_core::model::{App, Login, Member, Page, Registration};
+use sixin_core::model::{App, Login, Member, MemberTokens, Page, Registration};
 use sixin_core::service::MemberLookup;
 use sixin_core::store::Ban;
 use sixin_core::Error;
@@ -95,6 +95,41 @@ impl From<Registration> for Policy {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegistrationRequest {
     pub policy: Policy,
+}
+
+/// What an app-signed member token naming no member yet does on its first use.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum MemberTokenPolicy {
+    /// Refused: the member must exist first (this API, or registration).
+    Existing,
+    /// The member is created from the token's `sub`, `name` and `ext_info`.
+    Provision,
+}
+
+impl From<MemberTokenPolicy> for MemberTokens {
+    fn from(p: MemberTokenPolicy) -> Self {
+        match p {
+            MemberTokenPolicy::Existing => MemberTokens::Existing,
+            MemberTokenPolicy::Provision => MemberTokens::Provision,
+        }
+    }
+}
+
+impl From<MemberTokens> for MemberTokenPolicy {
+    fn from(m: MemberTokens) -> Self {
+        match m {
+            MemberTokens::Existing => MemberTokenPolicy::Existing,
+            MemberTokens::Provision => MemberTokenPolicy::Provision,
+        }
+    }
+}
+
+/// Set the app's member-token policy.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MemberTokensRequest {
+    pub policy: MemberTokenPolicy,
 }
 
 /// Look one member up (exactly one of `external_id`, `username`, `uuid`), or list the app's
@@ -277,6 +312,8 @@ pub(crate) struct ServerAppDto {
     pub app_key: String,
     pub name: String,
     pub registration: Policy,
+    /// What an app-signed member token naming no member yet does.
+    pub member_tokens: MemberTokenPolicy,
     pub require_sign: bool,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -288,6 +325,7 @@ impl From<&App> for ServerAppDto {
             app_key: a.key.to_string(),
             name: a.name.clone(),
             registration: a.registration.into(),
+            member_tokens: a.member_tokens.into(),
             require_sign: a.require_sign,
             created_at: a.created_at.0,
         }

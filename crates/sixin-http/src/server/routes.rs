@@ -11,6 +11,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/app", get(app::show))
         .route("/app/registration", put(app::set_registration))
+        .route("/app/member-tokens", put(app::set_member_tokens))
         .route("/members", get(members::find_or_list))
         .route("/members/{external_id}", put(members::upsert))
         .route(

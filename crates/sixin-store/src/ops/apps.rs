@@ -58,6 +58,16 @@ pub(crate) async fn set_registration(
     row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
 }
 
+pub(crate) async fn set_member_tokens(
+    ex: &mut dyn Exec,
+    app: AppId,
+    policy: MemberTokens,
+) -> StoreResult<Option<App>> {
+    let sql = format!("UPDATE apps SET member_tokens = $1 WHERE id = $2 RETURNING {APP_COLS}");
+    let row = ex.opt(&sql, params![policy.as_str(), app.0]).await?;
+    row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}
+
 /// Prunes the app's expired token records, then inserts this one against the unique key:
 /// `false` when it was there already (a replay).
 pub(crate) async fn use_server_token(

@@ -218,12 +218,16 @@ impl Default for DialectsSection {
 pub struct ServerApiSection {
     /// The longest lifetime (`exp - iat`) a server API token may claim, in seconds.
     pub max_token_secs: u64,
+    /// The longest lifetime an app-signed member token may claim, in seconds.
+    pub member_token_max_secs: u64,
 }
 
 impl Default for ServerApiSection {
     fn default() -> Self {
+        let core = CoreConfig::default();
         ServerApiSection {
-            max_token_secs: CoreConfig::default().server_token_max_lifetime.as_secs(),
+            max_token_secs: core.server_token_max_lifetime.as_secs(),
+            member_token_max_secs: core.member_token_max_lifetime.as_secs(),
         }
     }
 }
