@@ -246,7 +246,48 @@ async fn the_first_use_provisions_only_when_the_app_says_so(h: Harness) {
     code(&body, "banned");
 }
 
+/// The README's Python snippet (standard library only) mints a token sixin accepts.
+async fn the_readme_python_snippet_mints_an_accepted_member_token(h: Harness) {
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme.find("### App-signed member tokens").unwrap()..];
+    let from = section.find("<<'PY'\n").unwrap() + "<<'PY'\n".len();
+    let script = &section[from..from + section[from..].find("\nPY\n").unwrap()];
+    // The snippet signs with the wall clock: move the harness clock there.
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    h.clock.advance(Duration::from_millis(
+        u64::try_from(wall - h.clock.now().0).unwrap(),
+    ));
+    let (t, app) = start(h).await;
+    let uuid = provision(&t, "user-42", "ann").await;
+    let mut child = match std::process::Command::new("python3")
+        .args(["-", app.key.as_str(), &app.secret.0])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => return eprintln!("SKIPPED: python3 is not available ({e})"),
+    };
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let token = String::from_utf8(out.stdout).unwrap();
+    let (status, body) = me(&t, token.trim()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["uuid"], uuid.as_str());
+}
+
 sixin_tests::both_backends!(
+    the_readme_python_snippet_mints_an_accepted_member_token,
     a_signed_token_opens_every_door_a_session_opens,
     bad_signed_tokens_are_refused,
     the_first_use_provisions_only_when_the_app_says_so,
