@@ -246,30 +246,29 @@ async fn the_first_use_provisions_only_when_the_app_says_so(h: Harness) {
     code(&body, "banned");
 }
 
-/// The README's Python snippet (standard library only) mints a token sixin accepts.
-async fn the_readme_python_snippet_mints_an_accepted_member_token(h: Harness) {
+/// The README's snippet between `<<'{tag}'` and `{tag}` after the member-token heading.
+fn readme_snippet(tag: &str) -> &'static str {
     let readme = include_str!("../../../README.md");
     let section = &readme[readme.find("### App-signed member tokens").unwrap()..];
-    let from = section.find("<<'PY'\n").unwrap() + "<<'PY'\n".len();
-    let script = &section[from..from + section[from..].find("\nPY\n").unwrap()];
-    // The snippet signs with the wall clock: move the harness clock there.
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    h.clock.advance(Duration::from_millis(
-        u64::try_from(wall - h.clock.now().0).unwrap(),
-    ));
-    let (t, app) = start(h).await;
-    let uuid = provision(&t, "user-42", "ann").await;
-    let mut child = match std::process::Command::new("python3")
+    let open = format!("<<'{tag}'\n");
+    let from = section.find(&open).unwrap() + open.len();
+    &section[from..from + section[from..].find(&format!("\n{tag}\n")).unwrap()]
+}
+
+/// Runs `interpreter -` on `script` with the app key and secret: the token it prints, or `None`
+/// when the interpreter is not installed.
+fn mint_with(interpreter: &str, script: &str, app: &App) -> Option<String> {
+    let mut child = match std::process::Command::new(interpreter)
         .args(["-", app.key.as_str(), &app.secret.0])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
     {
         Ok(c) => c,
-        Err(e) => return eprintln!("SKIPPED: python3 is not available ({e})"),
+        Err(e) => {
+            eprintln!("SKIPPED: {interpreter} is not available ({e})");
+            return None;
+        }
     };
     use std::io::Write as _;
     child
@@ -279,15 +278,35 @@ async fn the_readme_python_snippet_mints_an_accepted_member_token(h: Harness) {
         .write_all(script.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let token = String::from_utf8(out.stdout).unwrap();
-    let (status, body) = me(&t, token.trim()).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["uuid"], uuid.as_str());
+    assert!(out.status.success(), "{interpreter}: {out:?}");
+    Some(String::from_utf8(out.stdout).unwrap().trim().to_owned())
+}
+
+/// The README's Python (standard library) and Node.js (`node:crypto`) snippets mint tokens
+/// sixin accepts.
+async fn the_readme_snippets_mint_accepted_member_tokens(h: Harness) {
+    // The snippets sign with the wall clock: move the harness clock there.
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    h.clock.advance(Duration::from_millis(
+        u64::try_from(wall - h.clock.now().0).unwrap(),
+    ));
+    let (t, app) = start(h).await;
+    let uuid = provision(&t, "user-42", "ann").await;
+    for (interpreter, tag) in [("python3", "PY"), ("node", "JS")] {
+        let Some(token) = mint_with(interpreter, readme_snippet(tag), &app) else {
+            continue;
+        };
+        let (status, body) = me(&t, &token).await;
+        assert_eq!(status, StatusCode::OK, "{interpreter}: {body}");
+        assert_eq!(body["uuid"], uuid.as_str());
+    }
 }
 
 sixin_tests::both_backends!(
-    the_readme_python_snippet_mints_an_accepted_member_token,
+    the_readme_snippets_mint_accepted_member_tokens,
     a_signed_token_opens_every_door_a_session_opens,
     bad_signed_tokens_are_refused,
     the_first_use_provisions_only_when_the_app_says_so,
