@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """File and function lengths of the workspace's non-test Rust sources (issue 9's measure).
 
-Method: every `.rs` file under `crates/*/src`, except the test-support crate `sixin-tests`
-and `tests/` folders. File length = physical lines. Function length = lines from the `fn`
+Method: every `.rs` file under `crates/*/src`, except the test-support crate `sixin-tests`,
+`tests/` folders and `tests.rs` test-module files. File length = physical lines. Function length = lines from the `fn`
 line to its closing brace (brace matching that skips strings, chars and comments), for every
 `fn` with a body outside `#[cfg(test)]` modules. Prints p50/p90/max and the longest items.
 """
@@ -13,7 +13,7 @@ FN = re.compile(r'^\s*(pub(\([^)]*\))?\s+)?((const|async|unsafe|extern "C")\s+)*
 
 def sources():
     for p in sorted(ROOT.glob("crates/*/src/**/*.rs")):
-        if "sixin-tests" in p.parts:
+        if "sixin-tests" in p.parts or p.name == "tests.rs":
             continue
         yield p
 
