@@ -26,7 +26,7 @@ use crate::model::{
     UnreadCounts,
 };
 
-pub use crate::rules::Refusal;
+pub use crate::rules::{Actor, Refusal};
 
 /// Store failures. Lookups return `Option`; these are for writes and for infrastructure.
 #[derive(Debug, thiserror::Error)]
@@ -438,7 +438,7 @@ pub trait Store: Send + Sync + 'static {
     async fn add_members(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         members: &[MemberId],
         max_members: usize,
@@ -450,7 +450,7 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_member(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         member: MemberId,
         now: Timestamp,

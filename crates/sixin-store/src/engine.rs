@@ -14,9 +14,9 @@ use sixin_core::model::{
     Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
 use sixin_core::store::{
-    Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp,
-    NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreResult,
-    UpsertMember, Upserted,
+    Actor, Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate,
+    NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store,
+    StoreResult, UpsertMember, Upserted,
 };
 
 use crate::exec::Exec;
@@ -340,7 +340,7 @@ impl<B: Backend> Store for Db<B> {
     async fn add_members(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         members: &[MemberId],
         max_members: usize,
@@ -360,7 +360,7 @@ impl<B: Backend> Store for Db<B> {
     async fn remove_member(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         member: MemberId,
         now: Timestamp,

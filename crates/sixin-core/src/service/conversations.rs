@@ -5,7 +5,7 @@ use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ConversationId, MemberId, MemberUuid};
 use crate::model::{ConversationDetail, ConversationKind, ConversationSummary, Page, Profile};
-use crate::store::{ListQuery, MembershipChange, NewGroup};
+use crate::store::{Actor, ListQuery, MembershipChange, NewGroup};
 use crate::{rules, validate, Core};
 
 /// Members named by a client for a group operation.
@@ -96,7 +96,7 @@ impl Core {
             .store()
             .add_members(
                 caller.app_id(),
-                caller.member_id(),
+                Actor::Member(caller.member_id()),
                 group,
                 &ids,
                 max,
@@ -119,7 +119,7 @@ impl Core {
             .store()
             .remove_member(
                 caller.app_id(),
-                caller.member_id(),
+                Actor::Member(caller.member_id()),
                 group,
                 target.id,
                 self.now(),
