@@ -265,6 +265,10 @@ pub trait Store: Send + Sync + 'static {
     async fn member(&self, app: AppId, by: MemberRef<'_>) -> StoreResult<Option<Member>>;
     /// The members of this app among `uuids`, in no particular order; unknown ones are absent.
     async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>>;
+    /// The app's members with these external ids, in one read; unknown ids (and other apps'
+    /// members) are left out; order unspecified.
+    async fn members_by_external_ids(&self, app: AppId, ids: &[String])
+        -> StoreResult<Vec<Member>>;
     /// A member and their password hash, for login (an empty hash: the member has no
     /// password and cannot log in with one).
     async fn credentials(

@@ -144,6 +144,14 @@ impl<B: Backend> Store for Db<B> {
         let uuids = uuids.to_vec();
         read!(self, |ex| members::members_by_uuids(ex, app, &uuids))
     }
+    async fn members_by_external_ids(
+        &self,
+        app: AppId,
+        ids: &[String],
+    ) -> StoreResult<Vec<Member>> {
+        let ids = ids.to_vec();
+        read!(self, |ex| members::members_by_external_ids(ex, app, &ids))
+    }
     async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<(Member, String)>> {
         let name = name.to_owned();
         read!(self, |ex| members::credentials(ex, app, &name))

@@ -322,6 +322,26 @@ async fn replies_are_refused(
 }
 
 async fn names_are_reserved(t: &NativeApi, app: &App, ann: &M, system: &str) {
+    // It is named "system", only as a sender: not by uuid, not as a group owner.
+    let as_system = json!({"uuid": system});
+    let r = send(
+        t,
+        app,
+        text(as_system.clone(), json!({"uuid": ann.uuid}), "x"),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .next(),
+        Some("invalid from")
+    );
+    let g = json!({"owner": as_system, "subject": "news", "members": [{"uuid": ann.uuid}]});
+    let r = server(t, app, "POST", "/v1/server/groups", Some(g)).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
     // Its names are reserved: no member or app id may take them.
     let body = json!({"app_key": t.app_key, "username": "sixin:system", "password": "secret-1"});
     let r = t.call("POST", "/v1/members", None, Some(body)).await;

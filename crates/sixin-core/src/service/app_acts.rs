@@ -123,14 +123,31 @@ impl Core {
             .ok_or(Error::NotFound(Entity::Member))
     }
 
-    /// The [`Caller`] the backend acts as: a member of its app, not banned (the backend does
-    /// not bypass a ban; a mute is checked by each send). The system sender is named by
-    /// [`AppSender::System`], not by its reserved external id.
-    async fn act_as(&self, app: &AppCaller, who: &AppMember) -> Result<Caller> {
+    /// The [`Caller`] the backend acts as (named in `field`): a member of its app, not banned
+    /// (the backend does not bypass a ban; a mute is checked by each send). The system sender
+    /// is named by [`AppSender::System`] only, never by its external id or uuid, so it neither
+    /// posts into conversations nor owns groups.
+    async fn act_as(
+        &self,
+        app: &AppCaller,
+        who: &AppMember,
+        field: &'static str,
+    ) -> Result<Caller> {
         if let AppMember::ExternalId(e) = who {
-            external_id_ok(e)?;
+            external_id_ok(e).map_err(|_| {
+                Error::invalid(
+                    field,
+                    "external_id: 1..128 characters, not starting with sixin:",
+                )
+            })?;
         }
         let member = self.app_member(app, who).await?;
+        if rules::is_system(member.external_id.as_deref()) {
+            return Err(Error::invalid(
+                field,
+                "the system sender is named \"system\", and only as a sender",
+            ));
+        }
         if rules::banned_at(&member, self.now()) {
             return Err(Error::Banned);
         }
@@ -141,7 +158,7 @@ impl Core {
     /// recipient or a conversation) or [`Core::multi_send`] (a list).
     pub async fn app_send(&self, app: &AppCaller, req: AppSend) -> Result<AppSent> {
         let caller = match &req.from {
-            AppSender::Member(who) => self.act_as(app, who).await?,
+            AppSender::Member(who) => self.act_as(app, who, "from").await?,
             AppSender::System => Caller::new(app.app().clone(), self.system_member(app).await?),
         };
         let system = req.from == AppSender::System;
@@ -178,17 +195,12 @@ impl Core {
                     });
                 }
                 // Unknown members become an unparseable uuid: their own not_found result.
-                let mut uuids = Vec::with_capacity(to.len());
-                for who in &to {
-                    uuids.push(match who {
-                        AppMember::Uuid(u) => u.clone(),
-                        AppMember::ExternalId(_) => match self.app_member(app, who).await {
-                            Ok(m) => m.uuid.as_str().to_owned(),
-                            Err(Error::NotFound(_)) => String::new(),
-                            Err(e) => return Err(e),
-                        },
-                    });
-                }
+                let uuids = self
+                    .lookup_all(app, &to)
+                    .await?
+                    .into_iter()
+                    .map(|m| m.map_or_else(String::new, |m| m.uuid.as_str().to_owned()))
+                    .collect();
                 let send = MultiSend {
                     to: uuids,
                     kind: req.kind,
@@ -214,7 +226,7 @@ impl Core {
         subject: &str,
         members: Vec<AppMember>,
     ) -> Result<MembershipChange> {
-        let caller = self.act_as(app, owner).await?;
+        let caller = self.act_as(app, owner, "owner").await?;
         let max = self.config().max_group_members;
         let ids = self.app_members(app, &members, max).await?;
         let uuids = ids
@@ -279,13 +291,52 @@ impl Core {
             return Err(Error::TooManyRecipients { max });
         }
         let mut found = Vec::with_capacity(members.len());
-        for who in members {
-            let m = self.app_member(app, who).await?;
+        for m in self.lookup_all(app, members).await? {
+            let m = m.ok_or(Error::NotFound(Entity::Member))?;
             found.push((m.id, m.uuid));
         }
         found.sort_by_key(|(id, _)| *id);
         found.dedup_by_key(|(id, _)| *id);
         Ok(found)
+    }
+
+    /// Each named member of the app (`None` for an unknown one), in order, in at most two
+    /// reads: one by uuid, one by external id.
+    async fn lookup_all(
+        &self,
+        app: &AppCaller,
+        members: &[AppMember],
+    ) -> Result<Vec<Option<Member>>> {
+        let mut uuids: Vec<MemberUuid> = Vec::new();
+        let mut externals: Vec<String> = Vec::new();
+        for who in members {
+            match who {
+                AppMember::Uuid(u) => uuids.extend(MemberUuid::parse(u.trim())),
+                AppMember::ExternalId(e) => externals.push(e.clone()),
+            }
+        }
+        uuids.sort();
+        uuids.dedup();
+        externals.sort();
+        externals.dedup();
+        let by_uuid = self.store().members_by_uuids(app.app_id(), &uuids).await?;
+        let by_external = self
+            .store()
+            .members_by_external_ids(app.app_id(), &externals)
+            .await?;
+        Ok(members
+            .iter()
+            .map(|who| match who {
+                AppMember::Uuid(u) => {
+                    let u = MemberUuid::parse(u.trim())?;
+                    by_uuid.iter().find(|m| m.uuid == u).cloned()
+                }
+                AppMember::ExternalId(e) => by_external
+                    .iter()
+                    .find(|m| m.external_id.as_deref() == Some(e.as_str()))
+                    .cloned(),
+            })
+            .collect())
     }
 
     async fn announce_app_membership(&self, app: &AppCaller, change: &MembershipChange) {

@@ -76,6 +76,31 @@ pub async fn the_app_changes_any_group_within_its_limit(h: &Harness) {
     );
 }
 
+pub async fn members_are_found_by_external_ids_in_their_app_only(h: &Harness) {
+    let (app, other) = (h.app().await, h.app().await);
+    let a = h.provisioned(&app, "e-1", "a").await;
+    let b = h.provisioned(&app, "e-2", "b").await;
+    h.provisioned(&other, "e-3", "c").await;
+    h.person(&app, "no-external-id").await;
+    let ids = ["e-1", "e-2", "e-3", "nobody"].map(str::to_owned);
+    let mut found: Vec<_> = h
+        .store
+        .members_by_external_ids(app.id, &ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    found.sort();
+    assert_eq!(found, vec![a.member.id, b.member.id]);
+    assert!(h
+        .store
+        .members_by_external_ids(app.id, &[])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 pub async fn nobody_writes_to_the_system_sender(h: &Harness) {
     let app = h.app().await;
     let a = h.person(&app, "a").await;

@@ -81,6 +81,7 @@ macro_rules! conformance_tests {
             time_limited_bans_and_mutes_lapse_by_themselves,
             the_app_changes_any_group_within_its_limit,
             nobody_writes_to_the_system_sender,
+            members_are_found_by_external_ids_in_their_app_only,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
