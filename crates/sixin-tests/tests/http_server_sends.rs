@@ -342,6 +342,19 @@ async fn names_are_reserved(t: &NativeApi, app: &App, ann: &M, system: &str) {
     let g = json!({"owner": as_system, "subject": "news", "members": [{"uuid": ann.uuid}]});
     let r = server(t, app, "POST", "/v1/server/groups", Some(g)).await;
     assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    // It never joins a group, whoever asks.
+    let g = json!({"subject": "g", "members": [system]});
+    let r = t
+        .call("POST", "/v1/groups", Some(&ann.token), Some(g))
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    let g = json!({"owner": {"uuid": ann.uuid}, "subject": "g"});
+    let r = server(t, app, "POST", "/v1/server/groups", Some(g)).await;
+    let id = ok(&r, StatusCode::CREATED)["conversation"]["id"].clone();
+    let add = json!({"members": [{"external_id": "sixin:system"}]});
+    let uri = format!("/v1/server/groups/{id}/members");
+    let r = server(t, app, "POST", &uri, Some(add)).await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
     // Its names are reserved: no member or app id may take them.
     let body = json!({"app_key": t.app_key, "username": "sixin:system", "password": "secret-1"});
     let r = t.call("POST", "/v1/members", None, Some(body)).await;

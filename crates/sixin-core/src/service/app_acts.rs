@@ -290,11 +290,14 @@ impl Core {
         if members.len() > max {
             return Err(Error::TooManyRecipients { max });
         }
-        let mut found = Vec::with_capacity(members.len());
-        for m in self.lookup_all(app, members).await? {
-            let m = m.ok_or(Error::NotFound(Entity::Member))?;
-            found.push((m.id, m.uuid));
-        }
+        let all = self
+            .lookup_all(app, members)
+            .await?
+            .into_iter()
+            .collect::<Option<Vec<Member>>>()
+            .ok_or(Error::NotFound(Entity::Member))?;
+        super::conversations::no_system_sender(&all)?;
+        let mut found: Vec<_> = all.into_iter().map(|m| (m.id, m.uuid)).collect();
         found.sort_by_key(|(id, _)| *id);
         found.dedup_by_key(|(id, _)| *id);
         Ok(found)
