@@ -68,6 +68,9 @@ pub enum Error {
     /// The caller may see the thing but not do this to it.
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    /// Writing to the app's system sender: its messages are notices, which cannot be answered.
+    #[error("this conversation carries notices from the app: replies are not accepted")]
+    CannotReply,
     /// Sending to (or talking with) yourself.
     #[error("cannot send to yourself")]
     SelfSend,
@@ -193,6 +196,7 @@ impl Clone for Error {
             Error::BadServerToken(p) => Error::BadServerToken(*p),
             Error::NotFound(e) => Error::NotFound(*e),
             Error::Forbidden(w) => Error::Forbidden(w),
+            Error::CannotReply => Error::CannotReply,
             Error::SelfSend => Error::SelfSend,
             Error::TooManyRecipients { max } => Error::TooManyRecipients { max: *max },
             Error::RecallWindowPassed => Error::RecallWindowPassed,
@@ -213,6 +217,7 @@ impl From<Refusal> for Error {
             Refusal::NotSender => Error::Forbidden("only the sender may recall a message"),
             Refusal::RecallWindowPassed => Error::RecallWindowPassed,
             Refusal::GroupFull { max } => Error::TooManyRecipients { max },
+            Refusal::NoticesOnly => Error::CannotReply,
         }
     }
 }

@@ -37,32 +37,85 @@ pub enum Refusal {
     RecallWindowPassed,
     /// The group would exceed its member limit.
     GroupFull { max: usize },
+    /// The peer is the app's system sender: its messages are notices, nobody writes to it.
+    NoticesOnly,
 }
 
-/// Membership of a group can change only in a group, and only at a member's request.
-/// Returns the actor's role.
-pub fn may_change_membership(kind: ConversationKind, actor: Option<Role>) -> Result<Role, Refusal> {
-    let role = actor.ok_or(Refusal::NotMember)?;
+/// The external id of an app's system sender: the member the app's backend sends notices as
+/// (`"from": "system"` in the server API), created on first use.
+pub const SYSTEM_EXTERNAL_ID: &str = "sixin:system";
+
+/// The system sender's username. Usernames and external ids starting with
+/// [`RESERVED_PREFIX`] are refused to members and apps, so it never collides with a real one.
+pub const SYSTEM_USERNAME: &str = "sixin:system";
+
+/// Usernames and external ids starting with this are reserved for sixin's own members.
+pub const RESERVED_PREFIX: &str = "sixin:";
+
+/// Whether a member with this external id is the app's system sender.
+pub fn is_system(external_id: Option<&str>) -> bool {
+    external_id == Some(SYSTEM_EXTERNAL_ID)
+}
+
+/// Nobody writes to the system sender (a reply to a notice, or a first message to it): its
+/// direct conversations carry its notices only. `peer_external_id` is the recipient's.
+pub fn may_write_to(peer_external_id: Option<&str>) -> Result<(), Refusal> {
+    if is_system(peer_external_id) {
+        Err(Refusal::NoticesOnly)
+    } else {
+        Ok(())
+    }
+}
+
+/// Who acts on a group's membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A member, for themself.
+    Member(MemberId),
+    /// The app's backend (the server API): above every member, the owner included.
+    App,
+}
+
+/// The authority an actor has over one group, as [`may_change_membership`] found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// A member of the group, with their role.
+    Member(MemberId, Role),
+    /// The app's backend.
+    App,
+}
+
+/// Membership of a group can change only in a group, at the request of one of its members
+/// (`role`: the actor's role in it, if any) or of the app. Returns the actor's authority.
+pub fn may_change_membership(
+    kind: ConversationKind,
+    actor: Actor,
+    role: Option<Role>,
+) -> Result<Authority, Refusal> {
+    let authority = match actor {
+        Actor::Member(id) => Authority::Member(id, role.ok_or(Refusal::NotMember)?),
+        Actor::App => Authority::App,
+    };
     match kind {
-        ConversationKind::Group => Ok(role),
+        ConversationKind::Group => Ok(authority),
         ConversationKind::Direct => Err(Refusal::NotGroup),
     }
 }
 
-/// Only the owner adds members to a group.
-pub fn may_add_members(actor: Role) -> Result<(), Refusal> {
+/// The owner, or the app, adds members to a group.
+pub fn may_add_members(actor: Authority) -> Result<(), Refusal> {
     match actor {
-        Role::Owner => Ok(()),
-        Role::Member => Err(Refusal::NotOwner),
+        Authority::App | Authority::Member(_, Role::Owner) => Ok(()),
+        Authority::Member(_, Role::Member) => Err(Refusal::NotOwner),
     }
 }
 
-/// The owner may remove anyone; any member may remove themself (leave).
-pub fn may_remove(actor: MemberId, actor_role: Role, target: MemberId) -> Result<(), Refusal> {
-    if actor == target || actor_role == Role::Owner {
-        Ok(())
-    } else {
-        Err(Refusal::NotOwner)
+/// The owner, or the app, may remove anyone; any member may remove themself (leave).
+pub fn may_remove(actor: Authority, target: MemberId) -> Result<(), Refusal> {
+    match actor {
+        Authority::App | Authority::Member(_, Role::Owner) => Ok(()),
+        Authority::Member(id, _) if id == target => Ok(()),
+        Authority::Member(..) => Err(Refusal::NotOwner),
     }
 }
 
@@ -164,17 +217,41 @@ mod tests {
     const C: MemberId = MemberId(3);
 
     #[test]
-    fn membership_changes_need_a_member_of_a_group() {
+    fn membership_changes_need_a_member_of_a_group_or_the_app() {
         use ConversationKind::{Direct, Group};
-        assert_eq!(may_change_membership(Group, None), Err(Refusal::NotMember));
+        let a = Actor::Member(A);
         assert_eq!(
-            may_change_membership(Direct, Some(Role::Owner)),
+            may_change_membership(Group, a, None),
+            Err(Refusal::NotMember)
+        );
+        assert_eq!(
+            may_change_membership(Direct, a, Some(Role::Owner)),
             Err(Refusal::NotGroup)
         );
         assert_eq!(
-            may_change_membership(Group, Some(Role::Member)),
-            Ok(Role::Member)
+            may_change_membership(Group, a, Some(Role::Member)),
+            Ok(Authority::Member(A, Role::Member))
         );
+        assert_eq!(
+            may_change_membership(Group, Actor::App, None),
+            Ok(Authority::App)
+        );
+        assert_eq!(
+            may_change_membership(Direct, Actor::App, None),
+            Err(Refusal::NotGroup)
+        );
+    }
+
+    #[test]
+    fn nobody_writes_to_the_system_sender() {
+        assert_eq!(
+            may_write_to(Some(SYSTEM_EXTERNAL_ID)),
+            Err(Refusal::NoticesOnly)
+        );
+        assert_eq!(may_write_to(Some("u-1")), Ok(()));
+        assert_eq!(may_write_to(None), Ok(()));
+        assert!(SYSTEM_EXTERNAL_ID.starts_with(RESERVED_PREFIX));
+        assert!(SYSTEM_USERNAME.starts_with(RESERVED_PREFIX));
     }
 
     #[test]
@@ -205,12 +282,16 @@ mod tests {
     }
 
     #[test]
-    fn only_the_owner_adds_and_removes_others() {
-        assert_eq!(may_add_members(Role::Owner), Ok(()));
-        assert_eq!(may_add_members(Role::Member), Err(Refusal::NotOwner));
-        assert_eq!(may_remove(A, Role::Owner, B), Ok(()));
-        assert_eq!(may_remove(B, Role::Member, B), Ok(()));
-        assert_eq!(may_remove(B, Role::Member, C), Err(Refusal::NotOwner));
+    fn only_the_owner_or_the_app_adds_and_removes_others() {
+        let owner = Authority::Member(A, Role::Owner);
+        let member = Authority::Member(B, Role::Member);
+        assert_eq!(may_add_members(owner), Ok(()));
+        assert_eq!(may_add_members(member), Err(Refusal::NotOwner));
+        assert_eq!(may_add_members(Authority::App), Ok(()));
+        assert_eq!(may_remove(owner, B), Ok(()));
+        assert_eq!(may_remove(member, B), Ok(()));
+        assert_eq!(may_remove(member, C), Err(Refusal::NotOwner));
+        assert_eq!(may_remove(Authority::App, A), Ok(()));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::model::{
     SessionInfo, UnreadCounts,
 };
 
-pub use crate::rules::Refusal;
+pub use crate::rules::{Actor, Refusal};
 
 /// Store failures. Lookups return `Option`; these are for writes and for infrastructure.
 #[derive(Debug, thiserror::Error)]
@@ -269,6 +269,10 @@ pub trait Store: Send + Sync + 'static {
     async fn member(&self, app: AppId, by: MemberRef<'_>) -> StoreResult<Option<Member>>;
     /// The members of this app among `uuids`, in no particular order; unknown ones are absent.
     async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>>;
+    /// The app's members with these external ids, in one read; unknown ids (and other apps'
+    /// members) are left out; order unspecified.
+    async fn members_by_external_ids(&self, app: AppId, ids: &[String])
+        -> StoreResult<Vec<Member>>;
     /// A member and their password hash, for login (an empty hash: the member has no
     /// password and cannot log in with one).
     async fn credentials(
@@ -442,7 +446,7 @@ pub trait Store: Send + Sync + 'static {
     async fn add_members(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         members: &[MemberId],
         max_members: usize,
@@ -454,7 +458,7 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_member(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         member: MemberId,
         now: Timestamp,

@@ -265,7 +265,9 @@ pub fn client_msg_id(s: Option<String>) -> Result<Option<String>> {
     }
 }
 
-/// A username: 1..=64 characters, no control characters, not only whitespace.
+/// A username: 1..=64 characters, no control characters, not only whitespace, not starting
+/// with [`rules::RESERVED_PREFIX`] (`sixin:`, kept for sixin's own members such as the app's
+/// system sender).
 pub fn username(s: &str) -> Result<()> {
     no_nul("username", s)?;
     let n = s.chars().count();
@@ -273,6 +275,12 @@ pub fn username(s: &str) -> Result<()> {
         return Err(Error::invalid(
             "username",
             "must be 1..64 characters without control characters",
+        ));
+    }
+    if s.trim_start().starts_with(crate::rules::RESERVED_PREFIX) {
+        return Err(Error::invalid(
+            "username",
+            "must not start with sixin: (reserved)",
         ));
     }
     Ok(())
@@ -441,6 +449,9 @@ mod tests {
         assert!(username("dogstar").is_ok());
         assert!(username(" ").is_err());
         assert!(username("a\nb").is_err());
+        assert!(username("sixin:system").is_err());
+        assert!(username(" sixin:x").is_err());
+        assert!(username("my sixin:x").is_ok());
         assert!(password("12345").is_err());
         assert!(password("123456").is_ok());
         assert!(ext_info(Some(json!([1]))).is_err());

@@ -14,9 +14,9 @@ use sixin_core::model::{
     MemberTokens, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
 use sixin_core::store::{
-    Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate, NewApp,
-    NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store, StoreResult,
-    UpsertMember, Upserted,
+    Actor, Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate,
+    NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store,
+    StoreResult, UpsertMember, Upserted,
 };
 
 use crate::exec::Exec;
@@ -150,6 +150,14 @@ impl<B: Backend> Store for Db<B> {
     async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>> {
         let uuids = uuids.to_vec();
         read!(self, |ex| members::members_by_uuids(ex, app, &uuids))
+    }
+    async fn members_by_external_ids(
+        &self,
+        app: AppId,
+        ids: &[String],
+    ) -> StoreResult<Vec<Member>> {
+        let ids = ids.to_vec();
+        read!(self, |ex| members::members_by_external_ids(ex, app, &ids))
     }
     async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<(Member, String)>> {
         let name = name.to_owned();
@@ -347,7 +355,7 @@ impl<B: Backend> Store for Db<B> {
     async fn add_members(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         members: &[MemberId],
         max_members: usize,
@@ -367,7 +375,7 @@ impl<B: Backend> Store for Db<B> {
     async fn remove_member(
         &self,
         app: AppId,
-        actor: MemberId,
+        actor: Actor,
         group: ConversationId,
         member: MemberId,
         now: Timestamp,

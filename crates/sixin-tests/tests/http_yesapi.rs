@@ -1088,7 +1088,59 @@ async fn muted_members_and_closed_registration_get_ret_407(h: Harness) {
     }
 }
 
+/// A reply to the app's system sender (server API `"from": "system"`): `Send` is `ret` 407
+/// with the reason in `msg`; in a `MultiSend` that recipient alone fails (`err_code` 2) and the
+/// others get their message.
+async fn replies_to_system_notices_get_ret_407(h: Harness) {
+    use sixin_core::service::{AppMember, AppRecipients, AppSend, AppSender};
+    let app = h.app().await;
+    let a = h.person(&app, "ann").await;
+    let b = h.person(&app, "bob").await;
+    let backend = h.backend(&app).await;
+    let notice = AppSend {
+        from: AppSender::System,
+        to: AppRecipients::One(AppMember::Uuid(a.member.uuid.to_string())),
+        kind: sixin_core::model::MessageType::Text,
+        data: serde_json::json!({"content": "welcome"}),
+        ext_data: None,
+        client_msg_id: None,
+    };
+    h.core.app_send(&backend, notice).await.unwrap();
+    let system = h
+        .core
+        .system_member(&backend)
+        .await
+        .unwrap()
+        .uuid
+        .to_string();
+    let secret = app.secret.0.clone();
+    let srv = TestServer::start(h, HttpConfig::default()).await;
+    let p = with(
+        member(&app, &a),
+        &[("other_uuid", &system), ("chat_message_data", "thanks")],
+    );
+    let r = post(&srv, &format!("{CHAT}/Send"), &p).await;
+    let d = envelope(&r, 407, &secret);
+    assert_eq!(d, serde_json::json!({}), "{}", r.text);
+    assert_eq!(
+        r.json["msg"].as_str(),
+        Some("this conversation carries notices from the app: replies are not accepted"),
+        "{}",
+        r.text
+    );
+    let both = format!("{system},{}", b.member.uuid);
+    let p = with(
+        member(&app, &a),
+        &[("other_uuid", &both), ("chat_message_data", "hi")],
+    );
+    let d = ok(&post(&srv, &format!("{CHAT}/MultiSend"), &p).await, &secret);
+    assert_eq!(d["detail"][0]["err_code"].as_i64(), Some(2), "{d}");
+    assert_eq!(d["detail"][1]["err_code"].as_i64(), Some(0), "{d}");
+    assert_eq!(srv.h.core.unread(&b.caller).await.unwrap().total, 1);
+}
+
 sixin_tests::both_backends!(
+    replies_to_system_notices_get_ret_407,
     muted_members_and_closed_registration_get_ret_407,
     user_endpoints_register_login_profile_logout,
     send_golden_fields_and_err_codes,

@@ -5,7 +5,7 @@ use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ConversationId, MemberId, MemberUuid};
 use crate::model::{ConversationDetail, ConversationKind, ConversationSummary, Page, Profile};
-use crate::store::{ListQuery, MembershipChange, NewGroup};
+use crate::store::{Actor, ListQuery, MembershipChange, NewGroup};
 use crate::{rules, validate, Core};
 
 /// Members named by a client for a group operation.
@@ -96,7 +96,7 @@ impl Core {
             .store()
             .add_members(
                 caller.app_id(),
-                caller.member_id(),
+                Actor::Member(caller.member_id()),
                 group,
                 &ids,
                 max,
@@ -119,7 +119,7 @@ impl Core {
             .store()
             .remove_member(
                 caller.app_id(),
-                caller.member_id(),
+                Actor::Member(caller.member_id()),
                 group,
                 target.id,
                 self.now(),
@@ -162,6 +162,7 @@ impl Core {
         if found.len() != parsed.len() {
             return Err(Error::NotFound(Entity::Member));
         }
+        no_system_sender(&found)?;
         let mut ids: Vec<MemberId> = found.into_iter().map(|m| m.id).collect();
         ids.sort();
         Ok(ids)
@@ -176,4 +177,19 @@ impl Core {
         let deliveries = change.deliveries.clone();
         self.publish(caller, kind, deliveries, self.now()).await;
     }
+}
+
+/// The app's system sender never joins a group: it writes to members directly, and could
+/// otherwise inherit a group nobody then manages.
+pub(super) fn no_system_sender(members: &[crate::model::Member]) -> Result<()> {
+    if members
+        .iter()
+        .any(|m| rules::is_system(m.external_id.as_deref()))
+    {
+        return Err(Error::invalid(
+            "members",
+            "the app's system sender cannot join a group",
+        ));
+    }
+    Ok(())
 }

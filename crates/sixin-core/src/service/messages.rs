@@ -47,7 +47,8 @@ impl Core {
     /// Sends one message. Direct sends to yourself are [`Error::SelfSend`]; to an unknown member
     /// (or one of another app) [`Error::NotFound`]`(Member)`; into a conversation the caller
     /// does not belong to, [`Error::NotFound`]`(Conversation)`.
-    /// A muted caller gets [`Error::Muted`].
+    /// A muted caller gets [`Error::Muted`]; writing to the app's system sender,
+    /// [`Error::CannotReply`].
     pub async fn send(&self, caller: &Caller, req: SendMessage) -> Result<Sent> {
         self.may_send(caller)?;
         let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
@@ -62,6 +63,7 @@ impl Core {
                     .member(caller.app_id(), MemberRef::Uuid(&uuid))
                     .await?
                     .ok_or(Error::NotFound(Entity::Member))?;
+                rules::may_write_to(peer.external_id.as_deref())?;
                 SendTarget::Direct(peer.id)
             }
             Recipient::Conversation(id) => SendTarget::Conversation(id),
@@ -75,8 +77,8 @@ impl Core {
     }
 
     /// Sends one direct message to each of 1..=200 members in one transaction, reporting each
-    /// recipient in request order. Unknown and self recipients get their own error and do not
-    /// stop the others. A muted caller gets [`Error::Muted`] for the whole call.
+    /// recipient in request order. Unknown and self recipients (and the app's system sender,
+    /// [`Error::CannotReply`]) get their own error and do not stop the others. A muted caller gets [`Error::Muted`] for the whole call.
     pub async fn multi_send(&self, caller: &Caller, req: MultiSend) -> Result<Vec<MultiSendItem>> {
         self.may_send(caller)?;
         if req.to.is_empty() {
@@ -98,11 +100,19 @@ impl Core {
             .members_by_uuids(caller.app_id(), &wanted)
             .await?;
         let ids: HashMap<&MemberUuid, _> = found.iter().map(|m| (&m.uuid, m.id)).collect();
+        let writable: HashMap<&MemberUuid, Result<()>> = found
+            .iter()
+            .map(|m| {
+                let ok = rules::may_write_to(m.external_id.as_deref()).map_err(Error::from);
+                (&m.uuid, ok)
+            })
+            .collect();
 
         let mut targets = Vec::new();
         for uuid in &wanted {
             if let Some(id) = ids.get(uuid) {
-                if uuid != caller.uuid() {
+                let ok = writable.get(uuid).is_some_and(Result::is_ok);
+                if uuid != caller.uuid() && ok {
                     targets.push(*id);
                 }
             }
@@ -126,6 +136,7 @@ impl Core {
             .map(|(raw, uuid)| {
                 let result = match uuid {
                     Some(u) if &u == caller.uuid() => Err(Error::SelfSend),
+                    Some(u) if matches!(writable.get(&u), Some(Err(_))) => Err(Error::CannotReply),
                     Some(u) => ids
                         .get(&u)
                         .and_then(|id| by_member.get(id))

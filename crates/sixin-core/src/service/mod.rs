@@ -11,6 +11,7 @@
 //! Every member-scoped method takes a [`Caller`](crate::Caller), validates its input, lets the
 //! store commit, then publishes the event on the bus.
 
+mod app_acts;
 mod apps;
 mod conversations;
 mod events;
@@ -30,6 +31,7 @@ use crate::error::Result;
 use crate::ids::Timestamp;
 use crate::store::Store;
 
+pub use app_acts::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
 pub use apps::Signing;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};

@@ -295,13 +295,20 @@ impl Core {
     }
 }
 
-/// An app's own member id: 1..=128 characters, no control characters, not blank.
-fn external_id_ok(s: &str) -> Result<()> {
+/// An app's own member id: 1..=128 characters, no control characters, not blank, not starting
+/// with [`rules::RESERVED_PREFIX`] (the system sender's is `sixin:system`).
+pub(crate) fn external_id_ok(s: &str) -> Result<()> {
     let n = s.chars().count();
     if s.trim().is_empty() || n > 128 || s.chars().any(char::is_control) {
         return Err(Error::invalid(
             "external_id",
             "must be 1..128 characters without control characters",
+        ));
+    }
+    if s.starts_with(rules::RESERVED_PREFIX) {
+        return Err(Error::invalid(
+            "external_id",
+            "must not start with sixin: (reserved)",
         ));
     }
     Ok(())

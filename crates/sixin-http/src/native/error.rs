@@ -107,6 +107,7 @@ fn classify(e: &Error) -> (StatusCode, &'static str) {
         Error::BadServerToken(_) => (StatusCode::UNAUTHORIZED, "bad_server_token"),
         Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        Error::CannotReply => (StatusCode::FORBIDDEN, "cannot_reply"),
         Error::SelfSend => (StatusCode::BAD_REQUEST, "self_send"),
         Error::TooManyRecipients { .. } => (StatusCode::BAD_REQUEST, "too_many_recipients"),
         Error::RecallWindowPassed => (StatusCode::CONFLICT, "recall_window_passed"),
@@ -219,6 +220,7 @@ mod tests {
             ),
             (Error::NotFound(Entity::Conversation), 404, "not_found"),
             (Error::Forbidden("x"), 403, "forbidden"),
+            (Error::CannotReply, 403, "cannot_reply"),
             (Error::SelfSend, 400, "self_send"),
             (
                 Error::TooManyRecipients { max: 2 },

@@ -7,7 +7,9 @@
 //! - `auth`: `Authorization: Bearer <JWT>` → [`sixin_core::AppCaller`].
 //! - `dto`: request and response bodies.
 //! - `members`, `app`: the handlers.
+//! - `acts`: messages and groups, the backend acting in its members' place.
 
+pub(crate) mod acts;
 pub(crate) mod app;
 pub(crate) mod auth;
 pub(crate) mod dto;

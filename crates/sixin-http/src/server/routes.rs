@@ -1,10 +1,10 @@
 //! The server API's route table, nested at `/v1/server` (paths here are relative to it).
 //! Unknown paths and methods fall through to the native `/v1` fallbacks.
 
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{app, members};
+use super::{acts, app, members};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -26,4 +26,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/members/{external_id}/mute",
             post(members::mute).delete(members::unmute),
         )
+        .route("/messages", post(acts::send))
+        .route("/groups", post(acts::create_group))
+        .route("/groups/{id}/members", post(acts::add_members))
+        .route("/groups/{id}/members/{uuid}", delete(acts::remove_member))
 }

@@ -128,20 +128,23 @@ async fn membership_change(
     })
 }
 
-/// Locks a group and applies [`rules::may_change_membership`] to the actor's role as it is
-/// now: (last_message_id, actor's role).
+/// Locks a group and applies [`rules::may_change_membership`] to the actor as things are now:
+/// (last_message_id, the actor's authority).
 async fn group_for_change(
     ex: &mut dyn Exec,
     app: AppId,
-    actor: MemberId,
+    actor: Actor,
     group: ConversationId,
-) -> StoreResult<(i64, Role)> {
+) -> StoreResult<(i64, rules::Authority)> {
     let Some((kind, last_message_id)) = lock_conversation(ex, app, group).await? else {
         return Err(StoreError::Refused(Refusal::NotMember));
     };
-    let role = role_of(ex, group, actor).await?;
-    let role = rules::may_change_membership(kind, role).map_err(StoreError::Refused)?;
-    Ok((last_message_id, role))
+    let role = match actor {
+        Actor::Member(id) => role_of(ex, group, id).await?,
+        Actor::App => None,
+    };
+    let authority = rules::may_change_membership(kind, actor, role).map_err(StoreError::Refused)?;
+    Ok((last_message_id, authority))
 }
 
 /// The current members of a group with the time each joined.
@@ -165,14 +168,14 @@ async fn standings(ex: &mut dyn Exec, id: ConversationId) -> StoreResult<Vec<rul
 pub(crate) async fn add_members(
     ex: &mut dyn Exec,
     app: AppId,
-    actor: MemberId,
+    actor: Actor,
     group: ConversationId,
     members: &[MemberId],
     max_members: usize,
     now: Timestamp,
 ) -> StoreResult<MembershipChange> {
-    let (last_message_id, role) = group_for_change(ex, app, actor, group).await?;
-    rules::may_add_members(role).map_err(StoreError::Refused)?;
+    let (last_message_id, authority) = group_for_change(ex, app, actor, group).await?;
+    rules::may_add_members(authority).map_err(StoreError::Refused)?;
     let current = audience(ex, group).await?;
     let mut added: Vec<MemberId> = members
         .iter()
@@ -194,13 +197,13 @@ pub(crate) async fn add_members(
 pub(crate) async fn remove_member(
     ex: &mut dyn Exec,
     app: AppId,
-    actor: MemberId,
+    actor: Actor,
     group: ConversationId,
     member: MemberId,
     now: Timestamp,
 ) -> StoreResult<MembershipChange> {
-    let (_, role) = group_for_change(ex, app, actor, group).await?;
-    rules::may_remove(actor, role, member).map_err(StoreError::Refused)?;
+    let (_, authority) = group_for_change(ex, app, actor, group).await?;
+    rules::may_remove(authority, member).map_err(StoreError::Refused)?;
     let Some(removed_role) = role_of(ex, group, member).await? else {
         return Err(StoreError::NotFound(Entity::Member));
     };

@@ -73,6 +73,28 @@ pub(crate) async fn members_by_uuids(
         .collect()
 }
 
+pub(crate) async fn members_by_external_ids(
+    ex: &mut dyn Exec,
+    app: AppId,
+    ids: &[String],
+) -> StoreResult<Vec<Member>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT {MEMBER_COLS} FROM members WHERE app_id = $1 AND external_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut args = Vec::with_capacity(ids.len() + 1);
+    args.push(app.0.into());
+    args.extend(ids.iter().map(|e| e.as_str().into()));
+    let rows = ex.all(&sql, &args).await?;
+    rows.iter()
+        .map(|r| MemberRow::from_row(r)?.into_member())
+        .collect()
+}
+
 pub(crate) async fn credentials(
     ex: &mut dyn Exec,
     app: AppId,

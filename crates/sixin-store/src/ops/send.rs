@@ -80,9 +80,36 @@ async fn locked_target(
         // Found (or created) and locked in one go.
         SendTarget::Direct(peer) => direct_for_send(ex, app, sender, peer, now).await,
         SendTarget::Conversation(id) => match lock_conversation(ex, app, id).await? {
-            Some(_) => Ok(id),
+            Some((ConversationKind::Direct, _)) => {
+                let peer = direct_peer_external_id(ex, id, sender).await?;
+                rules::may_write_to(peer.as_deref()).map_err(StoreError::Refused)?;
+                Ok(id)
+            }
+            Some((ConversationKind::Group, _)) => Ok(id),
             None => Err(StoreError::Refused(Refusal::NotMember)),
         },
+    }
+}
+
+/// The external id of the other member of a direct conversation (for
+/// [`rules::may_write_to`]); `None` when they have none (or the sender is not a member: the
+/// membership check that follows refuses that).
+async fn direct_peer_external_id(
+    ex: &mut dyn Exec,
+    conversation: ConversationId,
+    sender: MemberId,
+) -> StoreResult<Option<String>> {
+    let row = ex
+        .opt(
+            "SELECT m.external_id FROM conversation_members cm \
+             JOIN members m ON m.id = cm.member_id \
+             WHERE cm.conversation_id = $1 AND cm.member_id <> $2",
+            params![conversation.0, sender.0],
+        )
+        .await?;
+    match row {
+        Some(r) => r.opt_text("external_id"),
+        None => Ok(None),
     }
 }
 

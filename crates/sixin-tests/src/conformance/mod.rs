@@ -3,6 +3,7 @@
 //! so cases share a database and run in parallel; concurrency cases use bounded counts and
 //! assert ordering facts, never timings.
 
+mod app_acts;
 mod close;
 mod events;
 mod groups;
@@ -13,6 +14,7 @@ mod send;
 mod server;
 mod streams;
 
+pub use app_acts::*;
 pub use close::*;
 pub use events::*;
 pub use groups::*;
@@ -77,6 +79,9 @@ macro_rules! conformance_tests {
             member_pages_walk_the_app_in_id_order,
             registration_policy_is_kept_per_app,
             time_limited_bans_and_mutes_lapse_by_themselves,
+            the_app_changes_any_group_within_its_limit,
+            nobody_writes_to_the_system_sender,
+            members_are_found_by_external_ids_in_their_app_only,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
