@@ -9,6 +9,7 @@ mod groups;
 mod members;
 mod paging;
 mod reads;
+mod secret;
 mod send;
 mod server;
 mod streams;
@@ -19,6 +20,7 @@ pub use groups::*;
 pub use members::*;
 pub use paging::*;
 pub use reads::*;
+pub use secret::*;
 pub use send::*;
 pub use server::*;
 pub use streams::*;
@@ -77,6 +79,7 @@ macro_rules! conformance_tests {
             member_pages_walk_the_app_in_id_order,
             registration_policy_is_kept_per_app,
             time_limited_bans_and_mutes_lapse_by_themselves,
+            secret_rotation_keeps_the_previous_secret_until_its_deadline,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
