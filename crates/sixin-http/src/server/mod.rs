@@ -6,10 +6,11 @@
 //! - `routes`: the route table, nested at `/v1/server`.
 //! - `auth`: `Authorization: Bearer <JWT>` → [`sixin_core::AppCaller`].
 //! - `dto`: request and response bodies.
-//! - `members`, `app`: the handlers.
+//! - `members`, `app`, `secret`: the handlers.
 
 pub(crate) mod app;
 pub(crate) mod auth;
 pub(crate) mod dto;
 pub(crate) mod members;
 pub(crate) mod routes;
+pub(crate) mod secret;
