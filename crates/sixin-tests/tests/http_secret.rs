@@ -1,6 +1,6 @@
 //! Rotating an app secret over real HTTP (`POST /v1/server/app/secret`): during the grace
 //! period the old secret still proves the app everywhere — server API tokens (the one that
-//! asked for the rotation included), YesApi `sign` (answered with an `_auth` made with the
+//! asked for the rotation included), app-signed member tokens, YesApi `sign` (answered with an `_auth` made with the
 //! secret the request was signed with), PhalApi `App.Auth.ApplyToken` and access tokens issued
 //! before — and once the deadline passes only the new one does. Runs on SQLite and PostgreSQL.
 
@@ -55,6 +55,15 @@ async fn rotate(srv: &TestServer, app: &App, secret: &str, body: Option<Value>) 
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["app_key"], app.key.as_str(), "{v}");
     v
+}
+
+/// `GET /v1/me` with an app-signed member token for `sub` signed with `secret`: its status.
+async fn member_token_status(srv: &TestServer, app: &App, secret: &str, sub: &str) -> StatusCode {
+    let now = srv.h.core.now().unix_seconds();
+    let claims = json!({"iss": app.key.as_str(), "sub": sub, "iat": now, "exp": now + 3600});
+    let token = mint(secret, &claims);
+    let r = srv.client.get(srv.url("/v1/me")).bearer_auth(token).send();
+    r.await.unwrap().status()
 }
 
 /// The YesApi SDK's `sign` (written independently of the server's code).
@@ -150,6 +159,11 @@ async fn the_old_secret_works_everywhere_until_the_grace_ends(h: Harness) {
     let srv = TestServer::start(h, HttpConfig::default()).await;
     let old = app.secret.0.clone();
     let minted_before = apply_token(&srv, &app, &old).await.unwrap();
+    let backend = srv.h.backend(&app).await;
+    let core = &srv.h.core;
+    core.upsert_member(&backend, "u-1", Some("ursula"), None)
+        .await
+        .unwrap();
 
     // The token that asks for the rotation is signed with the old secret.
     let started = srv.h.core.now();
@@ -166,6 +180,8 @@ async fn the_old_secret_works_everywhere_until_the_grace_ends(h: Harness) {
     // During the grace period: both secrets, everywhere.
     for secret in [&old, &new] {
         assert_eq!(server_status(&srv, &app, secret).await, StatusCode::OK);
+        let member_token = member_token_status(&srv, &app, secret, "u-1").await;
+        assert_eq!(member_token, StatusCode::OK);
         assert_eq!(yesapi_send(&srv, &app, &a, &b, secret, secret).await, 200);
         let token = apply_token(&srv, &app, secret).await.unwrap();
         assert_eq!(phalapi_send(&srv, &app, &a, &b, &token).await, 200);
@@ -184,6 +200,10 @@ async fn the_old_secret_works_everywhere_until_the_grace_ends(h: Harness) {
     let (status, v) = server(&srv, &app, &old, "GET", "/v1/server/app", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{v}");
     assert_eq!(v["error"]["code"], "bad_server_token", "{v}");
+    let member_token = member_token_status(&srv, &app, &old, "u-1").await;
+    assert_eq!(member_token, StatusCode::UNAUTHORIZED);
+    let member_token = member_token_status(&srv, &app, &new, "u-1").await;
+    assert_eq!(member_token, StatusCode::OK);
     // A refused YesApi request is answered with an `_auth` of the current secret.
     assert_eq!(yesapi_send(&srv, &app, &a, &b, &old, &new).await, 406);
     assert_eq!(apply_token(&srv, &app, &old).await, Err(406));
