@@ -306,7 +306,26 @@ async fn bad_rotations_are_refused_and_change_nothing(h: Harness) {
     );
 }
 
+async fn auth_follows_the_secret_a_request_was_signed_with_even_when_signing_is_optional(
+    h: Harness,
+) {
+    let app = h.core.create_app("open", false).await.unwrap();
+    let (a, b) = (h.person(&app, "alice").await, h.person(&app, "bob").await);
+    let srv = TestServer::start(h, HttpConfig::default()).await;
+    let old = app.secret.0.clone();
+    let v = rotate(&srv, &app, &old, Some(json!({"grace_secs": 60}))).await;
+    let new = v["app_secret"].as_str().unwrap().to_owned();
+    assert_eq!(yesapi_send(&srv, &app, &a, &b, &old, &old).await, 200);
+    assert_eq!(yesapi_send(&srv, &app, &a, &b, &new, &new).await, 200);
+    // A sign made with no accepted secret is ignored here (signing is optional): the current
+    // secret tags the answer, as it does once the old secret's grace is over.
+    assert_eq!(yesapi_send(&srv, &app, &a, &b, "WRONG", &new).await, 200);
+    srv.h.clock.advance(Duration::from_secs(60));
+    assert_eq!(yesapi_send(&srv, &app, &a, &b, &old, &new).await, 200);
+}
+
 sixin_tests::both_backends!(
+    auth_follows_the_secret_a_request_was_signed_with_even_when_signing_is_optional,
     the_old_secret_works_everywhere_until_the_grace_ends,
     a_zero_grace_stops_the_old_secret_at_once_and_rotating_again_forgets_it,
     bad_rotations_are_refused_and_change_nothing,
