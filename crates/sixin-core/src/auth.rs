@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::CoreConfig;
 use crate::error::{Error, Result};
-use crate::ids::TokenHash;
+use crate::ids::{AppSecret, Timestamp, TokenHash};
 use crate::model::App;
 
 fn hasher(cfg: &CoreConfig) -> Result<Argon2<'static>> {
@@ -50,25 +50,41 @@ pub fn token_hash(token: &str) -> TokenHash {
     TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
 }
 
-/// A stateless access token for `app`, valid until `expiry` (Unix seconds): `{expiry}.{tag}`,
-/// where `tag` is lower-case hex HMAC-SHA256, keyed by the app secret, of `{app_key}.{expiry}`.
-/// It works only for the app it was issued to; changing the secret revokes every token.
-pub fn access_token(app: &App, expiry: i64) -> String {
-    format!("{expiry}.{}", access_tag(app, expiry))
+/// The secrets `app` accepts at `now`: its current one, then the one it replaced while that
+/// one's grace period lasts (`now` before its `until`). Every proof of the app secret — a
+/// YesApi/PhalApi `sign`, an access token, a server API JWT — is checked against these.
+pub fn secrets_at(app: &App, now: Timestamp) -> impl Iterator<Item = &AppSecret> {
+    let previous = app
+        .previous_secret
+        .as_ref()
+        .filter(|p| now < p.until)
+        .map(|p| &p.secret);
+    std::iter::once(&app.secret).chain(previous)
 }
 
-/// Whether `token` is an access token of `app` that is still valid at `now` (Unix seconds).
-pub fn access_token_valid(app: &App, token: &str, now: i64) -> bool {
+/// A stateless access token for `app`, valid until `expiry` (Unix seconds): `{expiry}.{tag}`,
+/// where `tag` is lower-case hex HMAC-SHA256, keyed by the app secret, of `{app_key}.{expiry}`.
+/// It works only for the app it was issued to; rotating the secret revokes every token once
+/// the old secret's grace period ends.
+pub fn access_token(app: &App, expiry: i64) -> String {
+    format!("{expiry}.{}", access_tag(app, &app.secret, expiry))
+}
+
+/// Whether `token` is an access token of `app` that is still valid at `now`: unexpired, and
+/// tagged with a secret the app accepts at `now` ([`secrets_at`]).
+pub fn access_token_valid(app: &App, token: &str, now: Timestamp) -> bool {
     token
         .split_once('.')
         .and_then(|(expiry, given)| Some((expiry.parse::<i64>().ok()?, given)))
         .is_some_and(|(expiry, given)| {
-            expiry > now && constant_time_eq(given, &access_tag(app, expiry))
+            expiry > now.unix_seconds()
+                && secrets_at(app, now)
+                    .any(|secret| constant_time_eq(given, &access_tag(app, secret, expiry)))
         })
 }
 
-fn access_tag(app: &App, expiry: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(app.secret.0.as_bytes())
+fn access_tag(app: &App, secret: &AppSecret, expiry: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.0.as_bytes())
         .expect("HMAC-SHA256 accepts keys of any length");
     mac.update(format!("{}.{expiry}", app.key.as_str()).as_bytes());
     hex::encode(mac.finalize().into_bytes())
@@ -101,16 +117,40 @@ mod tests {
         }
     }
 
+    fn at(secs: i64) -> Timestamp {
+        Timestamp(secs * 1000)
+    }
+
     #[test]
     fn access_tokens_live_until_expiry_for_their_app_only() {
         let (a, b) = (app("S1"), app("S2"));
         let token = access_token(&a, 1000);
-        assert!(access_token_valid(&a, &token, 999));
-        assert!(!access_token_valid(&a, &token, 1000), "expired");
-        assert!(!access_token_valid(&b, &token, 999), "another secret");
+        assert!(access_token_valid(&a, &token, at(999)));
+        assert!(!access_token_valid(&a, &token, at(1000)), "expired");
+        assert!(!access_token_valid(&b, &token, at(999)), "another secret");
         let forged = token.replacen("1000.", "2000.", 1);
-        assert!(!access_token_valid(&a, &forged, 999), "a moved expiry");
-        assert!(!access_token_valid(&a, "garbage", 0));
+        assert!(!access_token_valid(&a, &forged, at(999)), "a moved expiry");
+        assert!(!access_token_valid(&a, "garbage", at(0)));
+    }
+
+    #[test]
+    fn the_previous_secret_is_accepted_until_its_deadline_only() {
+        let old = app("OLD");
+        let token = access_token(&old, 1000);
+        let mut rotated = app("NEW");
+        rotated.previous_secret = Some(crate::model::PreviousSecret {
+            secret: AppSecret("OLD".into()),
+            until: at(500),
+        });
+        let names =
+            |now| -> Vec<String> { secrets_at(&rotated, now).map(|s| s.0.clone()).collect() };
+        assert_eq!(names(at(499)), ["NEW", "OLD"]);
+        assert_eq!(names(at(500)), ["NEW"], "the deadline itself is past");
+        assert!(access_token_valid(&rotated, &token, at(499)));
+        assert!(!access_token_valid(&rotated, &token, at(500)));
+        let fresh = access_token(&rotated, 1000);
+        assert!(access_token_valid(&rotated, &fresh, at(999)));
+        assert!(!access_token_valid(&old, &fresh, at(999)));
     }
 
     use super::*;

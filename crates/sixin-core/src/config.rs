@@ -31,6 +31,9 @@ pub struct CoreConfig {
     /// The longest lifetime (`exp - iat`, or `exp - now` without `iat`) an app-signed member
     /// token may claim (24 hours).
     pub member_token_max_lifetime: Duration,
+    /// How long an app's previous secret stays accepted after a rotation that names no grace
+    /// period (24 hours; zero: the old secret stops at once).
+    pub secret_grace: Duration,
 }
 
 /// The most recipients of one multi-send (YesApi `MultiSend`: 1..200).
@@ -42,6 +45,9 @@ pub const SERVER_TOKEN_SKEW: Duration = Duration::from_secs(30);
 pub const MAX_SERVER_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// The longest [`CoreConfig::member_token_max_lifetime`] (30 days, a session's default).
 pub const MAX_MEMBER_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The longest grace period of a rotated app secret ([`CoreConfig::secret_grace`] and each
+/// rotation's own): 30 days.
+pub const MAX_SECRET_GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The largest history or list page.
 pub const MAX_PAGE: u32 = 100;
 /// The largest [`CoreConfig::stream_buffer`]: each slot may hold an event, per open stream.
@@ -61,6 +67,7 @@ impl Default for CoreConfig {
             access_token_ttl: Duration::from_secs(2 * 3600),
             server_token_max_lifetime: Duration::from_secs(300),
             member_token_max_lifetime: Duration::from_secs(24 * 3600),
+            secret_grace: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -86,6 +93,7 @@ impl CoreConfig {
     /// - `max_streams_per_member`: at least 1; `stream_buffer`: 1..=[`MAX_STREAM_BUFFER`].
     /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions.
     /// - `server_token_max_lifetime`: 1 second..=[`MAX_SERVER_TOKEN_LIFETIME`].
+    /// - `secret_grace`: 0..=[`MAX_SECRET_GRACE`].
     pub fn validate(&self) -> Result<(), CoreConfigError> {
         let second = Duration::from_secs(1);
         check(
@@ -127,6 +135,12 @@ impl CoreConfig {
             member,
             "member_token_max_lifetime",
             "must be 1..2592000 seconds (30 days)",
+        )?;
+        let grace = self.secret_grace <= MAX_SECRET_GRACE;
+        check(
+            grace,
+            "secret_grace",
+            "must be 0..2592000 seconds (30 days)",
         )
     }
 }
@@ -179,6 +193,8 @@ mod tests {
         assert_eq!(member, "member_token_max_lifetime");
         let long = refused(|c| c.server_token_max_lifetime = Duration::from_secs(3601));
         assert_eq!(long, "server_token_max_lifetime");
+        let grace = refused(|c| c.secret_grace = MAX_SECRET_GRACE + Duration::from_secs(1));
+        assert_eq!(grace, "secret_grace");
     }
 
     #[test]
@@ -195,11 +211,13 @@ mod tests {
             access_token_ttl: Duration::from_secs(1),
             server_token_max_lifetime: Duration::from_secs(1),
             member_token_max_lifetime: MAX_MEMBER_TOKEN_LIFETIME,
+            secret_grace: MAX_SECRET_GRACE,
         };
         assert_eq!(edge.validate(), Ok(()));
         let one = CoreConfig {
             stream_buffer: 1,
             max_replay: 0,
+            secret_grace: Duration::ZERO,
             ..edge
         };
         assert_eq!(one.validate(), Ok(()));

@@ -251,6 +251,15 @@ pub trait Store: Send + Sync + 'static {
     /// is unknown.
     async fn set_member_tokens(&self, app: AppId, policy: MemberTokens)
         -> StoreResult<Option<App>>;
+    /// Replaces an app's secret with `new_secret` in one statement: the secret it replaces
+    /// becomes the previous one, accepted until `previous_until` (replacing any earlier previous
+    /// secret); `None` if the app is unknown.
+    async fn rotate_secret(
+        &self,
+        app: AppId,
+        new_secret: AppSecret,
+        previous_until: Timestamp,
+    ) -> StoreResult<Option<App>>;
     /// Records the single use of a server token: `true` the first time `(app, jti)` is seen,
     /// `false` on every later call, on every node sharing the database (one insert against a
     /// unique key). The record is kept until `expires_at`; records that expired by `now` are

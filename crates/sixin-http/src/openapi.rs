@@ -47,6 +47,7 @@ use crate::server;
         server::app::show,
         server::app::set_registration,
         server::app::set_member_tokens,
+        server::secret::rotate,
         server::members::upsert,
         server::members::find_or_list,
         server::members::issue_session,
@@ -71,7 +72,7 @@ use crate::server;
         (name = "ops", description = "Health, metrics and this document"),
         (name = "server", description = "The server API, for the app's backend only: \
             provision members under the app's own ids, issue and revoke their sessions, ban and \
-            mute, the registration policy. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
+            mute, the registration policy, rotating the app secret. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
             signed with the app secret, claims `iss` (app key), `aud` = `sixin-server`, `iat`, \
             `exp` (at most `server_api.max_token_secs` after `iat`, 300 s by default) and a \
             single-use `jti`. Refusals are `401 bad_server_token` with the reason."),

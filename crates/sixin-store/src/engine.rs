@@ -7,7 +7,8 @@ use std::future::Future;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use sixin_core::ids::{
-    AppId, AppKey, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp, TokenHash,
+    AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
+    TokenHash,
 };
 use sixin_core::model::{
     App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member,
@@ -126,6 +127,19 @@ impl<B: Backend> Store for Db<B> {
         policy: MemberTokens,
     ) -> StoreResult<Option<App>> {
         write!(self, |ex| apps::set_member_tokens(ex, app, policy))
+    }
+    async fn rotate_secret(
+        &self,
+        app: AppId,
+        new_secret: AppSecret,
+        previous_until: Timestamp,
+    ) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::rotate_secret(
+            ex,
+            app,
+            new_secret,
+            previous_until
+        ))
     }
     async fn use_server_token(
         &self,

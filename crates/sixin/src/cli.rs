@@ -134,6 +134,19 @@ pub enum AppCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Replace an app's secret with a fresh one (printed once); the old one stays accepted for
+    /// a grace period.
+    RotateSecret {
+        /// The app_key.
+        key: String,
+        /// How long the old secret stays accepted, in seconds (0..2592000; 0: not at all).
+        /// Default: server_api.secret_grace_secs (86400).
+        #[arg(long, value_name = "N")]
+        grace_secs: Option<u64>,
+        /// Print {"app_key", "app_secret", "previous_secret_until"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,6 +314,11 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
         AppCommand::SetRegistration { key, policy, json } => {
             moderation::set_registration(core, &key, policy, json).await?;
         }
+        AppCommand::RotateSecret {
+            key,
+            grace_secs,
+            json,
+        } => crate::rotate::rotate_secret(core, &key, grace_secs, json).await?,
         AppCommand::SetRequireSign { key, on } => {
             let app = core
                 .set_require_sign(&key, on)

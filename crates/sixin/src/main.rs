@@ -11,6 +11,7 @@ mod cli;
 mod config;
 mod listener;
 mod moderation;
+mod rotate;
 mod serve;
 mod wiring;
 

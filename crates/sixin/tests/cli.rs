@@ -315,3 +315,86 @@ fn app_set_registration_closes_and_reopens_self_registration() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("open or closed"), "{}", stderr(&out));
 }
+
+/// `(secret, previous_secret, previous_secret_until)` of the app with `key`, read from the file.
+fn secrets_in(dir: &std::path::Path, key: &str) -> (String, Option<String>, Option<i64>) {
+    let conn = rusqlite::Connection::open(dir.join("x.db")).unwrap();
+    conn.query_row(
+        "SELECT secret, previous_secret, previous_secret_until FROM apps WHERE key = ?1",
+        [key],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .unwrap()
+}
+
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    i64::try_from(since.unwrap().as_millis()).unwrap()
+}
+
+#[test]
+fn app_rotate_secret_prints_the_new_secret_once_and_keeps_the_old_for_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let created = run_json(dir.path(), &db, &["app", "create", "demo", "--json"]);
+    let key = created["app_key"].as_str().unwrap().to_owned();
+    let first = created["app_secret"].as_str().unwrap().to_owned();
+
+    let before = now_ms();
+    let v = run_json(
+        dir.path(),
+        &db,
+        &["app", "rotate-secret", &key, "--grace-secs", "60", "--json"],
+    );
+    let after = now_ms();
+    assert_eq!(v.as_object().unwrap().len(), 3, "{v}");
+    assert_eq!(v["app_key"], key.as_str());
+    let second = v["app_secret"].as_str().unwrap().to_owned();
+    assert!(is_upper_hex32(&second), "{v}");
+    assert_ne!(second, first);
+    let until = v["previous_secret_until"].as_i64().unwrap();
+    assert!((before + 60_000..=after + 60_000).contains(&until), "{v}");
+    let stored = secrets_in(dir.path(), &key);
+    assert_eq!(stored, (second.clone(), Some(first), Some(until)));
+
+    // The default grace is server_api.secret_grace_secs (24 h); the older secret is forgotten.
+    let before = now_ms();
+    let v = run_json(dir.path(), &db, &["app", "rotate-secret", &key, "--json"]);
+    let until = v["previous_secret_until"].as_i64().unwrap();
+    assert!(
+        (before + 86_400_000..=now_ms() + 86_400_000).contains(&until),
+        "{v}"
+    );
+    let third = v["app_secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        secrets_in(dir.path(), &key),
+        (third, Some(second), Some(until))
+    );
+
+    // Text output shows the secret; a grace over 30 days and an unknown app are refused and
+    // change nothing.
+    let out = SIXIN.run(
+        dir.path(),
+        &["--database-url", &db, "app", "rotate-secret", &key],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (fourth, _, _) = secrets_in(dir.path(), &key);
+    assert!(stdout(&out).contains(&fourth), "{}", stdout(&out));
+    for (args, says) in [
+        (
+            vec!["rotate-secret", key.as_str(), "--grace-secs", "2592001"],
+            "grace_secs",
+        ),
+        (
+            vec!["rotate-secret", "0123456789ABCDEF0123456789ABCDEF"],
+            "app",
+        ),
+    ] {
+        let mut all = vec!["--database-url", db.as_str(), "app"];
+        all.extend(args);
+        let out = SIXIN.run(dir.path(), &all);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+        assert_eq!(secrets_in(dir.path(), &key).0, fourth);
+    }
+}

@@ -1,10 +1,13 @@
 //! Apps: the tenants, and how a request proves it comes from one: the app's signing policy
 //! (`require_sign`) and its access tokens. Dialects extract the proof and build their own
-//! canonical strings; whether a proof is needed, and whether it holds, is decided here.
+//! canonical strings; whether a proof is needed, and whether it holds, is decided here. A
+//! rotated secret stays accepted for its grace period ([`Core::rotate_secret`]).
 
 use std::time::Duration;
 
 use crate::auth;
+use crate::caller::AppCaller;
+use crate::config::MAX_SECRET_GRACE;
 use crate::error::{Error, Result};
 use crate::ids::{AppKey, AppSecret};
 use crate::model::App;
@@ -49,26 +52,52 @@ impl Core {
             .ok_or(Error::UnknownApp)
     }
 
+    /// The secrets `app` accepts now: the current one, then the previous one while its grace
+    /// period after a rotation lasts ([`auth::secrets_at`]).
+    pub fn accepted_secrets<'a>(&self, app: &'a App) -> impl Iterator<Item = &'a AppSecret> {
+        auth::secrets_at(app, self.now())
+    }
+
+    /// Replaces the app's secret with a fresh one, shown only in the returned [`App`]. The old
+    /// secret stays accepted for `grace` (by default `secret_grace`; zero: not at all), up to
+    /// [`MAX_SECRET_GRACE`]; a secret rotated out earlier is forgotten at once.
+    pub async fn rotate_secret(&self, caller: &AppCaller, grace: Option<Duration>) -> Result<App> {
+        let grace = grace.unwrap_or(self.config().secret_grace);
+        if grace > MAX_SECRET_GRACE {
+            return Err(Error::invalid("grace_secs", "must be 0..2592000 (30 days)"));
+        }
+        let until = self.now().plus(grace);
+        self.store()
+            .rotate_secret(caller.app_id(), AppSecret::generate(), until)
+            .await?
+            .ok_or(Error::UnknownApp)
+    }
+
     /// Enforces the app's signing policy: when `when` asks for it, `given` must equal the
-    /// signature `expected` computes from the app secret (compared in constant time).
-    /// [`Error::BadSignature`] otherwise.
-    pub fn check_signature(
+    /// signature `expected` computes from a secret the app accepts now (compared in constant
+    /// time); [`Error::BadSignature`] otherwise. Returns the secret the response is signed with
+    /// (YesApi `_auth`): the one `given` was made with, so a client still on its previous secret
+    /// during the grace period can check its answers; the current one when `given` matches none
+    /// and none was needed.
+    pub fn check_signature<'a>(
         &self,
-        app: &App,
+        app: &'a App,
         when: Signing,
         given: Option<&str>,
-        expected: impl FnOnce(&str) -> String,
-    ) -> Result<()> {
+        expected: impl Fn(&str) -> String,
+    ) -> Result<&'a AppSecret> {
         let needed = match when {
             Signing::Always => true,
             Signing::WhenRequired => app.require_sign,
         };
-        if !needed {
-            return Ok(());
-        }
-        match given {
-            Some(given) if auth::constant_time_eq(given, &expected(&app.secret.0)) => Ok(()),
-            _ => Err(Error::BadSignature),
+        let matched = given.and_then(|given| {
+            self.accepted_secrets(app)
+                .find(|secret| auth::constant_time_eq(given, &expected(&secret.0)))
+        });
+        match matched {
+            Some(secret) => Ok(secret),
+            None if !needed => Ok(&app.secret),
+            None => Err(Error::BadSignature),
         }
     }
 
@@ -80,13 +109,13 @@ impl Core {
         (auth::access_token(app, expiry), ttl)
     }
 
-    /// When the app requires signatures, `token` must be a live access token of this app
-    /// ([`Error::BadAccessToken`] otherwise); other apps need none.
+    /// When the app requires signatures, `token` must be a live access token of this app, made
+    /// with a secret it accepts now ([`Error::BadAccessToken`] otherwise); other apps need none.
     pub fn check_access_token(&self, app: &App, token: Option<&str>) -> Result<()> {
         if !app.require_sign {
             return Ok(());
         }
-        let now = self.now().unix_seconds();
+        let now = self.now();
         match token {
             Some(t) if auth::access_token_valid(app, t, now) => Ok(()),
             _ => Err(Error::BadAccessToken),

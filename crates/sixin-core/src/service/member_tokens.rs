@@ -92,14 +92,7 @@ impl Core {
     /// The claims if the signature verifies with the app's secret (or, during a rotation's
     /// grace period, its previous one).
     fn verified(&self, token: &str, app: &App) -> Option<MemberClaims> {
-        let now = self.now();
-        let previous = app
-            .previous_secret
-            .as_ref()
-            .filter(|p| now < p.until)
-            .map(|p| &p.secret);
-        std::iter::once(&app.secret)
-            .chain(previous)
+        self.accepted_secrets(app)
             .find_map(|secret| verify(token, &secret.0))
     }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::caller::AppCaller;
 use crate::config::SERVER_TOKEN_SKEW;
 use crate::error::{Entity, Error, Result, ServerTokenProblem};
-use crate::ids::{MemberId, MemberUuid, Timestamp};
+use crate::ids::{AppSecret, MemberId, MemberUuid, Timestamp};
 use crate::model::{App, Login, Member, MemberTokens, Page, Registration};
 use crate::store::{Ban, MemberRef, UpsertMember, Upserted};
 use crate::{rules, validate, Core};
@@ -73,7 +73,7 @@ impl Core {
             Error::UnknownApp => refuse(P::UnknownApp),
             other => other,
         })?;
-        let claims = verify(token, &app)?;
+        let claims = verify(token, self.accepted_secrets(&app))?;
         let aud_ok = match claims.aud.as_ref().ok_or(refuse(P::MissingClaim("aud")))? {
             Value::String(a) => a == SERVER_AUDIENCE,
             Value::Array(all) => all.iter().any(|a| a.as_str() == Some(SERVER_AUDIENCE)),
@@ -330,9 +330,10 @@ fn peek(token: &str) -> Option<(String, Claims)> {
     Some((alg, claims))
 }
 
-/// The claims, once the HS256 signature verifies with the app's secret. Time claims are
+/// The claims, once the HS256 signature verifies with one of the app's accepted secrets (the
+/// current one, then the previous one during a rotation's grace period). Time claims are
 /// checked by the caller against the core's clock, so jsonwebtoken checks none.
-fn verify(token: &str, app: &App) -> Result<Claims> {
+fn verify<'a>(token: &str, secrets: impl Iterator<Item = &'a AppSecret>) -> Result<Claims> {
     use jsonwebtoken::errors::ErrorKind;
     use jsonwebtoken::{Algorithm, DecodingKey, Validation};
     let mut v = Validation::new(Algorithm::HS256);
@@ -340,16 +341,22 @@ fn verify(token: &str, app: &App) -> Result<Claims> {
     v.validate_nbf = false;
     v.validate_aud = false;
     v.required_spec_claims.clear();
-    let key = DecodingKey::from_secret(app.secret.0.as_bytes());
-    jsonwebtoken::decode::<Claims>(token, &key, &v)
-        .map(|data| data.claims)
-        .map_err(|e| {
-            Error::BadServerToken(match e.kind() {
-                ErrorKind::InvalidSignature => ServerTokenProblem::Signature,
-                ErrorKind::InvalidAlgorithm => ServerTokenProblem::Algorithm,
-                _ => ServerTokenProblem::Malformed,
-            })
-        })
+    let mut problem = ServerTokenProblem::Signature;
+    for secret in secrets {
+        let key = DecodingKey::from_secret(secret.0.as_bytes());
+        match jsonwebtoken::decode::<Claims>(token, &key, &v) {
+            Ok(data) => return Ok(data.claims),
+            Err(e) if *e.kind() == ErrorKind::InvalidSignature => {}
+            Err(e) => {
+                problem = match e.kind() {
+                    ErrorKind::InvalidAlgorithm => ServerTokenProblem::Algorithm,
+                    _ => ServerTokenProblem::Malformed,
+                };
+                break;
+            }
+        }
+    }
+    Err(Error::BadServerToken(problem))
 }
 
 /// A NumericDate claim as whole seconds (integers, or numbers with a fraction, truncated).

@@ -4,8 +4,12 @@
 //!   ordered by parameter name, concatenated, followed by the app secret.
 //! - `_auth` = lower-case hex MD5 of the `data` JSON text exactly as it appears in the response
 //!   body, followed by `_t` (decimal) and the app secret.
+//!
+//! During a rotation's grace period either secret makes a valid `sign`, and `_auth` is made
+//! with the secret the request's `sign` was made with (the current one for unsigned requests).
 
 use md5::{Digest, Md5};
+use sixin_core::ids::AppSecret;
 use sixin_core::model::App;
 use sixin_core::service::Signing;
 use sixin_core::{Core, Result};
@@ -40,8 +44,14 @@ fn given(params: &Params) -> Option<String> {
 }
 
 /// Asks the core whether the request's `sign` satisfies the app's signing policy `when`; the
-/// core compares it with [`sign`] of the other parameters, in constant time.
-pub(crate) fn check(core: &Core, app: &App, when: Signing, params: &Params) -> Result<()> {
+/// core compares it with [`sign`] of the other parameters under each secret the app accepts
+/// now, in constant time. The secret to tag the response with (`_auth`) when it does.
+pub(crate) fn check<'a>(
+    core: &Core,
+    app: &'a App,
+    when: Signing,
+    params: &Params,
+) -> Result<&'a AppSecret> {
     let given = given(params);
     core.check_signature(app, when, given.as_deref(), |secret| {
         sign(params.iter(), secret)

@@ -21,7 +21,8 @@ pub(super) async fn app(core: &Core, p: &Params) -> Result<App, PhalApiError> {
 
 /// `App.Auth.ApplyToken`'s check: `sign` must be valid whatever the app's setting (`ret 406`).
 pub(super) fn signature(core: &Core, app: &App, p: &Params) -> Result<(), PhalApiError> {
-    Ok(sign::check(core, app, Signing::Always, p)?)
+    sign::check(core, app, Signing::Always, p)?;
+    Ok(())
 }
 
 /// `ret 406` when the app requires signatures and `access_token` is not a live token of it.

@@ -6,7 +6,7 @@
 //! - `routes`: the route table, nested at `/v1/server`.
 //! - `auth`: `Authorization: Bearer <JWT>` → [`sixin_core::AppCaller`].
 //! - `dto`: request and response bodies.
-//! - `members`, `app`: the handlers.
+//! - `members`, `app`, `secret`: the handlers.
 //! - `acts`: messages and groups, the backend acting in its members' place.
 
 pub(crate) mod acts;
@@ -15,3 +15,4 @@ pub(crate) mod auth;
 pub(crate) mod dto;
 pub(crate) mod members;
 pub(crate) mod routes;
+pub(crate) mod secret;

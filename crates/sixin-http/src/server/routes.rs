@@ -4,7 +4,7 @@
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{acts, app, members};
+use super::{acts, app, members, secret};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -12,6 +12,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app", get(app::show))
         .route("/app/registration", put(app::set_registration))
         .route("/app/member-tokens", put(app::set_member_tokens))
+        .route("/app/secret", post(secret::rotate))
         .route("/members", get(members::find_or_list))
         .route("/members/{external_id}", put(members::upsert))
         .route(

@@ -2,6 +2,7 @@
 //! app requires signatures), `uuid` + `token` name the logged-in member. The core decides
 //! whether each is valid; this module only pulls them out of the parameters.
 
+use sixin_core::ids::AppSecret;
 use sixin_core::model::App;
 use sixin_core::service::Signing;
 use sixin_core::{Caller, Core};
@@ -17,8 +18,12 @@ pub(super) async fn app(core: &Core, p: &Params) -> Result<App, YesApiError> {
 }
 
 /// `ret 406` when the app requires signatures (the core decides) and `sign` is missing or
-/// wrong.
-pub(super) fn signature(core: &Core, app: &App, p: &Params) -> Result<(), YesApiError> {
+/// wrong; otherwise the secret `_auth` is made with (the one `sign` was made with).
+pub(super) fn signature<'a>(
+    core: &Core,
+    app: &'a App,
+    p: &Params,
+) -> Result<&'a AppSecret, YesApiError> {
     Ok(sign::check(core, app, Signing::WhenRequired, p)?)
 }
 

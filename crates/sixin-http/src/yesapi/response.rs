@@ -8,8 +8,9 @@ use axum::response::Response;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use serde_json::Value;
+use sixin_core::ids::AppSecret;
 use sixin_core::model::{
-    App, ConversationSummary, HistoryItem, Login, Member, MultiSendItem, Page, Sent,
+    ConversationSummary, HistoryItem, Login, Member, MultiSendItem, Page, Sent,
 };
 use sixin_core::{Caller, Entity, Error};
 
@@ -30,18 +31,19 @@ impl Data {
     }
 }
 
-/// The response for a call whose app is known: signed with `_t` and `_auth`.
+/// The response for a call whose app is known: signed with `_t` and `_auth`, made with
+/// `secret` (the app secret the request was signed with).
 pub(super) fn envelope(
     result: Result<Data, YesApiError>,
-    app: &App,
+    secret: &AppSecret,
     return_data: bool,
     t: i64,
 ) -> Response {
     let text = match result {
         Ok(Data(json)) if return_data => json,
-        Ok(Data(json)) => signed(OK, &json, "", app, t),
+        Ok(Data(json)) => signed(OK, &json, "", secret, t),
         // Errors keep the whole envelope even with return_data=1, so the failure is not lost.
-        Err(YesApiError(f)) => signed(f.ret, "{}", &f.msg, app, t),
+        Err(YesApiError(f)) => signed(f.ret, "{}", &f.msg, secret, t),
     };
     envelope::respond(text)
 }
@@ -51,8 +53,8 @@ pub(super) fn unsigned(f: Failure) -> Response {
     envelope::respond(envelope::body(f.ret, "{}", &f.msg, &[]))
 }
 
-fn signed(ret: u16, data: &str, msg: &str, app: &App, t: i64) -> String {
-    let tag = Value::String(auth_tag(data, t, &app.secret.0)).to_string();
+fn signed(ret: u16, data: &str, msg: &str, secret: &AppSecret, t: i64) -> String {
+    let tag = Value::String(auth_tag(data, t, &secret.0)).to_string();
     envelope::body(ret, data, msg, &[("_t", t.to_string()), ("_auth", tag)])
 }
 

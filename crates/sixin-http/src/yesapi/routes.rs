@@ -136,12 +136,12 @@ async fn serve(
         Ok(app) => app,
         Err(YesApiError(f)) => return response::unsigned(f),
     };
-    let result = match auth::signature(&s.core, &app, &p) {
-        Ok(()) => service.call(s, &app, &p).await,
-        Err(e) => Err(e),
+    let (result, secret) = match auth::signature(&s.core, &app, &p) {
+        Ok(secret) => (service.call(s, &app, &p).await, secret),
+        Err(e) => (Err(e), &app.secret),
     };
     let t = s.core.now().unix_seconds();
-    response::envelope(result, &app, p.flag("return_data"), t)
+    response::envelope(result, secret, p.flag("return_data"), t)
 }
 
 #[cfg(test)]

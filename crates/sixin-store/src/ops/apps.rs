@@ -1,4 +1,4 @@
-//! Apps: create, look up by key, list, require-sign, registration policy, and the single-use
+//! Apps: create, look up by key, list, require-sign, registration policy, secret rotation, and the single-use
 //! record of server tokens.
 
 use super::prelude::*;
@@ -65,6 +65,24 @@ pub(crate) async fn set_member_tokens(
 ) -> StoreResult<Option<App>> {
     let sql = format!("UPDATE apps SET member_tokens = $1 WHERE id = $2 RETURNING {APP_COLS}");
     let row = ex.opt(&sql, params![policy.as_str(), app.0]).await?;
+    row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}
+
+/// One statement: the right-hand sides read the row as it was, so the previous secret is the
+/// one being replaced.
+pub(crate) async fn rotate_secret(
+    ex: &mut dyn Exec,
+    app: AppId,
+    new_secret: AppSecret,
+    previous_until: Timestamp,
+) -> StoreResult<Option<App>> {
+    let sql = format!(
+        "UPDATE apps SET previous_secret = secret, previous_secret_until = $1, secret = $2 \
+         WHERE id = $3 RETURNING {APP_COLS}"
+    );
+    let row = ex
+        .opt(&sql, params![previous_until.0, new_secret.0, app.0])
+        .await?;
     row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
 }
 

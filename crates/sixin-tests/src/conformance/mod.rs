@@ -10,6 +10,7 @@ mod groups;
 mod members;
 mod paging;
 mod reads;
+mod secret;
 mod send;
 mod server;
 mod streams;
@@ -21,6 +22,7 @@ pub use groups::*;
 pub use members::*;
 pub use paging::*;
 pub use reads::*;
+pub use secret::*;
 pub use send::*;
 pub use server::*;
 pub use streams::*;
@@ -82,6 +84,7 @@ macro_rules! conformance_tests {
             the_app_changes_any_group_within_its_limit,
             nobody_writes_to_the_system_sender,
             members_are_found_by_external_ids_in_their_app_only,
+            secret_rotation_keeps_the_previous_secret_until_its_deadline,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {

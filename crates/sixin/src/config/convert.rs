@@ -118,6 +118,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(self.dialects.phalapi_access_token_ttl_secs),
             server_token_max_lifetime: Duration::from_secs(self.server_api.max_token_secs),
             member_token_max_lifetime: Duration::from_secs(self.server_api.member_token_max_secs),
+            secret_grace: Duration::from_secs(self.server_api.secret_grace_secs),
         };
         core.validate().map_err(core_error)?;
         Ok(core)
@@ -143,6 +144,7 @@ pub(super) fn core_key(field: &str) -> &str {
         "access_token_ttl" => "dialects.phalapi_access_token_ttl_secs",
         "server_token_max_lifetime" => "server_api.max_token_secs",
         "member_token_max_lifetime" => "server_api.member_token_max_secs",
+        "secret_grace" => "server_api.secret_grace_secs",
         // A field added to the core without a key here; the test `every_core_field_has_a_key`
         // catches it, and the message still names the field.
         other => other,

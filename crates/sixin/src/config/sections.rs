@@ -220,6 +220,9 @@ pub struct ServerApiSection {
     pub max_token_secs: u64,
     /// The longest lifetime an app-signed member token may claim, in seconds.
     pub member_token_max_secs: u64,
+    /// How long an app's old secret stays accepted after a rotation that names no grace
+    /// period, in seconds (0: at once).
+    pub secret_grace_secs: u64,
 }
 
 impl Default for ServerApiSection {
@@ -228,6 +231,7 @@ impl Default for ServerApiSection {
         ServerApiSection {
             max_token_secs: core.server_token_max_lifetime.as_secs(),
             member_token_max_secs: core.member_token_max_lifetime.as_secs(),
+            secret_grace_secs: core.secret_grace.as_secs(),
         }
     }
 }
