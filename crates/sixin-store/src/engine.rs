@@ -21,6 +21,7 @@ use sixin_core::store::{
 };
 
 use crate::exec::Exec;
+use crate::ops::members::OwnedRef;
 use crate::ops::{apps, conversations, events, groups, hide_recall, history, members, reads, send};
 
 /// One operation, ready to run against a backend's executor.
@@ -69,34 +70,6 @@ macro_rules! read {
             .read(job(move |$ex| Box::pin(async move { $body.await })))
             .await
     };
-}
-
-/// An owned [`MemberRef`], to move into a job.
-enum OwnedRef {
-    Id(MemberId),
-    Uuid(MemberUuid),
-    Username(String),
-    ExternalId(String),
-}
-
-impl OwnedRef {
-    fn new(by: MemberRef<'_>) -> Self {
-        match by {
-            MemberRef::Id(id) => OwnedRef::Id(id),
-            MemberRef::Uuid(u) => OwnedRef::Uuid(u.clone()),
-            MemberRef::Username(u) => OwnedRef::Username(u.to_owned()),
-            MemberRef::ExternalId(e) => OwnedRef::ExternalId(e.to_owned()),
-        }
-    }
-
-    fn get(&self) -> MemberRef<'_> {
-        match self {
-            OwnedRef::Id(id) => MemberRef::Id(*id),
-            OwnedRef::Uuid(u) => MemberRef::Uuid(u),
-            OwnedRef::Username(u) => MemberRef::Username(u),
-            OwnedRef::ExternalId(e) => MemberRef::ExternalId(e),
-        }
-    }
 }
 
 #[async_trait]

@@ -274,3 +274,31 @@ pub(crate) async fn delete_session(ex: &mut dyn Exec, token: &TokenHash) -> Stor
         .await?;
     Ok(done > 0)
 }
+
+/// An owned [`MemberRef`], to move into a job.
+pub(crate) enum OwnedRef {
+    Id(MemberId),
+    Uuid(MemberUuid),
+    Username(String),
+    ExternalId(String),
+}
+
+impl OwnedRef {
+    pub(crate) fn new(by: MemberRef<'_>) -> Self {
+        match by {
+            MemberRef::Id(id) => OwnedRef::Id(id),
+            MemberRef::Uuid(u) => OwnedRef::Uuid(u.clone()),
+            MemberRef::Username(u) => OwnedRef::Username(u.to_owned()),
+            MemberRef::ExternalId(e) => OwnedRef::ExternalId(e.to_owned()),
+        }
+    }
+
+    pub(crate) fn get(&self) -> MemberRef<'_> {
+        match self {
+            OwnedRef::Id(id) => MemberRef::Id(*id),
+            OwnedRef::Uuid(u) => MemberRef::Uuid(u),
+            OwnedRef::Username(u) => MemberRef::Username(u),
+            OwnedRef::ExternalId(e) => MemberRef::ExternalId(e),
+        }
+    }
+}
