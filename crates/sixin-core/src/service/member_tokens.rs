@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::server::SERVER_AUDIENCE;
+use crate::auth;
 use crate::caller::{AppCaller, Caller};
 use crate::config::SERVER_TOKEN_SKEW;
 use crate::error::{Error, Result};
@@ -51,7 +52,8 @@ impl Core {
             tracing::debug!(reason = why, "app-signed member token refused: {why}");
             Error::Unauthenticated
         };
-        let (alg, unverified) = peek(token).ok_or_else(|| refuse("not a JWT"))?;
+        let (alg, unverified) =
+            auth::jwt_peek::<MemberClaims>(token).ok_or_else(|| refuse("not a JWT"))?;
         if alg != "HS256" {
             return Err(refuse("algorithm other than HS256"));
         }
@@ -92,8 +94,7 @@ impl Core {
     /// The claims if the signature verifies with the app's secret (or, during a rotation's
     /// grace period, its previous one).
     fn verified(&self, token: &str, app: &App) -> Option<MemberClaims> {
-        self.accepted_secrets(app)
-            .find_map(|secret| verify(token, &secret.0))
+        auth::jwt_verify(token, self.accepted_secrets(app)).ok()
     }
 
     /// `exp` in the future and within the lifetime limit; `iat`, when given, not ahead.
@@ -133,31 +134,4 @@ fn audience_is_server(aud: Option<&Value>) -> bool {
         Some(Value::Array(all)) => all.iter().any(|a| a.as_str() == Some(SERVER_AUDIENCE)),
         _ => false,
     }
-}
-
-/// The header's `alg` and the claims, unverified (to find the app whose secret verifies it).
-fn peek(token: &str) -> Option<(String, MemberClaims)> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
-    let mut parts = token.split('.');
-    let (header, claims) = (parts.next()?, parts.next()?);
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-    let alg = header.get("alg")?.as_str()?.to_owned();
-    let claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
-    Some((alg, claims))
-}
-
-/// The claims if the HS256 signature verifies with `secret`; times are checked by the caller on
-/// the core's clock.
-fn verify(token: &str, secret: &str) -> Option<MemberClaims> {
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-    let mut v = Validation::new(Algorithm::HS256);
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    let key = DecodingKey::from_secret(secret.as_bytes());
-    jsonwebtoken::decode::<MemberClaims>(token, &key, &v)
-        .ok()
-        .map(|data| data.claims)
 }

@@ -20,7 +20,7 @@ use crate::error::{Entity, Error, Result, ServerTokenProblem};
 use crate::ids::{AppSecret, MemberId, MemberUuid, Timestamp};
 use crate::model::{App, Login, Member, MemberTokens, Page, Registration};
 use crate::store::{Ban, MemberRef, UpsertMember, Upserted};
-use crate::{rules, validate, Core};
+use crate::{auth, rules, validate, Core};
 
 /// The audience every server API token must name, so no other JWT signed with the app secret
 /// (a member token, say) opens the server API.
@@ -60,7 +60,7 @@ impl Core {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(refuse(P::Malformed));
         }
-        let (alg, unverified) = peek(token).ok_or(refuse(P::Malformed))?;
+        let (alg, unverified) = auth::jwt_peek::<Claims>(token).ok_or(refuse(P::Malformed))?;
         if alg != "HS256" {
             return Err(refuse(P::Algorithm));
         }
@@ -314,49 +314,16 @@ pub(crate) fn external_id_ok(s: &str) -> Result<()> {
     Ok(())
 }
 
-/// The header's `alg` and the claims of a JWT, unverified (to find the app whose secret
-/// verifies it).
-fn peek(token: &str) -> Option<(String, Claims)> {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
-    let mut parts = token.split('.');
-    let (header, claims, _sig) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-    let alg = header.get("alg")?.as_str()?.to_owned();
-    let claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
-    Some((alg, claims))
-}
-
-/// The claims, once the HS256 signature verifies with one of the app's accepted secrets (the
-/// current one, then the previous one during a rotation's grace period). Time claims are
-/// checked by the caller against the core's clock, so jsonwebtoken checks none.
+/// The claims once the signature verifies with one of `secrets`, or why not.
 fn verify<'a>(token: &str, secrets: impl Iterator<Item = &'a AppSecret>) -> Result<Claims> {
     use jsonwebtoken::errors::ErrorKind;
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-    let mut v = Validation::new(Algorithm::HS256);
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    let mut problem = ServerTokenProblem::Signature;
-    for secret in secrets {
-        let key = DecodingKey::from_secret(secret.0.as_bytes());
-        match jsonwebtoken::decode::<Claims>(token, &key, &v) {
-            Ok(data) => return Ok(data.claims),
-            Err(e) if *e.kind() == ErrorKind::InvalidSignature => {}
-            Err(e) => {
-                problem = match e.kind() {
-                    ErrorKind::InvalidAlgorithm => ServerTokenProblem::Algorithm,
-                    _ => ServerTokenProblem::Malformed,
-                };
-                break;
-            }
-        }
-    }
-    Err(Error::BadServerToken(problem))
+    auth::jwt_verify(token, secrets).map_err(|kind| {
+        Error::BadServerToken(match kind {
+            ErrorKind::InvalidSignature => ServerTokenProblem::Signature,
+            ErrorKind::InvalidAlgorithm => ServerTokenProblem::Algorithm,
+            _ => ServerTokenProblem::Malformed,
+        })
+    })
 }
 
 /// A NumericDate claim as whole seconds (integers, or numbers with a fraction, truncated).
