@@ -47,6 +47,7 @@ use crate::server;
         server::app::show,
         server::app::set_registration,
         server::app::set_member_tokens,
+        server::export::export,
         server::secret::rotate,
         server::members::upsert,
         server::members::find_or_list,

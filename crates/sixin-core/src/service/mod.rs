@@ -15,6 +15,7 @@ mod app_acts;
 mod apps;
 mod conversations;
 mod events;
+mod export;
 mod member_tokens;
 mod members;
 mod messages;
@@ -35,6 +36,7 @@ pub use app_acts::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
 pub use apps::Signing;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
+pub use export::{Export, ExportRecord};
 pub use messages::{MultiSend, Recipient, SendMessage};
 pub use server::{MemberLookup, SERVER_AUDIENCE};
 

@@ -8,11 +8,13 @@
 //! - `dto`: request and response bodies.
 //! - `members`, `app`, `secret`: the handlers.
 //! - `acts`: messages and groups, the backend acting in its members' place.
+//! - `export`: a member's data as streamed NDJSON.
 
 pub(crate) mod acts;
 pub(crate) mod app;
 pub(crate) mod auth;
 pub(crate) mod dto;
+pub(crate) mod export;
 pub(crate) mod members;
 pub(crate) mod routes;
 pub(crate) mod secret;

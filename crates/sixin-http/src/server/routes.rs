@@ -4,7 +4,7 @@
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{acts, app, members, secret};
+use super::{acts, app, export, members, secret};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -15,6 +15,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/secret", post(secret::rotate))
         .route("/members", get(members::find_or_list))
         .route("/members/{external_id}", put(members::upsert))
+        .route("/members/{external_id}/export", get(export::export))
         .route(
             "/members/{external_id}/sessions",
             post(members::issue_session).delete(members::revoke_sessions),
