@@ -47,6 +47,7 @@ use sixin_core::Core;
 
 pub use cors::check_origin;
 pub use openapi::openapi_json;
+pub use server::export::export_line;
 
 /// HTTP-level settings. Everything about messaging lives in [`sixin_core::CoreConfig`].
 #[derive(Debug, Clone, PartialEq, Eq)]

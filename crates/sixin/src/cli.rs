@@ -196,6 +196,12 @@ pub enum MemberCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Print everything the member can see as NDJSON on stdout (as the server API's export):
+    /// the member, then each conversation followed by its messages.
+    Export {
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -348,6 +354,12 @@ pub async fn member(settings: &Settings, cmd: MemberCommand) -> anyhow::Result<(
         MemberCommand::Unban { target } => (target, Action::Unban),
         MemberCommand::Mute { target, until } => (target, Action::Mute { until }),
         MemberCommand::Unmute { target } => (target, Action::Unmute),
+        MemberCommand::Export { target } => {
+            let core = core(settings).await?;
+            let done = moderation::export(&core, &target).await;
+            close(core).await;
+            return done;
+        }
     };
     let core = core(settings).await?;
     let done = moderation::moderate(&core, &target, action).await;

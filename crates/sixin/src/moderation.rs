@@ -1,4 +1,4 @@
-//! `sixin member ban|unban|mute|unmute` and `sixin app set-registration|set-member-tokens`: the operator's side of
+//! `sixin member ban|unban|mute|unmute|export` and `sixin app set-registration|set-member-tokens`: the operator's side of
 //! the server API. Each command acts for the app through [`Core::act_for_app`] and calls the
 //! same core operations the app's backend calls; nothing is decided here.
 //!
@@ -72,12 +72,33 @@ pub async fn moderate(core: &Core, target: &Target, action: Action) -> anyhow::R
 }
 
 async fn find(core: &Core, app: &AppCaller, target: &Target) -> anyhow::Result<Member> {
-    let by = match (&target.uuid, &target.external_id) {
+    Ok(core.find_member(app, lookup(target)?).await?)
+}
+
+fn lookup(target: &Target) -> anyhow::Result<MemberLookup<'_>> {
+    Ok(match (&target.uuid, &target.external_id) {
         (Some(uuid), _) => MemberLookup::Uuid(uuid),
         (None, Some(id)) => MemberLookup::ExternalId(id),
         (None, None) => anyhow::bail!("name the member with --uuid or --external-id"),
-    };
-    Ok(core.find_member(app, by).await?)
+    })
+}
+
+/// Prints the member's export as NDJSON on stdout, page by page (`--json` changes nothing:
+/// the output is JSON lines either way).
+pub async fn export(core: &Core, target: &Target) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let app = core
+        .act_for_app(&target.app)
+        .await
+        .with_context(|| format!("app {}", target.app))?;
+    let mut export = core.export_member(&app, lookup(target)?).await?;
+    let mut out = std::io::stdout().lock();
+    while let Some(records) = export.next_page().await? {
+        for record in &records {
+            writeln!(out, "{}", sixin_http::export_line(record))?;
+        }
+    }
+    Ok(())
 }
 
 /// The member as the server API shows it.

@@ -398,3 +398,63 @@ fn app_rotate_secret_prints_the_new_secret_once_and_keeps_the_old_for_the_grace(
         assert_eq!(secrets_in(dir.path(), &key).0, fourth);
     }
 }
+
+#[test]
+fn member_export_prints_ndjson_led_by_the_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let m = run_json(
+        dir.path(),
+        &db,
+        &[
+            "member",
+            "create",
+            "--app",
+            &key,
+            "--username",
+            "dora",
+            "--password",
+            "secret-pw",
+            "--json",
+        ],
+    );
+    let uuid = m["uuid"].as_str().unwrap();
+    let out = SIXIN.run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "export",
+            "--app",
+            &key,
+            "--uuid",
+            uuid,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "no conversations yet: {text}");
+    assert_eq!(lines[0]["record"], "member");
+    assert_eq!(lines[0]["username"], "dora");
+    let out = SIXIN.run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "export",
+            "--app",
+            &key,
+            "--external-id",
+            "x",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no such member"), "{}", stderr(&out));
+}

@@ -47,12 +47,10 @@ pub struct Export {
 }
 
 impl Core {
-    /// Opens the export of the member with the app's own id `external_id` (banned and muted
-    /// members included). [`Error::NotFound`](crate::Error::NotFound) if there is none.
-    pub async fn export_member(&self, caller: &AppCaller, external_id: &str) -> Result<Export> {
-        let member = self
-            .find_member(caller, MemberLookup::ExternalId(external_id))
-            .await?;
+    /// Opens the export of the member `by` names (banned and muted members included).
+    /// [`Error::NotFound`](crate::Error::NotFound) if there is none.
+    pub async fn export_member(&self, caller: &AppCaller, by: MemberLookup<'_>) -> Result<Export> {
+        let member = self.find_member(caller, by).await?;
         let shown = self.in_force(member.clone());
         Ok(Export {
             core: self.clone(),

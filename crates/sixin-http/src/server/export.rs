@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use sixin_core::service::{Export, ExportRecord};
+use sixin_core::service::{Export, ExportRecord, MemberLookup};
 
 use super::auth::Backend;
 use super::dto::ServerMemberDto;
@@ -37,7 +37,8 @@ pub(crate) async fn export(
     Backend(app): Backend,
     Path(external_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let export = s.core.export_member(&app, &external_id).await?;
+    let by = MemberLookup::ExternalId(&external_id);
+    let export = s.core.export_member(&app, by).await?;
     let pages = futures::stream::unfold(Some(export), next_chunk);
     let mut response = Body::from_stream(pages).into_response();
     response.headers_mut().insert(
@@ -57,7 +58,10 @@ async fn next_chunk(
             Ok(None) => return None,
             Ok(Some(records)) if records.is_empty() => continue,
             Ok(Some(records)) => {
-                let lines: String = records.iter().map(|r| format!("{}\n", line(r))).collect();
+                let lines: String = records
+                    .iter()
+                    .map(|r| format!("{}\n", export_line(r)))
+                    .collect();
                 return Some((Ok(lines), Some(export)));
             }
             Err(e) => {
@@ -68,7 +72,9 @@ async fn next_chunk(
     }
 }
 
-fn line(record: &ExportRecord) -> Value {
+/// One export record as its NDJSON line's object (the same shapes the API shows), tagged by
+/// `record`. The CLI's `sixin member export` prints these too.
+pub fn export_line(record: &ExportRecord) -> Value {
     let (kind, mut body) = match record {
         ExportRecord::Member(m) => ("member", json!(ServerMemberDto::from(m))),
         ExportRecord::Conversation(c) => ("conversation", json!(ConversationItemDto::from(c))),
