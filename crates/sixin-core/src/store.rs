@@ -472,4 +472,17 @@ pub trait Store: Send + Sync + 'static {
         member: MemberId,
         now: Timestamp,
     ) -> StoreResult<MembershipChange>;
+    /// Erases a member in one transaction: their sessions end; every message they sent becomes
+    /// a tombstone (data `{}`, no ext_data, `recalled_at` set), lowering the unread counts of
+    /// the members who had not read it; they leave every group (ownership passing as the core's
+    /// `rules::heir` decides); their profile becomes `username`, with no ext_info, password or
+    /// external id, banned. Direct conversations stay, with them as the tombstoned peer. The
+    /// membership changes of the groups they left.
+    async fn erase_member(
+        &self,
+        app: AppId,
+        member: MemberId,
+        username: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<MembershipChange>>;
 }

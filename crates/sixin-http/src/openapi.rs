@@ -48,6 +48,7 @@ use crate::server;
         server::app::set_registration,
         server::app::set_member_tokens,
         server::export::export,
+        server::export::erase,
         server::secret::rotate,
         server::members::upsert,
         server::members::find_or_list,

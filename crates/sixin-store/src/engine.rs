@@ -359,6 +359,18 @@ impl<B: Backend> Store for Db<B> {
             now
         ))
     }
+    async fn erase_member(
+        &self,
+        app: AppId,
+        member: MemberId,
+        username: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<MembershipChange>> {
+        let username = username.to_owned();
+        write!(self, |ex| groups::erase_member(
+            ex, app, member, &username, now
+        ))
+    }
     async fn remove_member(
         &self,
         app: AppId,

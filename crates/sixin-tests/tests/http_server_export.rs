@@ -153,4 +153,125 @@ async fn a_member_export_streams_everything_they_see_once_in_order(h: Harness) {
     assert_eq!(export(&t, &other, "u-1").await.0, StatusCode::NOT_FOUND);
 }
 
-sixin_tests::both_backends!(a_member_export_streams_everything_they_see_once_in_order);
+/// Provisions `external_id` as `username` through the server API and gives them a session.
+async fn provisioned(
+    t: &NativeApi,
+    app: &App,
+    external_id: &str,
+    username: &str,
+) -> (String, String) {
+    let token = t.h().server_token(app);
+    let uri = format!("/v1/server/members/{external_id}");
+    let r = t
+        .call(
+            "PUT",
+            &uri,
+            Some(&token),
+            Some(json!({"username": username})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let uuid = r.body["uuid"].as_str().unwrap().to_owned();
+    let token = t.h().server_token(app);
+    let r = t
+        .call(
+            "POST",
+            &format!("{uri}/sessions"),
+            Some(&token),
+            Some(json!({})),
+        )
+        .await;
+    (uuid, r.body["token"].as_str().unwrap().to_owned())
+}
+
+async fn unread_total(t: &NativeApi, token: &str) -> i64 {
+    let r = t.call("GET", "/v1/unread", Some(token), None).await;
+    r.body["total"].as_i64().unwrap()
+}
+
+async fn erasing_a_member_leaves_tombstones_and_consistent_counts(h: Harness) {
+    let (t, app) = start(h).await;
+    let (ann_uuid, ann) = provisioned(&t, &app, "u-1", "ann").await;
+    let bob = t.member("bob").await;
+    let carol = t.member("carol").await;
+    let mut direct = 0;
+    for i in 0..3 {
+        direct = send(&t, &ann, json!({"to": bob.uuid}), &format!("a{i}")).await["conversation_id"]
+            .as_i64()
+            .unwrap();
+    }
+    send(&t, &bob.token, json!({"to": ann_uuid}), "from bob").await;
+    let group = json!({"subject": "g", "members": [bob.uuid, carol.uuid]});
+    let g = t.call("POST", "/v1/groups", Some(&ann), Some(group)).await;
+    let group_id = g.body["id"].as_i64().unwrap();
+    send(
+        &t,
+        &ann,
+        json!({"conversation_id": group_id}),
+        "to the group",
+    )
+    .await;
+    assert_eq!(unread_total(&t, &bob.token).await, 4);
+    assert_eq!(unread_total(&t, &carol.token).await, 1);
+
+    let token = t.h().server_token(&app);
+    let r = t
+        .call("DELETE", "/v1/server/members/u-1", Some(&token), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body, json!({"erased": ann_uuid, "groups_left": 1}));
+
+    // Counts drop as for a recall; the history keeps tombstones and bob's own message.
+    assert_eq!(unread_total(&t, &bob.token).await, 0);
+    assert_eq!(unread_total(&t, &carol.token).await, 0);
+    let uri = format!("/v1/conversations/{direct}/messages");
+    let history = t.call("GET", &uri, Some(&bob.token), None).await.body;
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "{history}");
+    for m in items {
+        if m["sender"]["uuid"] == ann_uuid.as_str() {
+            assert_eq!(m["data"], json!({}), "{m}");
+            assert!(m["recalled_at"].is_i64(), "{m}");
+            let name = m["sender"]["username"].as_str().unwrap();
+            assert_eq!(name, format!("sixin:deleted:{ann_uuid}"));
+        } else {
+            assert_eq!(m["data"]["content"], "from bob");
+        }
+    }
+    // The group passed to the longest-standing member; ann is gone from it.
+    let detail = t
+        .call(
+            "GET",
+            &format!("/v1/conversations/{group_id}"),
+            Some(&bob.token),
+            None,
+        )
+        .await
+        .body;
+    assert_eq!(detail["owner_uid"], bob.uid, "{detail}");
+    let members = detail["participants"].as_array().unwrap();
+    assert!(
+        members.iter().all(|p| p["uuid"] != ann_uuid.as_str()),
+        "{detail}"
+    );
+    // Her sessions are gone, her id is free, and nothing is found under it.
+    assert_eq!(
+        t.call("GET", "/v1/me", Some(&ann), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(export(&t, &app, "u-1").await.0, StatusCode::NOT_FOUND);
+    let (again, _) = provisioned(&t, &app, "u-1", "ann").await;
+    assert_ne!(again, ann_uuid, "a new member");
+    // Another app cannot erase this app's members.
+    let other = t.h().app().await;
+    let token = t.h().server_token(&other);
+    let r = t
+        .call("DELETE", "/v1/server/members/u-1", Some(&token), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+sixin_tests::both_backends!(
+    a_member_export_streams_everything_they_see_once_in_order,
+    erasing_a_member_leaves_tombstones_and_consistent_counts,
+);

@@ -202,6 +202,12 @@ pub enum MemberCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Erase the member: sessions, profile and password go; their messages stay in others'
+    /// history as tombstones; they leave every group.
+    Erase {
+        #[command(flatten)]
+        target: Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -354,6 +360,12 @@ pub async fn member(settings: &Settings, cmd: MemberCommand) -> anyhow::Result<(
         MemberCommand::Unban { target } => (target, Action::Unban),
         MemberCommand::Mute { target, until } => (target, Action::Mute { until }),
         MemberCommand::Unmute { target } => (target, Action::Unmute),
+        MemberCommand::Erase { target } => {
+            let core = core(settings).await?;
+            let done = moderation::erase(&core, &target).await;
+            close(core).await;
+            return done;
+        }
         MemberCommand::Export { target } => {
             let core = core(settings).await?;
             let done = moderation::export(&core, &target).await;

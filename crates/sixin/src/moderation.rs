@@ -1,4 +1,4 @@
-//! `sixin member ban|unban|mute|unmute|export` and `sixin app set-registration|set-member-tokens`: the operator's side of
+//! `sixin member ban|unban|mute|unmute|export|erase` and `sixin app set-registration|set-member-tokens`: the operator's side of
 //! the server API. Each command acts for the app through [`Core::act_for_app`] and calls the
 //! same core operations the app's backend calls; nothing is decided here.
 //!
@@ -212,4 +212,25 @@ pub async fn set_member_tokens(
 pub fn parse_member_tokens(s: &str) -> Result<MemberTokens, String> {
     MemberTokens::parse(s)
         .ok_or_else(|| format!("{s:?} is not a member-token policy: existing or provision"))
+}
+
+/// Erases the member and prints what it did.
+pub async fn erase(core: &Core, target: &Target) -> anyhow::Result<()> {
+    let app = core
+        .act_for_app(&target.app)
+        .await
+        .with_context(|| format!("app {}", target.app))?;
+    let erased = core.erase_member(&app, lookup(target)?).await?;
+    if target.json {
+        println!(
+            "{}",
+            json!({"erased": erased.uuid.as_str(), "groups_left": erased.groups_left})
+        );
+    } else {
+        println!(
+            "member {} erased; left {} group(s)",
+            erased.uuid, erased.groups_left
+        );
+    }
+    Ok(())
 }

@@ -458,3 +458,50 @@ fn member_export_prints_ndjson_led_by_the_member() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("no such member"), "{}", stderr(&out));
 }
+
+#[test]
+fn member_erase_leaves_a_banned_tombstone_under_the_same_uuid() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let m = run_json(
+        dir.path(),
+        &db,
+        &[
+            "member",
+            "create",
+            "--app",
+            &key,
+            "--username",
+            "eve",
+            "--password",
+            "secret-pw",
+            "--json",
+        ],
+    );
+    let uuid = m["uuid"].as_str().unwrap();
+    let v = run_json(
+        dir.path(),
+        &db,
+        &["member", "erase", "--app", &key, "--uuid", uuid, "--json"],
+    );
+    assert_eq!(v, serde_json::json!({"erased": uuid, "groups_left": 0}));
+    // The tombstone remains under the same uuid, renamed and banned.
+    let out = SIXIN.run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "member",
+            "export",
+            "--app",
+            &key,
+            "--uuid",
+            uuid,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first: Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(first["username"], format!("sixin:deleted:{uuid}"));
+    assert!(first["banned"].is_object(), "{first}");
+}

@@ -168,7 +168,7 @@ impl Core {
         Ok(ids)
     }
 
-    async fn announce_membership(&self, caller: &Caller, change: &MembershipChange) {
+    pub(super) async fn announce_membership(&self, caller: &Caller, change: &MembershipChange) {
         let kind = EventKind::Membership {
             conversation: change.conversation.id,
             added: change.added.clone(),

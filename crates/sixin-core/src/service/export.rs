@@ -1,16 +1,17 @@
 //! A member's data, for the app's backend: [`Core::export_member`] opens an [`Export`], which
 //! yields the member, then each of their conversations followed by every message they can see
 //! in it, page by page — nothing is gathered in memory beyond one page, so an export of any
-//! size streams.
+//! size streams. [`Core::erase_member`] erases a member, leaving tombstones.
 
+use crate::bus::Revocation;
 use crate::caller::{AppCaller, Caller};
 use crate::config::MAX_PAGE;
-use crate::error::Result;
-use crate::ids::MessageId;
+use crate::error::{Error, Result};
+use crate::ids::{MemberUuid, MessageId};
 use crate::model::{ConversationSummary, HistoryItem, Member};
 use crate::service::MemberLookup;
 use crate::store::{HistoryWindow, ListQuery, ListWindow};
-use crate::Core;
+use crate::{rules, Core};
 
 /// One record of an export.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +57,53 @@ impl Core {
             core: self.clone(),
             member: Caller::new(caller.app().clone(), member),
             stage: Stage::Member(shown),
+        })
+    }
+}
+
+/// What erasing a member did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Erased {
+    /// The erased member's uuid (now a tombstone's).
+    pub uuid: MemberUuid,
+    /// How many groups they left.
+    pub groups_left: usize,
+}
+
+impl Core {
+    /// Erases the member `by` names. Their sessions end and their open event streams close on
+    /// every node; their messages stay in others' history as tombstones (data `{}`,
+    /// `recalled_at` set, the sender a deleted member named `sixin:deleted:<uuid>`) and unread
+    /// counts drop as for a recall; they leave every group (ownership passing as when an owner
+    /// leaves); their profile, password and external id are gone, so the app may provision its
+    /// id again as a new member. The app's system sender cannot be erased.
+    pub async fn erase_member(&self, caller: &AppCaller, by: MemberLookup<'_>) -> Result<Erased> {
+        let member = self.find_member(caller, by).await?;
+        if rules::is_system(member.external_id.as_deref()) {
+            return Err(Error::invalid(
+                "external_id",
+                "the app's system sender cannot be erased",
+            ));
+        }
+        let name = format!("sixin:deleted:{}", member.uuid);
+        let changes = self
+            .store()
+            .erase_member(caller.app_id(), member.id, &name, self.now())
+            .await?;
+        let revocation = Revocation {
+            app: caller.app_id(),
+            member: member.id,
+            session: None,
+        };
+        self.bus().revoke(revocation).await;
+        let uuid = member.uuid.clone();
+        let speaker = Caller::new(caller.app().clone(), member);
+        for change in &changes {
+            self.announce_membership(&speaker, change).await;
+        }
+        Ok(Erased {
+            uuid,
+            groups_left: changes.len(),
         })
     }
 }

@@ -36,7 +36,7 @@ pub use app_acts::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
 pub use apps::Signing;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
-pub use export::{Export, ExportRecord};
+pub use export::{Erased, Export, ExportRecord};
 pub use messages::{MultiSend, Recipient, SendMessage};
 pub use server::{MemberLookup, SERVER_AUDIENCE};
 

@@ -306,6 +306,15 @@ pub(crate) struct RevokedDto {
     pub revoked: u64,
 }
 
+/// What erasing a member did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErasedDto {
+    /// The erased member's uuid (its messages now show a `sixin:deleted:<uuid>` sender).
+    pub erased: String,
+    /// How many groups they left.
+    pub groups_left: usize,
+}
+
 /// The app, as its backend sees it (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ServerAppDto {

@@ -1,15 +1,17 @@
-//! `GET /v1/server/members/{external_id}/export`: a member's data as NDJSON, streamed page by
-//! page from the core's [`Export`] — one JSON object per line, nothing buffered beyond a page.
+//! A member's data: `GET /v1/server/members/{external_id}/export` streams it as NDJSON page by
+//! page from the core's [`Export`] (one JSON object per line, nothing buffered beyond a page);
+//! `DELETE /v1/server/members/{external_id}` erases the member.
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde_json::{json, Value};
 use sixin_core::service::{Export, ExportRecord, MemberLookup};
 
 use super::auth::Backend;
-use super::dto::ServerMemberDto;
+use super::dto::{ErasedDto, ServerMemberDto};
 use crate::native::dto::{ConversationItemDto, HistoryItemDto};
 use crate::native::error::{body_of, ApiError, ErrorEnvelope};
 use crate::native::extract::Path;
@@ -84,4 +86,33 @@ pub fn export_line(record: &ExportRecord) -> Value {
         obj.insert("record".into(), json!(kind));
     }
     body
+}
+
+/// `DELETE /v1/server/members/{external_id}` — erase the member: their sessions end and their
+/// open event streams close at once; their messages stay in others' history as tombstones
+/// (`data` `{}`, `recalled_at` set, the sender named `sixin:deleted:<uuid>`) and unread counts
+/// drop as for a recall; they leave every group (ownership passes as when an owner leaves);
+/// their profile, password and `external_id` are gone (the id may be provisioned again, as a
+/// new member).
+///
+/// - `404 not_found` when no member has this id; `400` for the app's system sender.
+#[utoipa::path(delete, path = "/v1/server/members/{external_id}", tag = "server",
+    security(("serverToken" = [])),
+    params(("external_id" = String, Path, description = "The app's own id for the member")),
+    responses(
+        (status = 200, body = ErasedDto),
+        (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)))]
+pub(crate) async fn erase(
+    State(s): State<AppState>,
+    Backend(app): Backend,
+    Path(external_id): Path<String>,
+) -> Result<Json<ErasedDto>, ApiError> {
+    let by = MemberLookup::ExternalId(&external_id);
+    let erased = s.core.erase_member(&app, by).await?;
+    Ok(Json(ErasedDto {
+        erased: erased.uuid.to_string(),
+        groups_left: erased.groups_left,
+    }))
 }

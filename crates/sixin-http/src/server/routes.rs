@@ -14,7 +14,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/member-tokens", put(app::set_member_tokens))
         .route("/app/secret", post(secret::rotate))
         .route("/members", get(members::find_or_list))
-        .route("/members/{external_id}", put(members::upsert))
+        .route(
+            "/members/{external_id}",
+            put(members::upsert).delete(export::erase),
+        )
         .route("/members/{external_id}/export", get(export::export))
         .route(
             "/members/{external_id}/sessions",

@@ -235,3 +235,64 @@ pub(crate) async fn remove_member(
     }
     membership_change(ex, app, group, vec![member], Change::Removed, now).await
 }
+
+/// Erases a member: every session ends; every message they sent becomes a tombstone (data
+/// `{}`, ext_data gone, `recalled_at` set if it was not), lowering the unread count of each
+/// member who had not read it, as a recall does; they leave every group (ownership passing by
+/// [`rules::heir`]); their profile becomes `username` with no ext_info, no password, no
+/// external id, banned. Direct conversations stay, with the tombstoned member as the peer.
+pub(crate) async fn erase_member(
+    ex: &mut dyn Exec,
+    app: AppId,
+    member: MemberId,
+    username: &str,
+    now: Timestamp,
+) -> StoreResult<Vec<MembershipChange>> {
+    ex.execute(
+        "DELETE FROM sessions WHERE member_id = $1",
+        params![member.0],
+    )
+    .await?;
+    let unread = "(SELECT COUNT(*) FROM messages m \
+        WHERE m.conversation_id = conversation_members.conversation_id AND m.sender_id = $1 \
+        AND m.recalled_at IS NULL AND m.id > conversation_members.last_read_id \
+        AND m.id > conversation_members.visible_from \
+        AND NOT EXISTS (SELECT 1 FROM message_reads r \
+            WHERE r.member_id = conversation_members.member_id AND r.message_id = m.id) \
+        AND NOT EXISTS (SELECT 1 FROM message_hides h \
+            WHERE h.member_id = conversation_members.member_id AND h.message_id = m.id))";
+    let sql = format!(
+        "UPDATE conversation_members SET unread_count = \
+         CASE WHEN unread_count > {unread} THEN unread_count - {unread} ELSE 0 END \
+         WHERE member_id <> $1 AND conversation_id IN \
+         (SELECT conversation_id FROM messages WHERE sender_id = $1)"
+    );
+    ex.execute(&sql, params![member.0]).await?;
+    ex.execute(
+        "UPDATE messages SET data = '{}', ext_data = NULL, \
+         recalled_at = COALESCE(recalled_at, $2) WHERE sender_id = $1 AND app_id = $3",
+        params![member.0, now.0, app.0],
+    )
+    .await?;
+    let groups = ex
+        .all(
+            "SELECT cm.conversation_id FROM conversation_members cm \
+             JOIN conversations c ON c.id = cm.conversation_id \
+             WHERE cm.member_id = $1 AND c.kind = 'group' ORDER BY cm.conversation_id",
+            params![member.0],
+        )
+        .await?;
+    let mut changes = Vec::with_capacity(groups.len());
+    for row in &groups {
+        let group = ConversationId(row.i64("conversation_id")?);
+        changes.push(remove_member(ex, app, Actor::App, group, member, now).await?);
+    }
+    ex.execute(
+        "UPDATE members SET username = $2, ext_info = '{}', password_hash = '', \
+         external_id = NULL, banned = TRUE, banned_until = NULL, ban_reason = NULL, \
+         muted = FALSE, muted_until = NULL WHERE id = $1 AND app_id = $3",
+        params![member.0, username, app.0],
+    )
+    .await?;
+    Ok(changes)
+}
