@@ -179,3 +179,28 @@ pub fn ids(page: &Value) -> Vec<i64> {
         .map(|i| i["id"].as_i64().expect("id"))
         .collect()
 }
+
+/// A server over `h` and its app (with the secret, to sign server and member tokens).
+pub async fn start_with_app(h: crate::Harness) -> (NativeApi, sixin_core::model::App) {
+    let t = NativeApi::start(h).await;
+    let app = t.h().core.app_by_key(&t.app_key).await.unwrap();
+    (t, app)
+}
+
+/// A call as the app's backend: with a fresh server token of `app`.
+pub async fn as_backend(
+    t: &NativeApi,
+    app: &sixin_core::model::App,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> Reply {
+    let token = t.h().server_token(app);
+    t.call(method, uri, Some(&token), body).await
+}
+
+/// The body of `r`, after asserting its status.
+pub fn ok(r: &Reply, status: StatusCode) -> &Value {
+    assert_eq!(r.status, status, "{:?}", r.body);
+    &r.body
+}

@@ -13,15 +13,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sixin_core::model::{App, MemberTokens};
 use sixin_core::Clock as _;
-use sixin_tests::native::NativeApi;
+use sixin_tests::native::{start_with_app as start, NativeApi};
 use sixin_tests::server_token::{mint, mint_by_hand};
 use sixin_tests::Harness;
-
-async fn start(h: Harness) -> (NativeApi, App) {
-    let t = NativeApi::start(h).await;
-    let app = t.h().core.app_by_key(&t.app_key).await.unwrap();
-    (t, app)
-}
 
 fn now_secs(t: &NativeApi) -> i64 {
     t.h().clock.now().unix_seconds()

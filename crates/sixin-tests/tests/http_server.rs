@@ -11,27 +11,11 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sixin_core::model::App;
-use sixin_tests::native::{assert_error, NativeApi, Reply};
+use sixin_tests::native::{
+    as_backend as server, assert_error, ok, start_with_app as start, NativeApi,
+};
 use sixin_tests::server_token::{claims, mint, mint_by_hand};
 use sixin_tests::Harness;
-
-/// A server over `h` and its app (with the secret, to sign tokens).
-async fn start(h: Harness) -> (NativeApi, App) {
-    let t = NativeApi::start(h).await;
-    let app = t.h().core.app_by_key(&t.app_key).await.unwrap();
-    (t, app)
-}
-
-/// A call with a fresh server token of `app`.
-async fn server(t: &NativeApi, app: &App, method: &str, uri: &str, body: Option<Value>) -> Reply {
-    let token = t.h().server_token(app);
-    t.call(method, uri, Some(&token), body).await
-}
-
-fn ok(r: &Reply, status: StatusCode) -> &Value {
-    assert_eq!(r.status, status, "{:?}", r.body);
-    &r.body
-}
 
 async fn members_are_provisioned_found_listed_and_given_sessions(h: Harness) {
     let (t, app) = start(h).await;

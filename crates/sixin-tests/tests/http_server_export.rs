@@ -11,14 +11,8 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sixin_core::model::App;
-use sixin_tests::native::NativeApi;
+use sixin_tests::native::{start_with_app as start, NativeApi};
 use sixin_tests::Harness;
-
-async fn start(h: Harness) -> (NativeApi, App) {
-    let t = NativeApi::start(h).await;
-    let app = t.h().core.app_by_key(&t.app_key).await.unwrap();
-    (t, app)
-}
 
 /// The export's status, content type and lines.
 async fn export(t: &NativeApi, app: &App, external_id: &str) -> (StatusCode, String, Vec<Value>) {

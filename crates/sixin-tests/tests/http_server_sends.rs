@@ -9,24 +9,10 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sixin_core::model::App;
-use sixin_tests::native::{assert_error, NativeApi, Reply};
+use sixin_tests::native::{
+    as_backend as server, assert_error, ok, start_with_app as start, NativeApi, Reply,
+};
 use sixin_tests::Harness;
-
-async fn start(h: Harness) -> (NativeApi, App) {
-    let t = NativeApi::start(h).await;
-    let app = t.h().core.app_by_key(&t.app_key).await.unwrap();
-    (t, app)
-}
-
-async fn server(t: &NativeApi, app: &App, method: &str, uri: &str, body: Option<Value>) -> Reply {
-    let token = t.h().server_token(app);
-    t.call(method, uri, Some(&token), body).await
-}
-
-fn ok(r: &Reply, status: StatusCode) -> &Value {
-    assert_eq!(r.status, status, "{:?}", r.body);
-    &r.body
-}
 
 /// A member provisioned as `ext` with a session.
 struct M {
