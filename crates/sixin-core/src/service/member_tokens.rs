@@ -58,10 +58,12 @@ impl Core {
             return Err(refuse("algorithm other than HS256"));
         }
         let iss = unverified.iss.ok_or_else(|| refuse("no iss"))?;
-        let app = self
-            .app_by_key(&iss)
-            .await
-            .map_err(|_| refuse("unknown app"))?;
+        // An unknown app is a refused token; a store that cannot answer stays `Unavailable`
+        // (a database outage must not look like a bad token).
+        let app = self.app_by_key(&iss).await.map_err(|e| match e {
+            Error::UnknownApp => refuse("unknown app"),
+            other => other,
+        })?;
         let claims = self
             .verified(token, &app)
             .ok_or_else(|| refuse("bad signature"))?;
