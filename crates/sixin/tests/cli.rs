@@ -206,27 +206,32 @@ fn run_json(dir: &std::path::Path, db: &str, args: &[&str]) -> Value {
     serde_json::from_str(stdout(&out).trim()).unwrap()
 }
 
-#[test]
-fn members_are_banned_muted_and_released_by_uuid_with_the_state_shown() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/x.db", dir.path().display());
-    let key = SIXIN.create_app(dir.path(), &db);
+/// `sixin member create --json` of `username` in app `key`: the new member's uuid.
+fn create_member(dir: &std::path::Path, db: &str, key: &str, username: &str) -> String {
     let m = run_json(
-        dir.path(),
-        &db,
+        dir,
+        db,
         &[
             "member",
             "create",
             "--app",
-            &key,
+            key,
             "--username",
-            "carol",
+            username,
             "--password",
             "secret-pw",
             "--json",
         ],
     );
-    let uuid = m["uuid"].as_str().unwrap();
+    m["uuid"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn members_are_banned_muted_and_released_by_uuid_with_the_state_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let uuid = &create_member(dir.path(), &db, &key, "carol");
     let who = ["--app", &key, "--uuid", uuid, "--json"];
     let ban = [
         &["member", "ban"][..],
@@ -404,22 +409,7 @@ fn member_export_prints_ndjson_led_by_the_member() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/x.db", dir.path().display());
     let key = SIXIN.create_app(dir.path(), &db);
-    let m = run_json(
-        dir.path(),
-        &db,
-        &[
-            "member",
-            "create",
-            "--app",
-            &key,
-            "--username",
-            "dora",
-            "--password",
-            "secret-pw",
-            "--json",
-        ],
-    );
-    let uuid = m["uuid"].as_str().unwrap();
+    let uuid = &create_member(dir.path(), &db, &key, "dora");
     let out = SIXIN.run(
         dir.path(),
         &[
@@ -464,22 +454,7 @@ fn member_erase_leaves_a_banned_tombstone_under_the_same_uuid() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/x.db", dir.path().display());
     let key = SIXIN.create_app(dir.path(), &db);
-    let m = run_json(
-        dir.path(),
-        &db,
-        &[
-            "member",
-            "create",
-            "--app",
-            &key,
-            "--username",
-            "eve",
-            "--password",
-            "secret-pw",
-            "--json",
-        ],
-    );
-    let uuid = m["uuid"].as_str().unwrap();
+    let uuid = &create_member(dir.path(), &db, &key, "eve");
     let v = run_json(
         dir.path(),
         &db,
