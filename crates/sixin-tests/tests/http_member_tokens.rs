@@ -229,6 +229,17 @@ async fn the_first_use_provisions_only_when_the_app_says_so(h: Harness) {
     assert_eq!(first["ext_info"]["nick"], "Neo");
     let (_, again) = me(&t, &token).await;
     assert_eq!(again["uuid"], first["uuid"], "one member per sub");
+    // Another sub asking for a username already taken creates nothing.
+    let mut taken = member_claims(&t, &app, "new-8");
+    taken["name"] = json!("neo");
+    let (status, body) = me(&t, &mint(&app.secret.0, &taken)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let caller = core.act_for_app(&t.app_key).await.unwrap();
+    let lookup = sixin_core::service::MemberLookup::ExternalId("new-8");
+    assert!(
+        core.find_member(&caller, lookup).await.is_err(),
+        "nothing written"
+    );
     // A banned member's token is refused like their sessions.
     let uuid = first["uuid"].as_str().unwrap();
     let app_now = core.app_by_key(&t.app_key).await.unwrap();
