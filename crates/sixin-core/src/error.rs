@@ -83,6 +83,17 @@ pub enum Error {
     /// The member already has the most event streams allowed open at once.
     #[error("too many open event streams (at most {max} per member)")]
     TooManyStreams { max: usize },
+    /// The recipient does not accept messages from the caller: they blocked the caller, or
+    /// their who-may-message-me setting excludes them. The two look the same on purpose, so a
+    /// sender cannot tell a block from a setting.
+    #[error("this member does not accept messages from you")]
+    NotAccepted,
+    /// A text field contains a word the app's word list rejects. The word is not named.
+    #[error("{} contains a word this app does not allow", .field)]
+    ContentRejected { field: &'static str },
+    /// A rate limit is exhausted: retry after `throttle.retry_after_secs`.
+    #[error("{}", rate_limited_message(.0))]
+    RateLimited(Throttle),
     /// Already exists (a username taken in this app).
     #[error("{} already exists", .0.as_str())]
     Conflict(Entity),
@@ -143,6 +154,27 @@ impl ServerTokenProblem {
     }
 }
 
+/// A refused request under a rate limit: which policy, its quota, and when to retry. Native
+/// responses carry it as `Retry-After` and the IETF `RateLimit-Policy` / `RateLimit` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// The policy's name, as the `RateLimit-Policy` header shows it (`sends`, `logins`, …).
+    pub policy: &'static str,
+    /// Its quota: this many units …
+    pub quota: u64,
+    /// … per this many seconds.
+    pub window_secs: u64,
+    /// Whole seconds until a retry can succeed (at least 1).
+    pub retry_after_secs: u64,
+}
+
+fn rate_limited_message(t: &Throttle) -> String {
+    format!(
+        "too many requests ({}: {} per {} s); retry in {} s",
+        t.policy, t.quota, t.window_secs, t.retry_after_secs
+    )
+}
+
 fn muted_message(until: Option<Timestamp>) -> String {
     match until {
         None => "member is muted: reading is allowed, sending is not".to_owned(),
@@ -201,6 +233,9 @@ impl Clone for Error {
             Error::TooManyRecipients { max } => Error::TooManyRecipients { max: *max },
             Error::RecallWindowPassed => Error::RecallWindowPassed,
             Error::TooManyStreams { max } => Error::TooManyStreams { max: *max },
+            Error::NotAccepted => Error::NotAccepted,
+            Error::ContentRejected { field } => Error::ContentRejected { field },
+            Error::RateLimited(t) => Error::RateLimited(*t),
             Error::Conflict(e) => Error::Conflict(*e),
             Error::Unavailable => Error::Unavailable,
             Error::Internal(e) => Error::Internal(e.to_string().into()),

@@ -36,6 +36,6 @@ pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Revocation, Signal};
 pub use caller::{AppCaller, Caller};
 pub use clock::{Clock, SystemClock};
 pub use config::{CoreConfig, CoreConfigError};
-pub use error::{Entity, Error, Result};
+pub use error::{Entity, Error, Result, Throttle};
 pub use service::Core;
 pub use store::Store;

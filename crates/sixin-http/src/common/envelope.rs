@@ -9,6 +9,7 @@
 //! | 406 | signature, access_token or session token check failed |
 //! | 407 | unknown app_key, or no permission (a muted member sending, closed registration) |
 //! | 408 | member not logged in, or banned |
+//! | 429 | a rate limit is exhausted (`msg` says which and when to retry) |
 //! | 500 | server error |
 
 use axum::http::header::CONTENT_TYPE;
@@ -22,6 +23,7 @@ pub(crate) const UNKNOWN_SERVICE: u16 = 404;
 pub(crate) const CHECK_FAILED: u16 = 406;
 pub(crate) const NO_PERMISSION: u16 = 407;
 pub(crate) const NOT_LOGGED_IN: u16 = 408;
+pub(crate) const RATE_LIMITED: u16 = 429;
 pub(crate) const SERVER_ERROR: u16 = 500;
 
 /// An error as the PhalApi family shows it: a `ret` code and a message for developers.
@@ -72,6 +74,9 @@ pub(crate) fn ret_of(e: &Error) -> u16 {
         Error::TooManyRecipients { .. } => BAD_REQUEST,
         Error::RecallWindowPassed => BAD_REQUEST,
         Error::TooManyStreams { .. } => NO_PERMISSION,
+        Error::NotAccepted => NO_PERMISSION,
+        Error::ContentRejected { .. } => BAD_REQUEST,
+        Error::RateLimited(_) => RATE_LIMITED,
         Error::Conflict(_) => BAD_REQUEST,
         Error::Unavailable => SERVER_ERROR,
         Error::Internal(_) => SERVER_ERROR,
@@ -138,6 +143,17 @@ mod tests {
             (Error::NotFound(Entity::Member), 400),
             (Error::Forbidden("x"), 407),
             (Error::CannotReply, 407),
+            (Error::NotAccepted, 407),
+            (Error::ContentRejected { field: "text" }, 400),
+            (
+                Error::RateLimited(sixin_core::Throttle {
+                    policy: "logins",
+                    quota: 10,
+                    window_secs: 60,
+                    retry_after_secs: 6,
+                }),
+                429,
+            ),
             (Error::SelfSend, 400),
             (Error::TooManyRecipients { max: 200 }, 400),
             (Error::RecallWindowPassed, 400),

@@ -112,6 +112,9 @@ fn classify(e: &Error) -> (StatusCode, &'static str) {
         Error::TooManyRecipients { .. } => (StatusCode::BAD_REQUEST, "too_many_recipients"),
         Error::RecallWindowPassed => (StatusCode::CONFLICT, "recall_window_passed"),
         Error::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
+        Error::NotAccepted => (StatusCode::FORBIDDEN, "not_accepted"),
+        Error::ContentRejected { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "content_rejected"),
+        Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -164,8 +167,38 @@ impl IntoResponse for ApiError {
                 tracing::debug!(code = %self.body.code, "request refused: {}", self.body.message)
             }
         }
+        let throttle = match &self.cause {
+            Some(Error::RateLimited(t)) => Some(*t),
+            _ => None,
+        };
         let envelope = ErrorEnvelope { error: self.body };
-        (self.status, Json(envelope)).into_response()
+        let mut response = (self.status, Json(envelope)).into_response();
+        if let Some(t) = throttle {
+            throttle_headers(response.headers_mut(), &t);
+        }
+        response
+    }
+}
+
+/// `Retry-After` and the IETF rate-limit headers (draft-ietf-httpapi-ratelimit-headers):
+/// `RateLimit-Policy: "sends";q=200;w=20` and `RateLimit: "sends";r=0;t=3`.
+pub(crate) fn throttle_headers(headers: &mut axum::http::HeaderMap, t: &sixin_core::Throttle) {
+    use axum::http::{header, HeaderValue};
+    let pairs = [
+        (header::RETRY_AFTER.as_str(), t.retry_after_secs.to_string()),
+        (
+            "ratelimit-policy",
+            format!(r#""{}";q={};w={}"#, t.policy, t.quota, t.window_secs),
+        ),
+        (
+            "ratelimit",
+            format!(r#""{}";r=0;t={}"#, t.policy, t.retry_after_secs),
+        ),
+    ];
+    for (name, value) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
     }
 }
 
@@ -197,6 +230,23 @@ mod tests {
     use sixin_core::error::ServerTokenProblem;
     use sixin_core::Entity;
 
+    const THROTTLE: sixin_core::Throttle = sixin_core::Throttle {
+        policy: "sends",
+        quota: 200,
+        window_secs: 20,
+        retry_after_secs: 3,
+    };
+
+    #[test]
+    fn a_rate_limited_refusal_carries_retry_after_and_ratelimit_headers() {
+        let response = ApiError::from(Error::RateLimited(THROTTLE)).into_response();
+        assert_eq!(response.status(), 429);
+        let h = response.headers();
+        assert_eq!(h["retry-after"], "3");
+        assert_eq!(h["ratelimit-policy"], r#""sends";q=200;w=20"#);
+        assert_eq!(h["ratelimit"], r#""sends";r=0;t=3"#);
+    }
+
     #[test]
     fn core_errors_map_to_documented_statuses_and_codes() {
         let cases: Vec<(Error, u16, &str)> = vec![
@@ -221,6 +271,13 @@ mod tests {
             (Error::NotFound(Entity::Conversation), 404, "not_found"),
             (Error::Forbidden("x"), 403, "forbidden"),
             (Error::CannotReply, 403, "cannot_reply"),
+            (Error::NotAccepted, 403, "not_accepted"),
+            (
+                Error::ContentRejected { field: "text" },
+                422,
+                "content_rejected",
+            ),
+            (Error::RateLimited(THROTTLE), 429, "rate_limited"),
             (Error::SelfSend, 400, "self_send"),
             (
                 Error::TooManyRecipients { max: 2 },
