@@ -156,6 +156,9 @@ mod tests {
             registration: crate::model::Registration::Open,
             previous_secret: None,
             member_tokens: crate::model::MemberTokens::Existing,
+            dm_policy: crate::model::DmPolicy::Everyone,
+            limits: None,
+            word_list_version: 0,
             created_at: Timestamp(0),
         }
     }

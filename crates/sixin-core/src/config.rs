@@ -34,6 +34,8 @@ pub struct CoreConfig {
     /// How long an app's previous secret stays accepted after a rotation that names no grace
     /// period (24 hours; zero: the old secret stops at once).
     pub secret_grace: Duration,
+    /// Rate limits and flood controls every app has unless its own `limits` override them.
+    pub limits: crate::limits::Limits,
 }
 
 /// The most recipients of one multi-send (YesApi `MultiSend`: 1..200).
@@ -68,6 +70,7 @@ impl Default for CoreConfig {
             server_token_max_lifetime: Duration::from_secs(300),
             member_token_max_lifetime: Duration::from_secs(24 * 3600),
             secret_grace: Duration::from_secs(24 * 3600),
+            limits: crate::limits::Limits::default(),
         }
     }
 }
@@ -212,6 +215,7 @@ mod tests {
             server_token_max_lifetime: Duration::from_secs(1),
             member_token_max_lifetime: MAX_MEMBER_TOKEN_LIFETIME,
             secret_grace: MAX_SECRET_GRACE,
+            limits: crate::limits::Limits::default(),
         };
         assert_eq!(edge.validate(), Ok(()));
         let one = CoreConfig {

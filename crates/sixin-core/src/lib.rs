@@ -9,6 +9,7 @@
 //!   [`AppCaller`], the authenticated app backend every server API call requires.
 //! - [`clock`]: the [`Clock`] trait, so tests control time (recall window, session expiry).
 //! - [`config`]: [`CoreConfig`], typed limits and lifetimes, and their validation.
+//! - [`limits`]: [`Limits`](limits::Limits), the rate limits and flood controls, per app.
 //! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
 //! - [`auth`]: password hashing, session tokens (stored hashed), app keys and secrets.
 //! - [`rules`]: who may do what (group roles, ownership, recall, event audiences), as pure
@@ -24,6 +25,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod model;
 pub mod rules;
 pub mod service;

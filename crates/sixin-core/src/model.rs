@@ -23,7 +23,46 @@ pub struct App {
     pub previous_secret: Option<PreviousSecret>,
     /// What an app-signed member token naming an unknown member does.
     pub member_tokens: MemberTokens,
+    /// Who may start a direct conversation with a member who has not chosen for themselves.
+    pub dm_policy: DmPolicy,
+    /// The app's own rate limits: a JSON object overriding the configuration's defaults key
+    /// by key (`None`: the defaults).
+    pub limits: Option<Value>,
+    /// Grows with every change to the app's word list: a node whose matcher is older rebuilds it.
+    pub word_list_version: i64,
     pub created_at: Timestamp,
+}
+
+/// Who may start a direct conversation with a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicy {
+    /// Any member of the app.
+    #[default]
+    Everyone,
+    /// Only members who already have a direct conversation with them.
+    Contacts,
+    /// No one: no new direct conversation can be started with them.
+    Nobody,
+}
+
+impl DmPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DmPolicy::Everyone => "everyone",
+            DmPolicy::Contacts => "contacts",
+            DmPolicy::Nobody => "nobody",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "everyone" => Some(DmPolicy::Everyone),
+            "contacts" => Some(DmPolicy::Contacts),
+            "nobody" => Some(DmPolicy::Nobody),
+            _ => None,
+        }
+    }
 }
 
 /// An app's secret before its last rotation, accepted until `until`.
@@ -109,6 +148,8 @@ pub struct Member {
     /// [`rules::muted_at`](crate::rules::muted_at).
     pub muted: bool,
     pub muted_until: Option<Timestamp>,
+    /// The member's own who-may-message-me setting (`None`: the app's default).
+    pub dm_policy: Option<DmPolicy>,
     pub created_at: Timestamp,
 }
 

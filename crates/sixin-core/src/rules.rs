@@ -268,6 +268,7 @@ mod tests {
             ban_reason: None,
             muted: false,
             muted_until: None,
+            dm_policy: None,
             created_at: Timestamp(0),
         };
         assert!(!banned_at(&m, Timestamp(5)) && !muted_at(&m, Timestamp(5)));

@@ -117,6 +117,11 @@ impl Core {
         self.store().close().await
     }
 
+    /// The limits in force for `app`: the configuration's, with the app's overrides.
+    pub fn limits_for(&self, app: &crate::model::App) -> crate::limits::Limits {
+        self.inner.cfg.limits.for_app(app)
+    }
+
     fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
     }

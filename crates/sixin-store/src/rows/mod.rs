@@ -6,8 +6,8 @@ use sixin_core::ids::{
     AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Timestamp,
 };
 use sixin_core::model::{
-    App, Conversation, ConversationKind, HistoryItem, Member, MemberTokens, Message, MessageType,
-    Participant, PreviousSecret, Profile, Registration, Role,
+    App, Conversation, ConversationKind, DmPolicy, HistoryItem, Member, MemberTokens, Message,
+    MessageType, Participant, PreviousSecret, Profile, Registration, Role,
 };
 use sixin_core::store::{StoreError, StoreResult};
 
@@ -40,7 +40,8 @@ fn json(s: &str) -> StoreResult<Value> {
 }
 
 pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, registration, \
-    previous_secret, previous_secret_until, member_tokens, created_at";
+    previous_secret, previous_secret_until, member_tokens, dm_policy, limits, \
+    word_list_version, created_at";
 
 pub(crate) struct AppRow {
     id: i64,
@@ -52,6 +53,9 @@ pub(crate) struct AppRow {
     previous_secret: Option<String>,
     previous_secret_until: Option<i64>,
     member_tokens: String,
+    dm_policy: String,
+    limits: Option<String>,
+    word_list_version: i64,
     created_at: i64,
 }
 
@@ -69,6 +73,9 @@ impl AppRow {
                 previous_secret,
                 previous_secret_until,
                 member_tokens,
+                dm_policy,
+                limits,
+                word_list_version,
                 created_at
             }
         )
@@ -92,13 +99,16 @@ impl AppRow {
             },
             member_tokens: MemberTokens::parse(&self.member_tokens)
                 .ok_or_else(|| corrupt("member token policy"))?,
+            dm_policy: DmPolicy::parse(&self.dm_policy).ok_or_else(|| corrupt("dm policy"))?,
+            limits: self.limits.as_deref().map(json).transpose()?,
+            word_list_version: self.word_list_version,
             created_at: Timestamp(self.created_at),
         })
     }
 }
 
 pub(crate) const MEMBER_COLS: &str = "id, app_id, uuid, username, ext_info, external_id, banned, \
-    banned_until, ban_reason, muted, muted_until, created_at";
+    banned_until, ban_reason, muted, muted_until, dm_policy, created_at";
 
 pub(crate) struct MemberRow {
     id: i64,
@@ -112,6 +122,7 @@ pub(crate) struct MemberRow {
     ban_reason: Option<String>,
     muted: bool,
     muted_until: Option<i64>,
+    dm_policy: Option<String>,
     created_at: i64,
 }
 
@@ -131,6 +142,7 @@ impl MemberRow {
                 ban_reason,
                 muted,
                 muted_until,
+                dm_policy,
                 created_at
             }
         )
@@ -149,6 +161,11 @@ impl MemberRow {
             ban_reason: self.ban_reason,
             muted: self.muted,
             muted_until: self.muted_until.map(Timestamp),
+            dm_policy: self
+                .dm_policy
+                .as_deref()
+                .map(|p| DmPolicy::parse(p).ok_or_else(|| corrupt("dm policy")))
+                .transpose()?,
             created_at: Timestamp(self.created_at),
         })
     }
@@ -165,6 +182,9 @@ pub(crate) struct SessionRow {
     a_previous_secret: Option<String>,
     a_previous_secret_until: Option<i64>,
     a_member_tokens: String,
+    a_dm_policy: String,
+    a_limits: Option<String>,
+    a_word_list_version: i64,
     a_created_at: i64,
     member: MemberRow,
     expires_at: i64,
@@ -174,9 +194,11 @@ pub(crate) const SESSION_SELECT: &str = "SELECT a.id AS a_id, a.key AS a_key, \
     a.secret AS a_secret, a.name AS a_name, a.require_sign AS a_require_sign, \
     a.registration AS a_registration, a.previous_secret AS a_previous_secret, \
     a.previous_secret_until AS a_previous_secret_until, a.member_tokens AS a_member_tokens, \
+    a.dm_policy AS a_dm_policy, a.limits AS a_limits, \
+    a.word_list_version AS a_word_list_version, \
     a.created_at AS a_created_at, m.id, m.app_id, m.uuid, \
     m.username, m.ext_info, m.external_id, m.banned, m.banned_until, m.ban_reason, m.muted, \
-    m.muted_until, m.created_at, s.expires_at \
+    m.muted_until, m.dm_policy, m.created_at, s.expires_at \
     FROM sessions s JOIN members m ON m.id = s.member_id JOIN apps a ON a.id = s.app_id \
     WHERE s.token_hash = $1 AND s.expires_at > $2";
 
@@ -192,6 +214,9 @@ impl SessionRow {
             a_previous_secret: row.opt_text("a_previous_secret")?,
             a_previous_secret_until: row.opt_i64("a_previous_secret_until")?,
             a_member_tokens: row.get("a_member_tokens")?,
+            a_dm_policy: row.get("a_dm_policy")?,
+            a_limits: row.opt_text("a_limits")?,
+            a_word_list_version: row.get("a_word_list_version")?,
             a_created_at: row.get("a_created_at")?,
             member: MemberRow::from_row(row)?,
             expires_at: row.get("expires_at")?,
@@ -209,6 +234,9 @@ impl SessionRow {
             previous_secret: self.a_previous_secret,
             previous_secret_until: self.a_previous_secret_until,
             member_tokens: self.a_member_tokens,
+            dm_policy: self.a_dm_policy,
+            limits: self.a_limits,
+            word_list_version: self.a_word_list_version,
             created_at: self.a_created_at,
         };
         Ok(sixin_core::model::SessionInfo {
