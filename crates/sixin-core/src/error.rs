@@ -253,6 +253,21 @@ impl From<Refusal> for Error {
             Refusal::RecallWindowPassed => Error::RecallWindowPassed,
             Refusal::GroupFull { max } => Error::TooManyRecipients { max },
             Refusal::NoticesOnly => Error::CannotReply,
+            Refusal::NotAccepted => Error::NotAccepted,
+            Refusal::NewDirectCap {
+                cap,
+                retry_after_secs,
+            } => Error::RateLimited(Throttle {
+                policy: crate::rules::NEW_DIRECT_POLICY,
+                quota: u64::from(cap),
+                window_secs: crate::rules::NEW_DIRECT_WINDOW.as_secs(),
+                retry_after_secs,
+            }),
+            Refusal::SelfTarget => Error::SelfSend,
+            Refusal::SystemSender => Error::invalid(
+                "uuid",
+                "the app's system sender cannot be blocked: its notices are the app's own",
+            ),
         }
     }
 }

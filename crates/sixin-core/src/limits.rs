@@ -30,9 +30,11 @@ pub struct Quota {
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Messages a member sends (a multi-send spends one per recipient): 10 per second, bursts
-    /// of 200 (one full multi-send).
+    /// of 200 (one full multi-send). The app's backend is not held to it.
     pub sends: Quota,
-    /// New direct conversations a member may open in any 24 hours (UCenter's daily cap).
+    /// New direct conversations a member may open in any 24 hours (UCenter's daily cap),
+    /// counted exactly in the database; `0` turns the cap off. The app's backend is not held
+    /// to it.
     pub new_direct_per_day: u32,
     /// Registrations from one client IP: 20 per hour.
     pub registrations_per_ip: Quota,

@@ -8,6 +8,9 @@
 
 use std::time::Duration;
 
+mod consent;
+pub use consent::*;
+
 use crate::ids::{MemberId, Timestamp};
 use crate::model::{ConversationKind, Member, Role};
 
@@ -39,6 +42,16 @@ pub enum Refusal {
     GroupFull { max: usize },
     /// The peer is the app's system sender: its messages are notices, nobody writes to it.
     NoticesOnly,
+    /// The recipient does not accept messages from the sender: they block the sender, or their
+    /// who-may-message-me setting leaves the sender out (the two look the same on purpose).
+    NotAccepted,
+    /// The sender opened `cap` new direct conversations in the last 24 hours; the next may be
+    /// opened in `retry_after_secs`.
+    NewDirectCap { cap: u32, retry_after_secs: u64 },
+    /// A member names themself where another member is needed (blocking themself).
+    SelfTarget,
+    /// The app's system sender cannot be the target (of a block).
+    SystemSender,
 }
 
 /// The external id of an app's system sender: the member the app's backend sends notices as

@@ -22,11 +22,14 @@ use crate::ids::{
 };
 use crate::model::{
     App, Conversation, ConversationDetail, ConversationKind, ConversationSummary, Delivery,
-    HistoryItem, Member, MemberTokens, MessageType, Page, Profile, ReadOutcome, Registration, Sent,
-    SessionInfo, UnreadCounts,
+    DmPolicy, HistoryItem, Member, MemberTokens, MessageType, Page, Profile, ReadOutcome,
+    Registration, Sent, SessionInfo, UnreadCounts,
 };
 
-pub use crate::rules::{Actor, Refusal};
+pub use crate::rules::{Actor, Refusal, SendChecks};
+
+mod blocks;
+pub use blocks::{Block, BlockCursor};
 
 /// Store failures. Lookups return `Option`; these are for writes and for infrastructure.
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +188,9 @@ pub struct ListQuery {
 #[derive(Debug, Clone)]
 pub struct NewGroup {
     pub owner: MemberId,
+    /// Who creates it: the owner ([`Actor::Member`]), who may not put a member who blocks them
+    /// in it ([`rules::may_add_to_group`](crate::rules::may_add_to_group)), or the app.
+    pub actor: Actor,
     pub subject: String,
     pub members: Vec<MemberId>,
     pub max_members: usize,
@@ -337,23 +343,33 @@ pub trait Store: Send + Sync + 'static {
     /// every other member's unread counter. `Refused(NotMember)` if the sender is not a member
     /// of the target conversation at commit time. Within a conversation, message ids grow in
     /// commit order.
+    ///
+    /// A direct send is held to `checks` at commit time, on what the transaction reads:
+    /// [`rules::may_continue_direct`](crate::rules::may_continue_direct) in a conversation that
+    /// exists (by peer or by conversation id), and
+    /// [`rules::may_open_direct`](crate::rules::may_open_direct) before one is created, which
+    /// counts the sender's openings exactly even under concurrent sends. A refused send writes
+    /// nothing: `Refused(NotAccepted)` or `Refused(NewDirectCap)`.
     async fn send(
         &self,
         app: AppId,
         sender: MemberId,
         to: SendTarget,
         content: NewContent,
+        checks: SendChecks,
     ) -> StoreResult<Sent>;
-    /// Sends one direct message to each recipient, all in one transaction: either every
-    /// message is committed or none is. Same idempotency per recipient as [`Store::send`].
-    /// Results are in the order of `recipients`.
+    /// Sends one direct message to each recipient, all in one transaction, each held to
+    /// `checks` as [`Store::send`] is: a refused recipient gets its refusal and writes nothing,
+    /// the others commit together (any other failure commits nothing). Same idempotency per
+    /// recipient as [`Store::send`]. Results are in the order of `recipients`.
     async fn send_many(
         &self,
         app: AppId,
         sender: MemberId,
         recipients: &[MemberId],
         content: NewContent,
-    ) -> StoreResult<Vec<Sent>>;
+        checks: SendChecks,
+    ) -> StoreResult<Vec<Result<Sent, Refusal>>>;
 
     /// A page of the conversation as `viewer` sees it (hidden messages and messages from before
     /// the viewer joined are left out), ascending by id. `None` if the viewer is not a member.
@@ -448,8 +464,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates a group owned by `owner` with the given members.
     async fn create_group(&self, app: AppId, new: NewGroup) -> StoreResult<MembershipChange>;
-    /// Adds members, as [`rules::may_add_members`](crate::rules::may_add_members) and
-    /// [`rules::group_fits`](crate::rules::group_fits) allow at commit time. Already-present
+    /// Adds members, as [`rules::may_add_members`](crate::rules::may_add_members),
+    /// [`rules::group_fits`](crate::rules::group_fits) and
+    /// [`rules::may_add_to_group`](crate::rules::may_add_to_group) allow at commit time. Already-present
     /// members are left as they are and are not in `changed`. New members see messages sent
     /// from now on.
     async fn add_members(
@@ -476,8 +493,8 @@ pub trait Store: Send + Sync + 'static {
     /// a tombstone (data `{}`, no ext_data, `recalled_at` set), lowering the unread counts of
     /// the members who had not read it; they leave every group (ownership passing as the core's
     /// `rules::heir` decides); their profile becomes `username`, with no ext_info, password or
-    /// external id, banned. Direct conversations stay, with them as the tombstoned peer. The
-    /// membership changes of the groups they left.
+    /// external id, banned; their blocks, both ways, are deleted. Direct conversations stay,
+    /// with them as the tombstoned peer. The membership changes of the groups they left.
     async fn erase_member(
         &self,
         app: AppId,
@@ -485,4 +502,35 @@ pub trait Store: Send + Sync + 'static {
         username: &str,
         now: Timestamp,
     ) -> StoreResult<Vec<MembershipChange>>;
+
+    /// `blocker` blocks `blocked` (both members of `app`; the core checks who may be blocked).
+    /// Blocking again changes nothing and keeps the first time. The entry as it now is.
+    async fn block(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        blocked: MemberId,
+        now: Timestamp,
+    ) -> StoreResult<Block>;
+    /// Lifts a block; whether there was one.
+    async fn unblock(&self, app: AppId, blocker: MemberId, blocked: MemberId) -> StoreResult<bool>;
+    /// A page of `blocker`'s blocks, most recent first (ties by member id, descending), after
+    /// `after` (from the first when `None`).
+    async fn blocks(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        after: Option<BlockCursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Block>>;
+    /// Sets a member's own who-may-message-me setting (`None`: the app's default applies).
+    /// `None` if the member is unknown.
+    async fn set_dm_policy(
+        &self,
+        app: AppId,
+        member: MemberId,
+        policy: Option<DmPolicy>,
+    ) -> StoreResult<Option<Member>>;
+    /// Sets the app's default who-may-message-me setting; `None` if the app is unknown.
+    async fn set_app_dm_policy(&self, app: AppId, policy: DmPolicy) -> StoreResult<Option<App>>;
 }

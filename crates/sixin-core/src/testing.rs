@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::config::CoreConfig;
 use crate::ids::Timestamp;
+use crate::limits::{Limits, Quota};
 
 /// A clock that only moves when told to.
 #[derive(Debug)]
@@ -30,11 +31,31 @@ impl Clock for ManualClock {
     }
 }
 
-/// Default settings with argon2 cheap enough that tests can register many members quickly.
+/// Default settings with argon2 cheap enough that tests can register many members quickly,
+/// and rate limits generous enough that no test meets them unless it is about them (tests run
+/// on a clock that barely moves, so default buckets would never refill): a test about a limit
+/// sets it with [`tight_limits`] or its own values.
 pub fn fast_config() -> CoreConfig {
     CoreConfig {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
+        limits: Limits {
+            sends: Quota {
+                per: 1_000_000,
+                secs: 1,
+                burst: 1_000_000,
+            },
+            new_direct_per_day: 0,
+            ..Limits::default()
+        },
         ..CoreConfig::default()
     }
+}
+
+/// [`fast_config`] with these sends and daily new-direct-conversation limits.
+pub fn tight_limits(sends: Quota, new_direct_per_day: u32) -> CoreConfig {
+    let mut cfg = fast_config();
+    cfg.limits.sends = sends;
+    cfg.limits.new_direct_per_day = new_direct_per_day;
+    cfg
 }

@@ -11,18 +11,20 @@ use sixin_core::ids::{
     TokenHash,
 };
 use sixin_core::model::{
-    App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member,
+    App, ConversationDetail, ConversationKind, ConversationSummary, DmPolicy, HistoryItem, Member,
     MemberTokens, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
 use sixin_core::store::{
-    Actor, Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate,
-    NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store,
-    StoreResult, UpsertMember, Upserted,
+    Actor, Ban, Block, BlockCursor, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange,
+    MessageUpdate, NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, Refusal,
+    SendChecks, SendTarget, Store, StoreResult, UpsertMember, Upserted,
 };
 
 use crate::exec::Exec;
 use crate::ops::members::OwnedRef;
-use crate::ops::{apps, conversations, events, groups, hide_recall, history, members, reads, send};
+use crate::ops::{
+    apps, blocks, conversations, events, groups, hide_recall, history, members, reads, send,
+};
 
 /// One operation, ready to run against a backend's executor.
 pub(crate) type Job<T> =
@@ -202,8 +204,9 @@ impl<B: Backend> Store for Db<B> {
         sender: MemberId,
         to: SendTarget,
         content: NewContent,
+        checks: SendChecks,
     ) -> StoreResult<Sent> {
-        write!(self, |ex| send::send(ex, app, sender, to, &content))
+        write!(self, |ex| send::send(ex, app, sender, to, &content, checks))
     }
     async fn send_many(
         &self,
@@ -211,9 +214,12 @@ impl<B: Backend> Store for Db<B> {
         sender: MemberId,
         to: &[MemberId],
         content: NewContent,
-    ) -> StoreResult<Vec<Sent>> {
+        checks: SendChecks,
+    ) -> StoreResult<Vec<Result<Sent, Refusal>>> {
         let to = to.to_vec();
-        write!(self, |ex| send::send_many(ex, app, sender, &to, &content))
+        write!(self, |ex| send::send_many(
+            ex, app, sender, &to, &content, checks
+        ))
     }
 
     async fn history(
@@ -382,5 +388,38 @@ impl<B: Backend> Store for Db<B> {
         write!(self, |ex| groups::remove_member(
             ex, app, actor, group, member, now
         ))
+    }
+
+    async fn block(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        blocked: MemberId,
+        now: Timestamp,
+    ) -> StoreResult<Block> {
+        write!(self, |ex| blocks::block(ex, app, blocker, blocked, now))
+    }
+    async fn unblock(&self, app: AppId, blocker: MemberId, blocked: MemberId) -> StoreResult<bool> {
+        write!(self, |ex| blocks::unblock(ex, app, blocker, blocked))
+    }
+    async fn blocks(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        after: Option<BlockCursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Block>> {
+        read!(self, |ex| blocks::blocks(ex, app, blocker, after, limit))
+    }
+    async fn set_dm_policy(
+        &self,
+        app: AppId,
+        member: MemberId,
+        policy: Option<DmPolicy>,
+    ) -> StoreResult<Option<Member>> {
+        write!(self, |ex| blocks::set_dm_policy(ex, app, member, policy))
+    }
+    async fn set_app_dm_policy(&self, app: AppId, policy: DmPolicy) -> StoreResult<Option<App>> {
+        write!(self, |ex| blocks::set_app_dm_policy(ex, app, policy))
     }
 }

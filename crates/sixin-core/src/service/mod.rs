@@ -1,7 +1,8 @@
 //! [`Core`]: the use cases. Each file adds an `impl Core` block for one capability:
 //! - `apps`: create apps, look them up by key, toggle signing.
 //! - `members`: register, log in and out, authenticate tokens, profiles, bans.
-//! - `messages`: send, multi-send, history, delete-for-me, recall.
+//! - `messages`: send, history, delete-for-me, recall; `multi_send`: multi-send.
+//! - `blocks`: the block list and the who-may-message-me settings.
 //! - `reads`: mark read, unread counts.
 //! - `conversations`: the conversation list and detail, groups.
 //! - `server`: the app backend's operations (server API): its JWT, members by the app's own
@@ -13,12 +14,14 @@
 
 mod app_acts;
 mod apps;
+mod blocks;
 mod conversations;
 mod events;
 mod export;
 mod member_tokens;
 mod members;
 mod messages;
+mod multi_send;
 mod reads;
 mod server;
 
@@ -34,6 +37,7 @@ use crate::store::Store;
 
 pub use app_acts::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
 pub use apps::Signing;
+pub use blocks::DmSetting;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
 pub use export::{Erased, Export, ExportRecord};
@@ -57,6 +61,8 @@ struct Inner {
     hashing: tokio::sync::Semaphore,
     /// The event streams open on this node, fed by one dispatcher task.
     hub: Arc<events::Hub>,
+    /// This node's token buckets (sends per member; see [`crate::limits::Buckets`]).
+    buckets: crate::limits::Buckets,
 }
 
 impl Core {
@@ -78,6 +84,7 @@ impl Core {
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
                 hub: Arc::default(),
+                buckets: crate::limits::Buckets::default(),
             }),
         }
     }
