@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use sixin_core::ids::Timestamp;
-use sixin_core::model::{MemberTokens, Registration};
+use sixin_core::model::{DmPolicy, MemberTokens, Registration};
 use sixin_core::{Bus, Core, LocalBus};
 
 use crate::config::{Config, LogFormat, Overrides, Settings};
@@ -131,6 +131,18 @@ pub enum AppCommand {
         #[arg(value_parser = moderation::parse_registration)]
         policy: Registration,
         /// Print {"app_key", "registration"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who may start a direct conversation with a member who has not chosen for themself:
+    /// everyone (the default), contacts (members who share a group with them) or nobody.
+    SetDmPolicy {
+        /// The app_key.
+        key: String,
+        /// everyone, contacts or nobody.
+        #[arg(value_parser = moderation::parse_dm_policy)]
+        policy: DmPolicy,
+        /// Print {"app_key", "dm_policy"} as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -325,6 +337,9 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
         }
         AppCommand::SetRegistration { key, policy, json } => {
             moderation::set_registration(core, &key, policy, json).await?;
+        }
+        AppCommand::SetDmPolicy { key, policy, json } => {
+            moderation::set_dm_policy(core, &key, policy, json).await?;
         }
         AppCommand::RotateSecret {
             key,

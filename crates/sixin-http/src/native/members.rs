@@ -68,13 +68,6 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /v1/me` — the caller.
-#[utoipa::path(get, path = "/v1/me", tag = "members", security(("bearer" = [])),
-    responses((status = 200, body = MemberDto), (status = 401, body = ErrorEnvelope)))]
-pub(crate) async fn me(Authed(caller): Authed) -> Json<MemberDto> {
-    Json(MemberDto::from(caller.member()))
-}
-
 /// `GET /v1/members/{uuid}` — the public profile of a member of the caller's app.
 ///
 /// - `404 not_found` for unknown uuids and members of other apps alike.

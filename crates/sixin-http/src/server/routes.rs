@@ -12,6 +12,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app", get(app::show))
         .route("/app/registration", put(app::set_registration))
         .route("/app/member-tokens", put(app::set_member_tokens))
+        .route("/app/dm-policy", put(app::set_dm_policy))
         .route("/app/secret", post(secret::rotate))
         .route("/members", get(members::find_or_list))
         .route(
