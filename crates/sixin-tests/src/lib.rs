@@ -189,6 +189,14 @@ impl Harness {
         Some(Harness::new(TestDb::postgres("PostgreSQL store conformance").await?).await)
     }
 
+    /// Another core over this harness's store and clock (its own bus and token buckets),
+    /// holding the app to `cfg`: the tests about a limit give it tight ones
+    /// ([`sixin_core::testing::tight_limits`]). Members and callers are shared.
+    pub fn core_with(&self, cfg: CoreConfig) -> Core {
+        let bus = Arc::new(LocalBus::default());
+        Core::new(self.store.clone(), bus, self.clock.clone(), cfg)
+    }
+
     /// A new app (tenant): every case makes its own, so cases can share a database.
     pub async fn app(&self) -> App {
         self.core

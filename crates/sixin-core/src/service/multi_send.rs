@@ -32,7 +32,8 @@ impl Core {
     /// Sends one direct message to each of 1..=200 members in one transaction, reporting each
     /// recipient in request order. Unknown and self recipients, the app's system sender
     /// ([`Error::CannotReply`]), members who do not accept the caller's messages
-    /// ([`Error::NotAccepted`]) and openings past the daily cap ([`Error::RateLimited`]) get
+    /// ([`Error::NotAccepted`]) and openings past the daily cap ([`Error::RateLimited`]; when
+    /// fewer openings are left than the call needs, they go in the store's order, by uuid) get
     /// their own error and do not stop the others. The caller's sends bucket pays one token
     /// per distinct recipient that can be sent to; when it holds fewer, the later recipients
     /// in request order are each [`Error::RateLimited`]. A muted caller gets [`Error::Muted`]

@@ -4,6 +4,7 @@
 //! assert ordering facts, never timings.
 
 mod app_acts;
+mod blocks;
 mod close;
 mod events;
 mod groups;
@@ -12,10 +13,12 @@ mod paging;
 mod reads;
 mod secret;
 mod send;
+mod send_limits;
 mod server;
 mod streams;
 
 pub use app_acts::*;
+pub use blocks::*;
 pub use close::*;
 pub use events::*;
 pub use groups::*;
@@ -24,6 +27,7 @@ pub use paging::*;
 pub use reads::*;
 pub use secret::*;
 pub use send::*;
+pub use send_limits::*;
 pub use server::*;
 pub use streams::*;
 
@@ -85,6 +89,15 @@ macro_rules! conformance_tests {
             nobody_writes_to_the_system_sender,
             members_are_found_by_external_ids_in_their_app_only,
             secret_rotation_keeps_the_previous_secret_until_its_deadline,
+            blocks_are_idempotent_listed_newest_first_and_lifted,
+            a_blocked_member_cannot_message_the_blocker,
+            multi_send_refuses_a_blocking_recipient_alone,
+            members_cannot_put_who_blocks_them_in_a_group,
+            who_may_message_follows_the_member_then_the_app_default,
+            erasing_a_member_deletes_their_blocks_both_ways,
+            the_daily_cap_on_new_direct_conversations_slides_over_24_hours,
+            concurrent_openings_are_counted_exactly,
+            the_sends_bucket_limits_each_member_and_multi_send_pays_per_recipient,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
