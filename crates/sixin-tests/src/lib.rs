@@ -197,6 +197,15 @@ impl Harness {
         Core::new(self.store.clone(), bus, self.clock.clone(), cfg)
     }
 
+    /// This harness with its core holding apps to `cfg` instead (same store, clock and
+    /// database), for a server over it ([`TestServer::start`]) under tight limits.
+    pub fn reconfigured(self, cfg: CoreConfig) -> Harness {
+        Harness {
+            core: self.core_with(cfg),
+            ..self
+        }
+    }
+
     /// A new app (tenant): every case makes its own, so cases can share a database.
     pub async fn app(&self) -> App {
         self.core

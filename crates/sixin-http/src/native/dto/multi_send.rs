@@ -21,8 +21,10 @@ pub(crate) struct MultiSendResultDto {
     /// conversations).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
-    /// With `rate_limited`: seconds until sending to this recipient can succeed (what
-    /// `Retry-After` says on a refused single send).
+    /// With `rate_limited`: seconds to wait before retrying (what `Retry-After` says on a
+    /// refused single send): under the sends bucket, until every recipient of this call it
+    /// refused can be sent to at once; under the daily cap, until a new conversation can be
+    /// opened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
 }
