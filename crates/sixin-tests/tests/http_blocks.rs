@@ -112,7 +112,7 @@ async fn blocks_are_set_listed_in_pages_and_lifted(h: Harness) {
 }
 
 async fn a_block_and_a_setting_refuse_alike(h: Harness) {
-    let (t, app) = start_with_app(h).await;
+    let t = NativeApi::start(h).await;
     let (a, b) = (t.member("alice").await, t.member("bob").await);
     let (c, d) = (t.member("carol").await, t.member("dave").await);
     // b blocks a; c lets nobody open a conversation with them.
@@ -169,8 +169,24 @@ async fn a_block_and_a_setting_refuse_alike(h: Harness) {
     );
     assert!(results[1]["message"]["id"].is_i64(), "{results}");
     assert!(results[1].get("error").is_none());
+}
 
-    // The app's default applies to members who have not chosen; GET /v1/me shows both.
+async fn the_app_default_applies_to_members_who_have_not_chosen(h: Harness) {
+    let (t, app) = start_with_app(h).await;
+    let (a, c) = (t.member("alice").await, t.member("carol").await);
+    let mine = t
+        .call(
+            "PUT",
+            "/v1/me/dm-policy",
+            Some(&c.token),
+            Some(json!({"policy": "everyone"})),
+        )
+        .await;
+    assert_eq!(
+        mine.body,
+        json!({"dm_policy": "everyone", "effective_dm_policy": "everyone"})
+    );
+    // GET /v1/me shows the member's own choice and what is in force.
     let server = as_backend(
         &t,
         &app,
@@ -193,7 +209,13 @@ async fn a_block_and_a_setting_refuse_alike(h: Harness) {
         (Value::Null, json!("contacts"))
     );
     assert_eq!(me.body["username"], "erin");
-    assert_eq!((dm(&t, &a, &e).await.status), StatusCode::FORBIDDEN);
+    assert_eq!(dm(&t, &a, &e).await.status, StatusCode::FORBIDDEN);
+    let own = dm(&t, &a, &c).await;
+    assert_eq!(
+        own.status,
+        StatusCode::CREATED,
+        "a member's own choice wins"
+    );
     let back = t
         .call(
             "PUT",
@@ -287,5 +309,6 @@ async fn rate_limited_sends_answer_429_with_the_rate_limit_headers(h: Harness) {
 sixin_tests::both_backends!(
     blocks_are_set_listed_in_pages_and_lifted,
     a_block_and_a_setting_refuse_alike,
+    the_app_default_applies_to_members_who_have_not_chosen,
     rate_limited_sends_answer_429_with_the_rate_limit_headers,
 );
