@@ -2,10 +2,7 @@
 //! arguments into a [`Job`] — a call of one operation in [`ops`](crate::ops) — and hands it to
 //! the [`Backend`], which runs it in a read or in a committed write transaction.
 
-use std::future::Future;
-
 use async_trait::async_trait;
-use futures::future::BoxFuture;
 use sixin_core::ids::{
     AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
     TokenHash,
@@ -20,35 +17,14 @@ use sixin_core::store::{
     SendChecks, SendTarget, Store, StoreResult, UpsertMember, Upserted,
 };
 
-use crate::exec::Exec;
 use crate::ops::members::OwnedRef;
 use crate::ops::{
     apps, blocks, conversations, events, groups, hide_recall, history, members, reads, send,
 };
 
-/// One operation, ready to run against a backend's executor.
-pub(crate) type Job<T> =
-    Box<dyn for<'e> FnOnce(&'e mut dyn Exec) -> BoxFuture<'e, StoreResult<T>> + Send>;
-
-/// Boxes a closure as a [`Job`] (naming the closure's higher-ranked signature here lets the
-/// compiler infer it at every call site).
-fn job<T, F>(f: F) -> Job<T>
-where
-    F: for<'e> FnOnce(&'e mut dyn Exec) -> BoxFuture<'e, StoreResult<T>> + Send + 'static,
-{
-    Box::new(f)
-}
-
-/// Where jobs run: SQLite's reader threads and single writer, or a PostgreSQL pool.
-pub(crate) trait Backend: Send + Sync + 'static {
-    /// Runs a job that only reads.
-    fn read<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
-    /// Runs a job in a write transaction and answers once it is durably committed; a job that
-    /// fails commits nothing.
-    fn write<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
-    /// Finishes the work already submitted, refuses new work and releases the database.
-    fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
-}
+mod job;
+use job::job;
+pub(crate) use job::{Backend, Job};
 
 /// A [`Store`] over a [`Backend`].
 pub(crate) struct Db<B>(pub(crate) B);
