@@ -33,8 +33,7 @@ pub struct Limits {
     /// of 200 (one full multi-send). The app's backend is not held to it.
     pub sends: Quota,
     /// New direct conversations a member may open in any 24 hours (UCenter's daily cap),
-    /// counted exactly in the database; `0` turns the cap off. The app's backend is not held
-    /// to it.
+    /// counted exactly in the database. The app's backend is not held to it.
     pub new_direct_per_day: u32,
     /// Registrations from one client IP: 20 per hour.
     pub registrations_per_ip: Quota,

@@ -45,7 +45,7 @@ pub fn fast_config() -> CoreConfig {
                 secs: 1,
                 burst: 1_000_000,
             },
-            new_direct_per_day: 0,
+            new_direct_per_day: 1_000_000,
             ..Limits::default()
         },
         ..CoreConfig::default()

@@ -74,7 +74,7 @@ async fn yesapi_send_and_multi_send_show_refusals(h: Harness) {
         secs: 60,
         burst: 3,
     };
-    let h = h.reconfigured(tight_limits(sends, 0));
+    let h = h.reconfigured(tight_limits(sends, 1_000_000));
     let app = h.app().await;
     let (a, b, c) = (
         h.person(&app, "alice").await,
@@ -165,7 +165,7 @@ async fn phalapi_send_shows_refusals(h: Harness) {
         secs: 60,
         burst: 2,
     };
-    let h = h.reconfigured(tight_limits(sends, 0));
+    let h = h.reconfigured(tight_limits(sends, 1_000_000));
     let app = h.app().await;
     let (a, b, c) = (
         h.person(&app, "alice").await,

@@ -109,8 +109,7 @@ impl Core {
         match origin {
             Origin::Member => SendChecks {
                 consent: true,
-                new_direct_cap: Some(self.limits_for(caller.app()).new_direct_per_day)
-                    .filter(|cap| *cap > 0),
+                new_direct_cap: Some(self.limits_for(caller.app()).new_direct_per_day),
             },
             Origin::Backend => SendChecks {
                 consent: true,

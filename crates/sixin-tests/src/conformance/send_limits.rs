@@ -142,7 +142,7 @@ pub async fn the_sends_bucket_limits_each_member_and_multi_send_pays_per_recipie
         secs: 1,
         burst: 3,
     };
-    let core = h.core_with(tight_limits(quota, 0));
+    let core = h.core_with(tight_limits(quota, 1_000_000));
     let app = h.app().await;
     let (a, b, c, d) = (
         h.person(&app, "a").await,
