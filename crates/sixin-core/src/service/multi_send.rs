@@ -20,7 +20,8 @@ struct Found {
     writable: bool,
 }
 
-/// What became of each recipient the store was not asked about, or was.
+/// What became of the recipients: who they are, what the store answered for those it was
+/// asked about, and the refusal of those the sends bucket left out.
 struct Outcomes {
     found: HashMap<MemberUuid, Found>,
     sent: HashMap<MemberId, Result<Sent, Refusal>>,
