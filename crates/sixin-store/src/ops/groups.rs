@@ -248,6 +248,11 @@ pub(crate) async fn erase_member(
     username: &str,
     now: Timestamp,
 ) -> StoreResult<Vec<MembershipChange>> {
+    let sql = format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1 AND app_id = $2");
+    let before = ex.opt(&sql, params![member.0, app.0]).await?;
+    let before = before
+        .map(|r| MemberRow::from_row(&r)?.into_member())
+        .transpose()?;
     ex.execute(
         "DELETE FROM sessions WHERE member_id = $1",
         params![member.0],
@@ -294,5 +299,9 @@ pub(crate) async fn erase_member(
         params![member.0, username, app.0],
     )
     .await?;
+    if let Some(before) = before {
+        let erased = sixin_core::webhook::MemberChange::Erased;
+        super::outbox::record_member(ex, app, erased, &before, now).await?;
+    }
     Ok(changes)
 }

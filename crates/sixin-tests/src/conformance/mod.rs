@@ -14,6 +14,7 @@ mod secret;
 mod send;
 mod server;
 mod streams;
+mod webhooks;
 
 pub use app_acts::*;
 pub use close::*;
@@ -26,6 +27,7 @@ pub use secret::*;
 pub use send::*;
 pub use server::*;
 pub use streams::*;
+pub use webhooks::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
 /// [`Harness`](crate::Harness) (returning `None` means the backend is not configured: skip).
@@ -85,6 +87,14 @@ macro_rules! conformance_tests {
             nobody_writes_to_the_system_sender,
             members_are_found_by_external_ids_in_their_app_only,
             secret_rotation_keeps_the_previous_secret_until_its_deadline,
+            changes_reach_the_outbox_only_while_the_app_has_an_enabled_endpoint,
+            every_change_type_is_queued_in_commit_order,
+            a_refused_change_writes_no_outbox_row,
+            webhook_payloads_name_members_as_the_backend_knows_them,
+            webhook_endpoints_are_confined_to_their_app,
+            replays_requeue_from_a_position_in_order,
+            webhook_leases_go_to_one_node_until_they_expire,
+            unwanted_events_are_skipped_without_a_request,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {

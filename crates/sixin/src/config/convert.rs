@@ -120,6 +120,7 @@ impl Config {
             member_token_max_lifetime: Duration::from_secs(self.server_api.member_token_max_secs),
             secret_grace: Duration::from_secs(self.server_api.secret_grace_secs),
             limits: sixin_core::limits::Limits::default(),
+            webhooks: sixin_core::webhook::WebhookPolicy::default(),
         };
         core.validate().map_err(core_error)?;
         Ok(core)
