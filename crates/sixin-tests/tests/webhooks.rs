@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sixin_core::store::ReadTarget;
 use sixin_tests::native::{as_backend, ok};
-use sixin_tests::webhooks::{first_arrivals, live_config, verify, Receiver, Rig};
+use sixin_tests::webhooks::{first_arrivals, live_config, verify, Received, Receiver, Rig};
 use sixin_tests::TestDb;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -95,6 +95,9 @@ async fn every_event_type_arrives_signed_in_commit_order(db: TestDb) {
         verify(&secret, &forged).is_err(),
         "a changed body must not verify"
     );
+    if let Some(verdicts) = readme_verify(&secret, &[&got[2], &forged]) {
+        assert_eq!(verdicts, "True False", "README.md's verify() in python3");
+    }
     let message = got[2].json();
     assert_eq!(message["data"]["message"]["sender"]["external_id"], "u-ann");
     assert_eq!(
@@ -106,6 +109,42 @@ async fn every_event_type_arrives_signed_in_commit_order(db: TestDb) {
     assert!(deliveries
         .iter()
         .all(|d| d["attempts"] == 1 && d["last_status"] == 200));
+}
+
+/// The verdicts of README.md's python3 `verify()` snippet on these requests ("True False" …),
+/// or `None` where there is no python3.
+fn readme_verify(secret: &str, requests: &[&Received]) -> Option<String> {
+    let readme = include_str!("../../../README.md");
+    let signing = readme.find("**Signing**").expect("the Signing paragraph");
+    let fence = "```python\n";
+    let from = signing + readme[signing..].find(fence).unwrap() + fence.len();
+    let snippet = &readme[from..from + readme[from..].find("```").unwrap()];
+    let driver = "import json, sys\nfor line in sys.stdin:\n    d = json.loads(line)\n    \
+                  print(verify(d['secret'], d['headers'], d['body'].encode()), end=' ')\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &format!("{snippet}\n{driver}")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| eprintln!("SKIPPED: python3 is not available ({e})"))
+        .ok()?;
+    let mut input = String::new();
+    for r in requests {
+        let headers: serde_json::Map<String, Value> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), json!(v)))
+            .collect();
+        let line = json!({"secret": secret, "headers": headers, "body": r.body});
+        input.push_str(&format!("{line}\n"));
+    }
+    use std::io::Write as _;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    Some(String::from_utf8(out.stdout).unwrap().trim().to_owned())
 }
 
 /// Waits until the endpoint's first `n` deliveries are delivered; returns them.
