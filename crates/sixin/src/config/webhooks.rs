@@ -95,4 +95,17 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn server_api_variables_reach_their_keys() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SIXIN_SERVER_API__MAX_TOKEN_SECS", "60");
+            let s = Config::load(&Overrides::default())
+                .unwrap()
+                .validate()
+                .unwrap();
+            assert_eq!(s.core.server_token_max_lifetime, Duration::from_secs(60));
+            Ok(())
+        });
+    }
 }
