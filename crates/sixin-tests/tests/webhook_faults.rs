@@ -9,6 +9,8 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use sixin_core::webhook::{NewWebhook, Subscription, WebhookPolicy, WebhookSecret};
+use sixin_core::CoreConfig;
 use sixin_tests::webhooks::{first_arrivals, live_config, Answer, Receiver, Rig};
 use sixin_tests::{Harness, Person, TestDb};
 
@@ -159,7 +161,54 @@ async fn a_delivery_out_of_retry_time_fails_and_the_queue_moves_on(db: TestDb) {
     );
 }
 
+async fn private_targets_are_refused_at_delivery_too(db: TestDb) {
+    let cfg = CoreConfig {
+        webhooks: WebhookPolicy {
+            allow_private_targets: false,
+            ..live_config(WAIT).webhooks
+        },
+        ..live_config(WAIT)
+    };
+    let rig = Rig::start(db, cfg, Duration::from_secs(2)).await;
+    let (ann, bob) = pair(rig.api.h()).await;
+    let hook = Receiver::start().await;
+    // Saved before the operator forbade private targets (the store takes what it is given): a
+    // host name that resolves to loopback, and a loopback literal.
+    let mut ids = Vec::new();
+    for host in ["localhost", "127.0.0.1"] {
+        let url = format!("http://{host}:{}/hook", hook.addr.port());
+        let new = NewWebhook {
+            url,
+            secret: WebhookSecret::generate(),
+            events: Subscription::All,
+            enabled: true,
+            description: None,
+            created_at: rig.api.h().core.now(),
+        };
+        let saved = rig
+            .api
+            .h()
+            .store
+            .create_webhook(rig.app.id, new)
+            .await
+            .unwrap();
+        ids.push(saved.id.0);
+    }
+    rig.api.h().text(&ann, &bob, "not to you").await;
+    for id in ids {
+        let d = deliveries_until(&rig, id, |d| d[0]["attempts"].as_u64() >= Some(1)).await;
+        let error = d[0]["last_error"].as_str().unwrap();
+        assert!(error.contains("private, loopback or link-local"), "{error}");
+        assert_eq!(d[0]["status"], "pending");
+    }
+    assert!(
+        hook.received().is_empty(),
+        "nothing reached the private address"
+    );
+}
+
 sixin_tests::webhook_tests!(
+    private_targets_are_refused_at_delivery_too,
     a_failing_receiver_gets_the_same_event_until_it_succeeds,
     a_receiver_that_times_out_is_tried_again,
     a_receiver_down_for_many_backoff_steps_loses_nothing,

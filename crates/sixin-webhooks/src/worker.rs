@@ -64,6 +64,8 @@ impl Drop for Worker {
 struct Active {
     tasks: JoinSet<WebhookId>,
     handles: HashMap<WebhookId, AbortHandle>,
+    /// Whether the last claim failed: a database outage is logged once, not every poll.
+    claim_failing: bool,
 }
 
 async fn run(core: Core, cfg: DeliveryConfig, node: String, mut stopped: watch::Receiver<bool>) {
@@ -71,6 +73,7 @@ async fn run(core: Core, cfg: DeliveryConfig, node: String, mut stopped: watch::
     let mut active = Active {
         tasks: JoinSet::new(),
         handles: HashMap::new(),
+        claim_failing: false,
     };
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -120,9 +123,19 @@ async fn claim(
         .claim_webhooks(node, u32::try_from(free).unwrap_or(u32::MAX))
         .await
     {
-        Ok(ids) => ids,
+        Ok(ids) => {
+            if std::mem::take(&mut active.claim_failing) {
+                tracing::info!("webhook delivery: the store answers again");
+            }
+            ids
+        }
+        Err(e) if active.claim_failing => {
+            tracing::debug!(error = %e, "claiming webhook endpoints: {e}");
+            return;
+        }
         Err(e) => {
-            tracing::warn!(error = %e, "claiming webhook endpoints: {e}");
+            active.claim_failing = true;
+            tracing::warn!(error = %e, "claiming webhook endpoints: {e} (retrying every poll)");
             return;
         }
     };
@@ -152,6 +165,9 @@ async fn deliver(
 ) -> WebhookId {
     // A wait is cut short this often to notice replays, test events, pauses and lease loss.
     let recheck = cfg.poll_interval * 4;
+    let pause = cfg.poll_interval.max(Duration::from_millis(100));
+    // Store errors are logged once per outage, not once per retry.
+    let mut failing = false;
     loop {
         match core.next_webhook_attempt(&node, id).await {
             Ok(Next::Send(attempt)) => {
@@ -164,21 +180,33 @@ async fn deliver(
                     attempt.outbox
                 );
                 match core.settle_webhook_attempt(&node, &attempt, outcome).await {
-                    Ok(true) => {}
+                    Ok(true) => failing = false,
                     Ok(false) => break,
                     Err(e) => {
-                        tracing::warn!(webhook.id = id.0, error = %e, "recording a delivery: {e}");
-                        tokio::time::sleep(cfg.poll_interval).await;
+                        store_error(id, &e, &mut failing);
+                        tokio::time::sleep(pause).await;
                     }
                 }
             }
-            Ok(Next::Wait(wait)) => tokio::time::sleep(wait.min(recheck)).await,
+            Ok(Next::Wait(wait)) => {
+                failing = false;
+                tokio::time::sleep(wait.min(recheck)).await;
+            }
             Ok(Next::Idle | Next::Lost) => break,
             Err(e) => {
-                tracing::warn!(webhook.id = id.0, error = %e, "reading webhook {id}'s queue: {e}");
-                tokio::time::sleep(cfg.poll_interval.max(Duration::from_millis(100))).await;
+                store_error(id, &e, &mut failing);
+                tokio::time::sleep(pause).await;
             }
         }
     }
     id
+}
+
+/// Logs a store error of endpoint `id`'s task: a warning the first time in a row, then debug.
+fn store_error(id: WebhookId, e: &sixin_core::Error, failing: &mut bool) {
+    if std::mem::replace(failing, true) {
+        tracing::debug!(webhook.id = id.0, error = %e, "webhook {id}: {e}");
+    } else {
+        tracing::warn!(webhook.id = id.0, error = %e, "webhook {id}: the store failed: {e}");
+    }
 }
