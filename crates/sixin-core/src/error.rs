@@ -12,6 +12,7 @@ pub enum Entity {
     Conversation,
     Message,
     Username,
+    Webhook,
 }
 
 impl Entity {
@@ -22,6 +23,7 @@ impl Entity {
             Entity::Conversation => "conversation",
             Entity::Message => "message",
             Entity::Username => "username",
+            Entity::Webhook => "webhook",
         }
     }
 }
@@ -186,7 +188,7 @@ fn muted_message(until: Option<Timestamp>) -> String {
     }
 }
 
-fn rfc3339(t: Timestamp) -> String {
+pub(crate) fn rfc3339(t: Timestamp) -> String {
     let nanos = i128::from(t.0) * 1_000_000;
     time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()

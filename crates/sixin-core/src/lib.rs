@@ -17,6 +17,7 @@
 //! - [`store`]: the [`Store`] trait every backend implements, and its plain-data inputs.
 //! - [`bus`]: the [`Bus`] trait and [`LocalBus`]; the core publishes an [`Event`] after a commit.
 //! - [`service`]: [`Core`], the use cases, split by capability.
+//! - [`webhook`]: webhook events and payloads, endpoints, signing, retries, target checks.
 
 pub mod auth;
 pub mod bus;
@@ -33,6 +34,7 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
+pub mod webhook;
 
 pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Revocation, Signal};
 pub use caller::{AppCaller, Caller};

@@ -234,9 +234,10 @@ pub enum Events {
     Resync { latest: Position },
 }
 
-/// Durable state for sixin. See the module documentation for the general guarantees.
+/// Durable state for sixin. See the module documentation for the general guarantees; the
+/// webhook methods are [`WebhookStore`](crate::webhook::WebhookStore)'s.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: crate::webhook::WebhookStore + Send + Sync + 'static {
     /// Finishes the work already submitted, refuses new work (`Unavailable`) and releases the
     /// database: on SQLite the reader and writer threads end and the WAL is checkpointed into
     /// the database file, which then holds everything on its own; on PostgreSQL the pool
@@ -295,21 +296,23 @@ pub trait Store: Send + Sync + 'static {
         app: AppId,
         username: &str,
     ) -> StoreResult<Option<(Member, String)>>;
-    /// Sets (`Some`: flag, expiry and reason) or clears (`None`) a member's ban. `None` if
-    /// unknown.
+    /// Sets (`Some`: flag, expiry and reason) or clears (`None`) a member's ban at `now`.
+    /// `None` if unknown.
     async fn set_banned(
         &self,
         app: AppId,
         member: MemberId,
         ban: Option<Ban>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>>;
-    /// Sets (`Some(until)`; `until` `None` for good) or clears (`None`) a member's mute.
-    /// `None` if unknown.
+    /// Sets (`Some(until)`; `until` `None` for good) or clears (`None`) a member's mute at
+    /// `now`. `None` if unknown.
     async fn set_muted(
         &self,
         app: AppId,
         member: MemberId,
         mute: Option<Option<Timestamp>>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>>;
     /// Creates or updates the member with `external_id` in one transaction (see
     /// [`UpsertMember`]); concurrent upserts of one id create one member. `Conflict(Username)`

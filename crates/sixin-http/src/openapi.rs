@@ -67,6 +67,14 @@ use crate::server;
         server::acts::create_group,
         server::acts::add_members,
         server::acts::remove_member,
+        server::webhooks::create,
+        server::webhooks::list,
+        server::webhooks::show,
+        server::webhooks::update,
+        server::webhooks::delete,
+        server::webhooks::deliveries,
+        server::webhooks::replay,
+        server::webhooks::test,
     ),
     components(schemas(error::ErrorEnvelope, error::ErrorBody, dto::MessageKind, dto::Kind)),
     modifiers(&BearerAuth),
@@ -81,7 +89,8 @@ use crate::server;
         (name = "ops", description = "Health, metrics and this document"),
         (name = "server", description = "The server API, for the app's backend only: \
             provision members under the app's own ids, issue and revoke their sessions, ban and \
-            mute, the registration and who-may-message policies, rotating the app secret. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
+            mute, the registration and who-may-message policies, rotating the app secret, webhook \
+            endpoints and their deliveries. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
             signed with the app secret, claims `iss` (app key), `aud` = `sixin-server`, `iat`, \
             `exp` (at most `server_api.max_token_secs` after `iat`, 300 s by default) and a \
             single-use `jti`. Refusals are `401 bad_server_token` with the reason."),

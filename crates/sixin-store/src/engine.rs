@@ -133,16 +133,18 @@ impl<B: Backend> Store for Db<B> {
         app: AppId,
         m: MemberId,
         ban: Option<Ban>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>> {
-        write!(self, |ex| members::set_banned(ex, app, m, ban))
+        write!(self, |ex| members::set_banned(ex, app, m, ban, now))
     }
     async fn set_muted(
         &self,
         app: AppId,
         m: MemberId,
         mute: Option<Option<Timestamp>>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>> {
-        write!(self, |ex| members::set_muted(ex, app, m, mute))
+        write!(self, |ex| members::set_muted(ex, app, m, mute, now))
     }
     async fn upsert_member(
         &self,
@@ -399,3 +401,5 @@ impl<B: Backend> Store for Db<B> {
         write!(self, |ex| blocks::set_app_dm_policy(ex, app, policy))
     }
 }
+
+mod webhooks;

@@ -24,6 +24,9 @@
 //! - [`server_token`]: server API JWTs, minted by `jsonwebtoken` and by hand, and
 //!   [`Harness::backend`].
 //! - [`process`]: the `sixin` binary as a process, for the binary's own tests.
+//! - [`webhooks`]: [`webhooks::Receiver`], a webhook endpoint on loopback that records what it
+//!   gets and answers as told (fail, hang, stop and restart), and [`webhooks::Rig`], a server
+//!   with a running delivery worker.
 
 #![allow(
     clippy::unwrap_used,
@@ -40,6 +43,7 @@ pub mod server;
 pub mod server_token;
 pub mod stream_client;
 pub mod time;
+pub mod webhooks;
 
 pub use server::TestServer;
 
@@ -169,8 +173,18 @@ impl Harness {
     }
 
     pub async fn with_config(db: TestDb, cfg: CoreConfig) -> Harness {
-        let store = db.open().await;
         let clock = Arc::new(ManualClock::at(Timestamp(1_700_000_000_000)));
+        Harness::with_clock(db, cfg, clock).await
+    }
+
+    /// A harness whose clock runs with the system clock ([`ManualClock::live`]), for tests
+    /// where time must pass by itself (webhook retries and leases).
+    pub async fn live(db: TestDb, cfg: CoreConfig) -> Harness {
+        Harness::with_clock(db, cfg, Arc::new(ManualClock::live())).await
+    }
+
+    async fn with_clock(db: TestDb, cfg: CoreConfig, clock: Arc<ManualClock>) -> Harness {
+        let store = db.open().await;
         let bus = Arc::new(LocalBus::default());
         let core = Core::new(store.clone(), bus, clock.clone(), cfg);
         Harness {

@@ -146,6 +146,9 @@ pub enum AppCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Manage an app's webhook endpoints (where its changes are posted).
+    #[command(subcommand)]
+    Webhooks(crate::webhooks_cli::WebhooksCommand),
     /// Replace an app's secret with a fresh one (printed once); the old one stays accepted for
     /// a grace period.
     RotateSecret {
@@ -341,6 +344,7 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
         AppCommand::SetDmPolicy { key, policy, json } => {
             moderation::set_dm_policy(core, &key, policy, json).await?;
         }
+        AppCommand::Webhooks(cmd) => crate::webhooks_cli::run(core, cmd).await?,
         AppCommand::RotateSecret {
             key,
             grace_secs,

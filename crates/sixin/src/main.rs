@@ -5,7 +5,8 @@
 //!   config).
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
-//! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
+//! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM and the webhook worker.
+//! - `webhooks_cli`: `sixin app webhooks …`, the app's webhook endpoints.
 
 mod cli;
 mod config;
@@ -13,6 +14,7 @@ mod listener;
 mod moderation;
 mod rotate;
 mod serve;
+mod webhooks_cli;
 mod wiring;
 
 use std::io::IsTerminal as _;

@@ -185,7 +185,7 @@ impl Core {
         let banned = ban.is_some();
         let member = self
             .store()
-            .set_banned(app.id, member.id, ban)
+            .set_banned(app.id, member.id, ban, self.now())
             .await?
             .ok_or(Error::NotFound(Entity::Member))?;
         if banned {
@@ -221,7 +221,7 @@ impl Core {
         }
         let member = self.member_by_uuid(app, uuid).await?;
         self.store()
-            .set_muted(app.id, member.id, mute)
+            .set_muted(app.id, member.id, mute, self.now())
             .await?
             .ok_or(Error::NotFound(Entity::Member))
     }

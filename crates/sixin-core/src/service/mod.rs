@@ -8,6 +8,8 @@
 //! - `server`: the app backend's operations (server API): its JWT, members by the app's own
 //!   ids, their sessions, bans and mutes, the registration policy.
 //! - `events`: event streams (store catch-up, then live delivery through the node's hub).
+//! - `webhooks`: the app's webhook endpoints, their deliveries, replays and test events.
+//! - `webhook_delivery`: the delivery worker's calls (leases, the next request, its outcome).
 //!
 //! Every member-scoped method takes a [`Caller`](crate::Caller), validates its input, lets the
 //! store commit, then publishes the event on the bus.
@@ -24,6 +26,8 @@ mod messages;
 mod multi_send;
 mod reads;
 mod server;
+mod webhook_delivery;
+mod webhooks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -43,6 +47,8 @@ pub use events::{EventStream, StreamItem};
 pub use export::{Erased, Export, ExportRecord};
 pub use messages::{MultiSend, Recipient, SendMessage};
 pub use server::{MemberLookup, SERVER_AUDIENCE};
+pub use webhook_delivery::{Attempt, Next, Outcome};
+pub use webhooks::{WebhookEdit, WebhookSpec, MAX_REPLAY, MAX_WEBHOOKS_PER_APP};
 
 /// The sixin core: cheap to clone, shared by every adapter.
 #[derive(Clone)]

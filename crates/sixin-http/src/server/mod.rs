@@ -9,6 +9,7 @@
 //! - `members`, `app`, `secret`: the handlers.
 //! - `acts`: messages and groups, the backend acting in its members' place.
 //! - `export`: a member's data as streamed NDJSON.
+//! - `webhooks`, `webhook_dto`: the app's webhook endpoints, deliveries, replays, test events.
 
 pub(crate) mod acts;
 pub(crate) mod app;
@@ -18,3 +19,5 @@ pub(crate) mod export;
 pub(crate) mod members;
 pub(crate) mod routes;
 pub(crate) mod secret;
+pub(crate) mod webhook_dto;
+pub(crate) mod webhooks;

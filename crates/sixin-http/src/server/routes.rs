@@ -4,7 +4,7 @@
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{acts, app, export, members, secret};
+use super::{acts, app, export, members, secret, webhooks};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -36,4 +36,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/groups", post(acts::create_group))
         .route("/groups/{id}/members", post(acts::add_members))
         .route("/groups/{id}/members/{uuid}", delete(acts::remove_member))
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::show)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/webhooks/{id}/replay", post(webhooks::replay))
+        .route("/webhooks/{id}/test", post(webhooks::test))
 }

@@ -256,9 +256,16 @@ pub(crate) async fn erase_member(
     now: Timestamp,
 ) -> StoreResult<Vec<MembershipChange>> {
     // The member row first, as the sends that count new direct conversations take it (lock
-    // order), and fully: the profile update below changes a unique column.
-    let sql = format!("SELECT id FROM members WHERE id = $1{}", ex.lock());
-    ex.opt(&sql, params![member.0]).await?;
+    // order), and fully: the profile update below changes a unique column. Read as it was,
+    // for the outbox.
+    let sql = format!(
+        "SELECT {MEMBER_COLS} FROM members WHERE id = $1 AND app_id = $2{}",
+        ex.lock()
+    );
+    let before = ex.opt(&sql, params![member.0, app.0]).await?;
+    let before = before
+        .map(|r| MemberRow::from_row(&r)?.into_member())
+        .transpose()?;
     for sql in [
         "DELETE FROM sessions WHERE member_id = $1",
         "DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1",
@@ -306,5 +313,9 @@ pub(crate) async fn erase_member(
         params![member.0, username, app.0],
     )
     .await?;
+    if let Some(before) = before {
+        let erased = sixin_core::webhook::MemberChange::Erased;
+        super::outbox::record_member(ex, app, erased, &before, now).await?;
+    }
     Ok(changes)
 }

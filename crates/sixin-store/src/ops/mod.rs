@@ -14,6 +14,8 @@
 //! - `apps`, `members` (members and sessions), `send`, `history`, `reads`, `conversations`,
 //!   `hide_recall`, `groups`, `events` (per-member streams), `blocks` (blocks, who may
 //!   message a member, and the facts their checks read): one file per capability.
+//! - `outbox`: the webhook outbox, written inside the transactions of the changes it records;
+//!   `webhooks` and `webhook_queue`: endpoints, deliveries and the delivery worker's leases.
 //! - `shared`: row look-ups and locks the capabilities share.
 
 pub(crate) mod apps;
@@ -24,9 +26,12 @@ pub(crate) mod groups;
 pub(crate) mod hide_recall;
 pub(crate) mod history;
 pub(crate) mod members;
+pub(crate) mod outbox;
 pub(crate) mod reads;
 pub(crate) mod send;
 mod shared;
+pub(crate) mod webhook_queue;
+pub(crate) mod webhooks;
 
 /// What every capability file imports.
 mod prelude {

@@ -16,6 +16,7 @@ mod send;
 mod send_limits;
 mod server;
 mod streams;
+mod webhooks;
 
 pub use app_acts::*;
 pub use blocks::*;
@@ -30,6 +31,7 @@ pub use send::*;
 pub use send_limits::*;
 pub use server::*;
 pub use streams::*;
+pub use webhooks::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
 /// [`Harness`](crate::Harness) (returning `None` means the backend is not configured: skip).
@@ -98,6 +100,14 @@ macro_rules! conformance_tests {
             the_daily_cap_on_new_direct_conversations_slides_over_24_hours,
             concurrent_openings_are_counted_exactly,
             the_sends_bucket_limits_each_member_and_multi_send_pays_per_recipient,
+            changes_reach_the_outbox_only_while_the_app_has_an_enabled_endpoint,
+            every_change_type_is_queued_in_commit_order,
+            a_refused_change_writes_no_outbox_row,
+            webhook_payloads_name_members_as_the_backend_knows_them,
+            webhook_endpoints_are_confined_to_their_app,
+            replays_requeue_from_a_position_in_order,
+            webhook_leases_go_to_one_node_until_they_expire,
+            unwanted_events_are_skipped_without_a_request,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {

@@ -163,7 +163,7 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
         reason: Some("spam".into()),
     };
     let m = s
-        .set_banned(app.id, p.member.id, Some(ban))
+        .set_banned(app.id, p.member.id, Some(ban), h.core.now())
         .await
         .unwrap()
         .unwrap();
@@ -173,7 +173,7 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
         (Some(Timestamp(5_000)), Some("spam"))
     );
     let m = s
-        .set_banned(app.id, p.member.id, None)
+        .set_banned(app.id, p.member.id, None, h.core.now())
         .await
         .unwrap()
         .unwrap();
@@ -182,19 +182,19 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
         (false, None, None)
     );
     let m = s
-        .set_muted(app.id, p.member.id, Some(Some(Timestamp(9))))
+        .set_muted(app.id, p.member.id, Some(Some(Timestamp(9))), h.core.now())
         .await
         .unwrap()
         .unwrap();
     assert_eq!((m.muted, m.muted_until), (true, Some(Timestamp(9))));
     let m = s
-        .set_muted(app.id, p.member.id, Some(None))
+        .set_muted(app.id, p.member.id, Some(None), h.core.now())
         .await
         .unwrap()
         .unwrap();
     assert_eq!((m.muted, m.muted_until), (true, None));
     let m = s
-        .set_muted(app.id, p.member.id, None)
+        .set_muted(app.id, p.member.id, None, h.core.now())
         .await
         .unwrap()
         .unwrap();
@@ -202,12 +202,12 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
     // Confined to the app.
     let other = h.app().await;
     assert!(s
-        .set_muted(other.id, p.member.id, Some(None))
+        .set_muted(other.id, p.member.id, Some(None), h.core.now())
         .await
         .unwrap()
         .is_none());
     assert!(s
-        .set_banned(other.id, p.member.id, Some(Ban::default()))
+        .set_banned(other.id, p.member.id, Some(Ban::default()), h.core.now())
         .await
         .unwrap()
         .is_none());

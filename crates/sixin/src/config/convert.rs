@@ -120,6 +120,7 @@ impl Config {
             member_token_max_lifetime: Duration::from_secs(self.server_api.member_token_max_secs),
             secret_grace: Duration::from_secs(self.server_api.secret_grace_secs),
             limits: sixin_core::limits::Limits::default(),
+            webhooks: self.webhooks.policy(),
         };
         core.validate().map_err(core_error)?;
         Ok(core)
@@ -146,6 +147,9 @@ pub(super) fn core_key(field: &str) -> &str {
         "server_token_max_lifetime" => "server_api.max_token_secs",
         "member_token_max_lifetime" => "server_api.member_token_max_secs",
         "secret_grace" => "server_api.secret_grace_secs",
+        "webhooks" | "webhook_retry_first" => "webhooks.retry_first_ms",
+        "webhook_retry_max_delay" => "webhooks.retry_max_delay_secs",
+        "webhook_lease" => "webhooks.lease_secs",
         // A field added to the core without a key here; the test `every_core_field_has_a_key`
         // catches it, and the message still names the field.
         other => other,

@@ -236,6 +236,49 @@ impl Default for ServerApiSection {
     }
 }
 
+/// `[webhooks]`: delivering the apps' webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksSection {
+    /// Whether this node delivers webhooks (any number of nodes may: leases keep each
+    /// endpoint's queue on one node at a time).
+    pub deliver: bool,
+    /// Whether endpoint URLs may name private, loopback or link-local addresses.
+    pub allow_private_targets: bool,
+    /// How long one delivery try may take, in seconds.
+    pub timeout_secs: u64,
+    /// The first retry step, in milliseconds; each later step doubles it.
+    pub retry_first_ms: u64,
+    /// The longest retry step, in seconds.
+    pub retry_max_delay_secs: u64,
+    /// How long a delivery is retried before it is marked failed, in seconds.
+    pub retry_for_secs: u64,
+    /// How long a node's lease on an endpoint's queue lasts unless renewed, in seconds.
+    pub lease_secs: u64,
+    /// How often a node looks for endpoints with a delivery due, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// The most endpoints one node delivers to at once.
+    pub max_endpoints_per_node: usize,
+}
+
+impl Default for WebhooksSection {
+    fn default() -> Self {
+        let policy = sixin_core::webhook::WebhookPolicy::default();
+        let delivery = sixin_webhooks::DeliveryConfig::default();
+        WebhooksSection {
+            deliver: true,
+            allow_private_targets: policy.allow_private_targets,
+            timeout_secs: delivery.timeout.as_secs(),
+            retry_first_ms: policy.retry.first.as_millis() as u64,
+            retry_max_delay_secs: policy.retry.max_delay.as_secs(),
+            retry_for_secs: policy.retry.retry_for.as_secs(),
+            lease_secs: policy.lease.as_secs(),
+            poll_interval_ms: delivery.poll_interval.as_millis() as u64,
+            max_endpoints_per_node: delivery.max_endpoints,
+        }
+    }
+}
+
 /// `[log]`: what is logged, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
