@@ -97,6 +97,8 @@ impl CoreConfig {
     /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions.
     /// - `server_token_max_lifetime`: 1 second..=[`MAX_SERVER_TOKEN_LIFETIME`].
     /// - `secret_grace`: 0..=[`MAX_SECRET_GRACE`].
+    /// - `limits`: as [`Limits::validate`](crate::limits::Limits::validate) says; the error's
+    ///   `field` is then the configuration key (`limits.sends.burst`).
     pub fn validate(&self) -> Result<(), CoreConfigError> {
         let second = Duration::from_secs(1);
         check(
@@ -144,7 +146,12 @@ impl CoreConfig {
             grace,
             "secret_grace",
             "must be 0..2592000 seconds (30 days)",
-        )
+        )?;
+        // A rate limit's error names its configuration key (`limits.sends.burst`).
+        self.limits.validate().map_err(|e| CoreConfigError {
+            field: e.key,
+            reason: e.reason,
+        })
     }
 }
 
@@ -198,6 +205,8 @@ mod tests {
         assert_eq!(long, "server_token_max_lifetime");
         let grace = refused(|c| c.secret_grace = MAX_SECRET_GRACE + Duration::from_secs(1));
         assert_eq!(grace, "secret_grace");
+        let burst = refused(|c| c.limits.logins_per_ip.burst = 0);
+        assert_eq!(burst, "limits.logins_per_ip.burst");
     }
 
     #[test]

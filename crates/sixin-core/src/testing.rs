@@ -30,11 +30,23 @@ impl Clock for ManualClock {
     }
 }
 
-/// Default settings with argon2 cheap enough that tests can register many members quickly.
+/// Default settings with argon2 cheap enough that tests can register many members quickly,
+/// and per-IP registration and login limits generous enough that tests over real HTTP (every
+/// request from 127.0.0.1) never meet them; tests of those limits set their own.
 pub fn fast_config() -> CoreConfig {
+    let generous = crate::limits::Quota {
+        per: 1_000_000,
+        secs: 1,
+        burst: 1_000_000,
+    };
     CoreConfig {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
+        limits: crate::limits::Limits {
+            registrations_per_ip: generous,
+            logins_per_ip: generous,
+            ..crate::limits::Limits::default()
+        },
         ..CoreConfig::default()
     }
 }

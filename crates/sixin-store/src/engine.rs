@@ -6,6 +6,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
+use serde_json::Value;
 use sixin_core::ids::{
     AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
     TokenHash,
@@ -14,15 +15,18 @@ use sixin_core::model::{
     App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member,
     MemberTokens, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
+use sixin_core::rules::{Lockout, LoginAttempt};
 use sixin_core::store::{
-    Actor, Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate,
-    NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store,
-    StoreResult, UpsertMember, Upserted,
+    Actor, Ban, Credentials, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange,
+    MessageUpdate, NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget,
+    Store, StoreResult, UpsertMember, Upserted,
 };
 
 use crate::exec::Exec;
 use crate::ops::members::OwnedRef;
-use crate::ops::{apps, conversations, events, groups, hide_recall, history, members, reads, send};
+use crate::ops::{
+    apps, conversations, events, groups, hide_recall, history, logins, members, reads, send,
+};
 
 /// One operation, ready to run against a backend's executor.
 pub(crate) type Job<T> =
@@ -94,6 +98,9 @@ impl<B: Backend> Store for Db<B> {
     async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>> {
         write!(self, |ex| apps::set_registration(ex, app, policy))
     }
+    async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::set_limits(ex, app, limits))
+    }
     async fn set_member_tokens(
         &self,
         app: AppId,
@@ -146,9 +153,23 @@ impl<B: Backend> Store for Db<B> {
         let ids = ids.to_vec();
         read!(self, |ex| members::members_by_external_ids(ex, app, &ids))
     }
-    async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<(Member, String)>> {
+    async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<Credentials>> {
         let name = name.to_owned();
-        read!(self, |ex| members::credentials(ex, app, &name))
+        read!(self, |ex| logins::credentials(ex, app, &name))
+    }
+    async fn count_login_attempt(
+        &self,
+        app: AppId,
+        m: MemberId,
+        lockout: Lockout,
+        now: Timestamp,
+    ) -> StoreResult<LoginAttempt> {
+        write!(self, |ex| logins::count_login_attempt(
+            ex, app, m, lockout, now
+        ))
+    }
+    async fn reset_failed_logins(&self, app: AppId, m: MemberId) -> StoreResult<()> {
+        write!(self, |ex| logins::reset_failed_logins(ex, app, m))
     }
     async fn set_banned(
         &self,

@@ -2,11 +2,12 @@
 //! logging, and dispatches to a subcommand.
 //!
 //! - `cli`: the clap definitions and the administrative commands (app, member, migrate, backup,
-//!   config).
+//!   config); `app_limits`: `sixin app set-limits`.
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
 //! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
 
+mod app_limits;
 mod cli;
 mod config;
 mod listener;

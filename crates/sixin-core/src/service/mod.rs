@@ -1,6 +1,8 @@
 //! [`Core`]: the use cases. Each file adds an `impl Core` block for one capability:
 //! - `apps`: create apps, look them up by key, toggle signing.
 //! - `members`: register, log in and out, authenticate tokens, profiles, bans.
+//! - `logins`: password logins under the per-IP limit and the failed-login lockout, and the
+//!   per-IP registration limit.
 //! - `messages`: send, multi-send, history, delete-for-me, recall.
 //! - `reads`: mark read, unread counts.
 //! - `conversations`: the conversation list and detail, groups.
@@ -16,6 +18,7 @@ mod apps;
 mod conversations;
 mod events;
 mod export;
+mod logins;
 mod member_tokens;
 mod members;
 mod messages;
@@ -57,6 +60,8 @@ struct Inner {
     hashing: tokio::sync::Semaphore,
     /// The event streams open on this node, fed by one dispatcher task.
     hub: Arc<events::Hub>,
+    /// This node's token buckets (rate limits counted in memory, per node).
+    buckets: crate::limits::Buckets,
 }
 
 impl Core {
@@ -78,6 +83,7 @@ impl Core {
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
                 hub: Arc::default(),
+                buckets: crate::limits::Buckets::default(),
             }),
         }
     }
@@ -124,6 +130,11 @@ impl Core {
 
     fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// This node's token buckets.
+    fn buckets(&self) -> &crate::limits::Buckets {
+        &self.inner.buckets
     }
 
     /// Publishes a committed event to the members it was appended for (none: nothing to say).

@@ -10,7 +10,8 @@
 //! Nothing here decides who may do what: where a transaction must re-check a permission on
 //! what it reads at commit time, it calls [`sixin_core::rules`] and applies the answer.
 //!
-//! - `apps`, `members` (members and sessions), `send`, `history`, `reads`, `conversations`,
+//! - `apps`, `members` (members and sessions), `logins` (credentials and the failed-login
+//!   lockout), `send`, `history`, `reads`, `conversations`,
 //!   `hide_recall`, `groups`, `events` (per-member streams): one file per capability.
 //! - `shared`: row look-ups and locks the capabilities share.
 
@@ -20,6 +21,7 @@ pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod hide_recall;
 pub(crate) mod history;
+pub(crate) mod logins;
 pub(crate) mod members;
 pub(crate) mod reads;
 pub(crate) mod send;

@@ -24,6 +24,8 @@ mod load;
 mod sections;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
