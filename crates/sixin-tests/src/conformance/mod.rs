@@ -7,6 +7,7 @@ mod app_acts;
 mod close;
 mod events;
 mod groups;
+mod logins;
 mod members;
 mod paging;
 mod reads;
@@ -19,6 +20,7 @@ pub use app_acts::*;
 pub use close::*;
 pub use events::*;
 pub use groups::*;
+pub use logins::*;
 pub use members::*;
 pub use paging::*;
 pub use reads::*;
@@ -85,6 +87,12 @@ macro_rules! conformance_tests {
             nobody_writes_to_the_system_sender,
             members_are_found_by_external_ids_in_their_app_only,
             secret_rotation_keeps_the_previous_secret_until_its_deadline,
+            failed_logins_lock_the_account_with_a_growing_delay,
+            concurrent_guesses_cannot_pass_the_lockout,
+            the_store_counts_login_attempts_as_the_rule_decides,
+            registrations_and_logins_are_limited_per_ip_and_app,
+            an_apps_own_limits_are_checked_stored_and_cleared,
+            common_blank_and_repeated_passwords_are_refused,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {
