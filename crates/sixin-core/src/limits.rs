@@ -266,8 +266,14 @@ impl Quota {
     /// The refusal for wanting `want` tokens while `have` are there.
     fn throttle(&self, policy: &'static str, have: f64, want: u32) -> Throttle {
         let missing = (f64::from(want.min(self.burst.max(1))) - have).max(0.0);
-        let rate = self.rate_per_ms();
-        let wait_ms = if rate > 0.0 { missing / rate } else { f64::MAX };
+        // `missing * period / per`, in that order: dividing by the rate first would round
+        // 1 / (2 per 3600 s) up to 1801 s.
+        let period_ms = f64::from(self.secs.max(1)) * 1000.0;
+        let wait_ms = if self.per > 0 {
+            missing * period_ms / f64::from(self.per)
+        } else {
+            f64::MAX
+        };
         Throttle {
             policy,
             quota: u64::from(self.per),
@@ -392,6 +398,16 @@ mod tests {
         let (taken, rest) = b.take_up_to(k, Q, 3, Timestamp(0));
         assert_eq!(taken, 1);
         assert_eq!(rest.unwrap().retry_after_secs, 1);
+        // One token at 2 per hour is exactly 1800 s away, not a rounding error more.
+        let hourly = Quota {
+            per: 2,
+            secs: 3600,
+            burst: 2,
+        };
+        let k = BucketKey::Sends(MemberId(2));
+        assert_eq!(b.take(k, hourly, 2, Timestamp(0)), Ok(()));
+        let refused = b.take(k, hourly, 1, Timestamp(0)).unwrap_err();
+        assert_eq!(refused.retry_after_secs, 1800);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The rate limits of `[limits]` and the trusted proxies of `[http]`: read from every layer,
 //! checked, and named by key when refused.
+#![allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error by value
 
 use figment::Jail;
 use sixin_core::limits::{Limits, Quota};
