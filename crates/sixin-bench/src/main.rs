@@ -70,7 +70,11 @@ enum Scenario {
     about = "A bounded, loopback-only load generator for a sixin server",
     after_help = "The delivery, idle and fanout scenarios register many members (two \
     argon2 hashes each on the server): run the server with cheap hashing for them, e.g. \
-    SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve"
+    SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve. \
+    Every request comes from one IP: except for the hostile scenario, raise the bench app's \
+    per-IP limits first, e.g. sixin app set-limits --app KEY --json \
+    '{\"registrations_per_ip\": {\"per\": 1000000, \"burst\": 1000000}, \
+    \"logins_per_ip\": {\"per\": 1000000, \"burst\": 1000000}}'"
 )]
 struct Args {
     /// Base URL of the server; must be a loopback address (127.0.0.0/8, ::1, localhost).
