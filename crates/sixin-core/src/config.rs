@@ -100,6 +100,8 @@ impl CoreConfig {
     /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions.
     /// - `server_token_max_lifetime`: 1 second..=[`MAX_SERVER_TOKEN_LIFETIME`].
     /// - `secret_grace`: 0..=[`MAX_SECRET_GRACE`].
+    /// - `limits`: as [`Limits::validate`](crate::limits::Limits::validate) says; the error's
+    ///   `field` is then the configuration key (`limits.sends.burst`).
     pub fn validate(&self) -> Result<(), CoreConfigError> {
         let second = Duration::from_secs(1);
         check(
@@ -148,7 +150,12 @@ impl CoreConfig {
             "secret_grace",
             "must be 0..2592000 seconds (30 days)",
         )?;
-        self.check_webhooks()
+        self.check_webhooks()?;
+        // A rate limit's error names its configuration key (`limits.sends.burst`).
+        self.limits.validate().map_err(|e| CoreConfigError {
+            field: e.key,
+            reason: e.reason,
+        })
     }
 
     /// The webhook retry steps are positive and ordered; a lease lasts at least a second.
@@ -231,6 +238,8 @@ mod tests {
             refused(|c| c.webhooks.lease = Duration::ZERO),
             "webhook_lease"
         );
+        let burst = refused(|c| c.limits.logins_per_ip.burst = 0);
+        assert_eq!(burst, "limits.logins_per_ip.burst");
     }
 
     #[test]

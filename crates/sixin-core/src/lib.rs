@@ -11,6 +11,7 @@
 //! - [`config`]: [`CoreConfig`], typed limits and lifetimes, and their validation.
 //! - [`limits`]: [`Limits`](limits::Limits), the rate limits and flood controls, per app.
 //! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
+//! - [`passwords`]: new passwords too easy to guess (an embedded list of common ones).
 //! - [`auth`]: password hashing, session tokens (stored hashed), app keys and secrets.
 //! - [`rules`]: who may do what (group roles, ownership, recall, event audiences), as pure
 //!   functions the services and the store's transactions both call.
@@ -28,6 +29,7 @@ pub mod error;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod passwords;
 pub mod rules;
 pub mod service;
 pub mod store;

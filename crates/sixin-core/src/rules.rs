@@ -14,6 +14,9 @@ pub use consent::*;
 use crate::ids::{MemberId, Timestamp};
 use crate::model::{ConversationKind, Member, Role};
 
+mod lockout;
+pub use lockout::{lockout_secs, login_attempt, Lockout, LoginAttempt};
+
 /// Whether `member`'s ban is in force at `now`: set, and not lapsed (a time-limited ban ends
 /// by itself at its `until`, with no job to lift it).
 pub fn banned_at(member: &Member, now: Timestamp) -> bool {

@@ -89,6 +89,19 @@ pub enum Upserted {
     Updated,
 }
 
+/// What a password login needs to know of a member.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub member: Member,
+    /// Empty: the member has no password and cannot log in with one.
+    pub password_hash: String,
+    /// Password attempts in a row not followed by a right password (see
+    /// [`rules::LoginAttempt`](crate::rules::LoginAttempt)).
+    pub failed_logins: u32,
+    /// Logins are refused until then.
+    pub login_locked_until: Option<Timestamp>,
+}
+
 /// A ban: until when (for good when `None`) and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ban {
@@ -254,6 +267,9 @@ pub trait Store: crate::webhook::WebhookStore + Send + Sync + 'static {
     async fn set_require_sign(&self, key: &AppKey, on: bool) -> StoreResult<Option<App>>;
     /// Sets an app's registration policy; `None` if the app is unknown.
     async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>>;
+    /// Sets (`Some`: a JSON object, already validated) or clears (`None`) an app's own rate
+    /// limits; `None` if the app is unknown.
+    async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>>;
     /// Sets what an app-signed member token naming an unknown member does; `None` if the app
     /// is unknown.
     async fn set_member_tokens(&self, app: AppId, policy: MemberTokens)
@@ -289,13 +305,21 @@ pub trait Store: crate::webhook::WebhookStore + Send + Sync + 'static {
     /// members) are left out; order unspecified.
     async fn members_by_external_ids(&self, app: AppId, ids: &[String])
         -> StoreResult<Vec<Member>>;
-    /// A member and their password hash, for login (an empty hash: the member has no
-    /// password and cannot log in with one).
-    async fn credentials(
+    /// A member with their password hash and login lockout, for login.
+    async fn credentials(&self, app: AppId, username: &str) -> StoreResult<Option<Credentials>>;
+    /// Counts a password attempt on `member` before the password is checked, in one
+    /// transaction that every node sharing the database serialises: reads the member's failures
+    /// in a row and lock, lets [`rules::login_attempt`](crate::rules::login_attempt) decide
+    /// under `lockout` at `now`, and stores a counted attempt. `NotFound(Member)` if unknown.
+    async fn count_login_attempt(
         &self,
         app: AppId,
-        username: &str,
-    ) -> StoreResult<Option<(Member, String)>>;
+        member: MemberId,
+        lockout: crate::rules::Lockout,
+        now: Timestamp,
+    ) -> StoreResult<crate::rules::LoginAttempt>;
+    /// A right password: the member's failures in a row go back to zero and the lock is lifted.
+    async fn reset_failed_logins(&self, app: AppId, member: MemberId) -> StoreResult<()>;
     /// Sets (`Some`: flag, expiry and reason) or clears (`None`) a member's ban at `now`.
     /// `None` if unknown.
     async fn set_banned(

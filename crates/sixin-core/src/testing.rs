@@ -55,19 +55,23 @@ impl Clock for ManualClock {
 
 /// Default settings with argon2 cheap enough that tests can register many members quickly,
 /// and rate limits generous enough that no test meets them unless it is about them (tests run
-/// on a clock that barely moves, so default buckets would never refill): a test about a limit
-/// sets it with [`tight_limits`] or its own values.
+/// on a clock that barely moves, so default buckets would never refill, and every request over
+/// real HTTP comes from 127.0.0.1): a test about a limit sets it with [`tight_limits`] or its
+/// own values.
 pub fn fast_config() -> CoreConfig {
+    let generous = Quota {
+        per: 1_000_000,
+        secs: 1,
+        burst: 1_000_000,
+    };
     CoreConfig {
         argon2_memory_kib: 64,
         argon2_iterations: 1,
         limits: Limits {
-            sends: Quota {
-                per: 1_000_000,
-                secs: 1,
-                burst: 1_000_000,
-            },
+            sends: generous,
             new_direct_per_day: 1_000_000,
+            registrations_per_ip: generous,
+            logins_per_ip: generous,
             ..Limits::default()
         },
         ..CoreConfig::default()

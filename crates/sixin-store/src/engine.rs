@@ -3,6 +3,7 @@
 //! the [`Backend`], which runs it in a read or in a committed write transaction.
 
 use async_trait::async_trait;
+use serde_json::Value;
 use sixin_core::ids::{
     AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
     TokenHash,
@@ -11,15 +12,16 @@ use sixin_core::model::{
     App, ConversationDetail, ConversationKind, ConversationSummary, DmPolicy, HistoryItem, Member,
     MemberTokens, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
+use sixin_core::rules::{Lockout, LoginAttempt};
 use sixin_core::store::{
-    Actor, Ban, Block, BlockCursor, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange,
-    MessageUpdate, NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, Refusal,
-    SendChecks, SendTarget, Store, StoreResult, UpsertMember, Upserted,
+    Actor, Ban, Block, BlockCursor, Credentials, Events, HistoryWindow, ListQuery, MemberRef,
+    MembershipChange, MessageUpdate, NewApp, NewContent, NewGroup, NewMember, NewSession,
+    ReadTarget, Refusal, SendChecks, SendTarget, Store, StoreResult, UpsertMember, Upserted,
 };
 
 use crate::ops::members::OwnedRef;
 use crate::ops::{
-    apps, blocks, conversations, events, groups, hide_recall, history, members, reads, send,
+    apps, blocks, conversations, events, groups, hide_recall, history, logins, members, reads, send,
 };
 
 mod job;
@@ -71,6 +73,9 @@ impl<B: Backend> Store for Db<B> {
     }
     async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>> {
         write!(self, |ex| apps::set_registration(ex, app, policy))
+    }
+    async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::set_limits(ex, app, limits))
     }
     async fn set_member_tokens(
         &self,
@@ -124,9 +129,23 @@ impl<B: Backend> Store for Db<B> {
         let ids = ids.to_vec();
         read!(self, |ex| members::members_by_external_ids(ex, app, &ids))
     }
-    async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<(Member, String)>> {
+    async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<Credentials>> {
         let name = name.to_owned();
-        read!(self, |ex| members::credentials(ex, app, &name))
+        read!(self, |ex| logins::credentials(ex, app, &name))
+    }
+    async fn count_login_attempt(
+        &self,
+        app: AppId,
+        m: MemberId,
+        lockout: Lockout,
+        now: Timestamp,
+    ) -> StoreResult<LoginAttempt> {
+        write!(self, |ex| logins::count_login_attempt(
+            ex, app, m, lockout, now
+        ))
+    }
+    async fn reset_failed_logins(&self, app: AppId, m: MemberId) -> StoreResult<()> {
+        write!(self, |ex| logins::reset_failed_logins(ex, app, m))
     }
     async fn set_banned(
         &self,

@@ -232,12 +232,12 @@ impl Harness {
     pub async fn person(&self, app: &App, username: &str) -> Person {
         let member = self
             .core
-            .register(app, username, "password1", None)
+            .register(app, username, "pass-phrase-1", None, None)
             .await
             .expect("register");
         let login = self
             .core
-            .login(app, username, "password1")
+            .login(app, username, "pass-phrase-1", None)
             .await
             .expect("login");
         let caller = self

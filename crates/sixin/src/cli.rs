@@ -149,6 +149,25 @@ pub enum AppCommand {
     /// Manage an app's webhook endpoints (where its changes are posted).
     #[command(subcommand)]
     Webhooks(crate::webhooks_cli::WebhooksCommand),
+    /// Override some of an app's rate limits, or clear the override; prints {"app_key",
+    /// "limits" (the override), "effective"} as JSON.
+    SetLimits {
+        /// The app_key.
+        #[arg(long, value_name = "KEY")]
+        app: String,
+        /// A JSON object of the [limits] keys to override, a quota's parts one by one if you
+        /// like: '{"registrations_per_ip": {"per": 200, "burst": 200}, "failed_logins_free": 10}'.
+        #[arg(
+            long,
+            value_name = "JSON",
+            conflicts_with = "clear",
+            required_unless_present = "clear"
+        )]
+        json: Option<String>,
+        /// Remove the override: the configuration's limits apply to the app again.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Replace an app's secret with a fresh one (printed once); the old one stays accepted for
     /// a grace period.
     RotateSecret {
@@ -345,6 +364,9 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
             moderation::set_dm_policy(core, &key, policy, json).await?;
         }
         AppCommand::Webhooks(cmd) => crate::webhooks_cli::run(core, cmd).await?,
+        AppCommand::SetLimits { app, json, .. } => {
+            crate::app_limits::set_limits(core, &app, json.as_deref()).await?;
+        }
         AppCommand::RotateSecret {
             key,
             grace_secs,

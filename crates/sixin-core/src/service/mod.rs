@@ -1,6 +1,8 @@
 //! [`Core`]: the use cases. Each file adds an `impl Core` block for one capability:
 //! - `apps`: create apps, look them up by key, toggle signing.
 //! - `members`: register, log in and out, authenticate tokens, profiles, bans.
+//! - `logins`: password logins under the per-IP limit and the failed-login lockout, and the
+//!   per-IP registration limit.
 //! - `messages`: send, history, delete-for-me, recall; `multi_send`: multi-send.
 //! - `blocks`: the block list and the who-may-message-me settings.
 //! - `reads`: mark read, unread counts.
@@ -20,6 +22,7 @@ mod blocks;
 mod conversations;
 mod events;
 mod export;
+mod logins;
 mod member_tokens;
 mod members;
 mod messages;
@@ -67,7 +70,8 @@ struct Inner {
     hashing: tokio::sync::Semaphore,
     /// The event streams open on this node, fed by one dispatcher task.
     hub: Arc<events::Hub>,
-    /// This node's token buckets (sends per member; see [`crate::limits::Buckets`]).
+    /// This node's token buckets (sends per member, registrations and logins per IP: counted
+    /// in memory, per node; see [`crate::limits::Buckets`]).
     buckets: crate::limits::Buckets,
 }
 
@@ -137,6 +141,11 @@ impl Core {
 
     fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// This node's token buckets.
+    fn buckets(&self) -> &crate::limits::Buckets {
+        &self.inner.buckets
     }
 
     /// Publishes a committed event to the members it was appended for (none: nothing to say).

@@ -99,24 +99,6 @@ pub(crate) async fn members_by_external_ids(
         .collect()
 }
 
-pub(crate) async fn credentials(
-    ex: &mut dyn Exec,
-    app: AppId,
-    username: &str,
-) -> StoreResult<Option<(Member, String)>> {
-    let sql = format!(
-        "SELECT {MEMBER_COLS}, password_hash FROM members WHERE app_id = $1 AND username = $2"
-    );
-    let row = ex.opt(&sql, params![app.0, username]).await?;
-    row.map(|r| {
-        Ok((
-            MemberRow::from_row(&r)?.into_member()?,
-            r.text("password_hash")?,
-        ))
-    })
-    .transpose()
-}
-
 pub(crate) async fn set_banned(
     ex: &mut dyn Exec,
     app: AppId,

@@ -11,9 +11,10 @@
 //! Nothing here decides who may do what: where a transaction must re-check a permission on
 //! what it reads at commit time, it calls [`sixin_core::rules`] and applies the answer.
 //!
-//! - `apps`, `members` (members and sessions), `send`, `history`, `reads`, `conversations`,
-//!   `hide_recall`, `groups`, `events` (per-member streams), `blocks` (blocks, who may
-//!   message a member, and the facts their checks read): one file per capability.
+//! - `apps`, `members` (members and sessions), `logins` (credentials and the failed-login
+//!   lockout), `send`, `history`, `reads`, `conversations`, `hide_recall`, `groups`, `events`
+//!   (per-member streams), `blocks` (blocks, who may message a member, and the facts their
+//!   checks read): one file per capability.
 //! - `outbox`: the webhook outbox, written inside the transactions of the changes it records;
 //!   `webhooks` and `webhook_queue`: endpoints, deliveries and the delivery worker's leases.
 //! - `shared`: row look-ups and locks the capabilities share.
@@ -25,6 +26,7 @@ pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod hide_recall;
 pub(crate) mod history;
+pub(crate) mod logins;
 pub(crate) mod members;
 pub(crate) mod outbox;
 pub(crate) mod reads;

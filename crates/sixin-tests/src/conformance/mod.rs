@@ -8,6 +8,7 @@ mod blocks;
 mod close;
 mod events;
 mod groups;
+mod logins;
 mod members;
 mod paging;
 mod reads;
@@ -23,6 +24,7 @@ pub use blocks::*;
 pub use close::*;
 pub use events::*;
 pub use groups::*;
+pub use logins::*;
 pub use members::*;
 pub use paging::*;
 pub use reads::*;
@@ -108,6 +110,12 @@ macro_rules! conformance_tests {
             replays_requeue_from_a_position_in_order,
             webhook_leases_go_to_one_node_until_they_expire,
             unwanted_events_are_skipped_without_a_request,
+            failed_logins_lock_the_account_with_a_growing_delay,
+            concurrent_guesses_cannot_pass_the_lockout,
+            the_store_counts_login_attempts_as_the_rule_decides,
+            registrations_and_logins_are_limited_per_ip_and_app,
+            an_apps_own_limits_are_checked_stored_and_cleared,
+            common_blank_and_repeated_passwords_are_refused,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {

@@ -93,9 +93,9 @@ pub async fn members_are_upserted_by_external_id_once_per_app(h: &Harness) {
         .unwrap();
     assert_eq!(found.id, other.id);
     // Provisioned members have no password: login refuses them like a wrong one.
-    let (_, hash) = s.credentials(a.id, "anne").await.unwrap().unwrap();
-    assert_eq!(hash, "");
-    let login = h.core.login(&a, "anne", "").await;
+    let creds = s.credentials(a.id, "anne").await.unwrap().unwrap();
+    assert_eq!(creds.password_hash, "");
+    let login = h.core.login(&a, "anne", "", None).await;
     assert!(matches!(login, Err(Error::BadCredentials)), "{login:?}");
 }
 
@@ -248,7 +248,10 @@ pub async fn registration_policy_is_kept_per_app(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(closed.registration, Registration::Closed);
-    let refused = h.core.register(&closed, "newbie", "password1", None).await;
+    let refused = h
+        .core
+        .register(&closed, "newbie", "pass-phrase-1", None, None)
+        .await;
     assert!(
         matches!(refused, Err(Error::RegistrationClosed)),
         "{refused:?}"
@@ -261,7 +264,7 @@ pub async fn registration_policy_is_kept_per_app(h: &Harness) {
         .is_none());
     // The operator (CLI) and the backend still create members; other apps are untouched.
     h.core
-        .create_member(&closed, "by-cli", "password1", None)
+        .create_member(&closed, "by-cli", "pass-phrase-1", None)
         .await
         .unwrap();
     h.core
@@ -269,7 +272,7 @@ pub async fn registration_policy_is_kept_per_app(h: &Harness) {
         .await
         .unwrap();
     h.core
-        .register(&other, "newbie", "password1", None)
+        .register(&other, "newbie", "pass-phrase-1", None, None)
         .await
         .unwrap();
     let reread = h.core.app_by_key(app.key.as_str()).await.unwrap();

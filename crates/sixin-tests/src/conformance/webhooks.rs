@@ -164,7 +164,10 @@ pub async fn a_refused_change_writes_no_outbox_row(h: &Harness) {
         "{refused:?}"
     );
     // A username taken: the insert fails, and the member.created row with it.
-    let taken = h.core.register(&app, "ann", "password1", None).await;
+    let taken = h
+        .core
+        .register(&app, "ann", "pass-phrase-1", None, None)
+        .await;
     assert!(matches!(taken, Err(Error::Conflict(Entity::Username))));
     assert_eq!(queued(h, &b, hook.id).await.len(), before);
     let all = h

@@ -25,6 +25,8 @@ mod load;
 mod sections;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 mod webhooks;
 
 use std::net::SocketAddr;
