@@ -173,6 +173,22 @@ async function run(s, browser, host, setEmbed) {
   await until("live after reload", async () => (await messageIds(b)).length === 7);
   console.log("ok - a reload resumes without loss");
 
+  // A dropped stream: the server restarts; what is sent before the page reconnects arrives by
+  // replay from its last position, once.
+  const sockets = [];
+  b.on("websocket", (ws) => sockets.push(ws.url()));
+  await s.restart();
+  for (let i = 0; i < 2; i++) {
+    await s.call("POST", "/v1/messages",
+      { conversation_id: Number(conv), type: "text", data: { content: `while down ${i}` } },
+      alice.token);
+  }
+  await until("replayed after the drop", async () => (await messageIds(b)).length === 9, 20000);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await messageIds(b)).length, 9, "nothing doubled after the drop");
+  assert.match(sockets.at(-1), /[?&]after=\d+/, "the page reconnected by position");
+  console.log("ok - a dropped stream resumes by position without loss");
+
   // Older messages load on scroll, by cursor, with no gap and no repeat.
   for (let i = 0; i < 75; i++) {
     await s.call("POST", "/v1/messages",
@@ -185,12 +201,12 @@ async function run(s, browser, host, setEmbed) {
   await until("first page", async () => (await messageIds(b)).length === 30);
   await until("scrolled to the start", async () => {
     await b.$eval("#messages", (m) => { m.scrollTop = 0; });
-    return (await messageIds(b)).length === 82;
+    return (await messageIds(b)).length === 84;
   }, 20000);
   const ids = await messageIds(b);
   const history = await s.call("GET", `/v1/conversations/${conv}/messages?limit=100`, null,
     bob.token);
-  assert.deepEqual(ids, history.items.map((i) => i.id).slice(-82));
+  assert.deepEqual(ids, history.items.map((i) => i.id).slice(-84));
   assert.deepEqual(ids, [...new Set(ids)].sort((x, y) => x - y));
   console.log("ok - scrolling up loads every older message once, in order");
 

@@ -27,17 +27,28 @@ export async function startSixin(bin, env = {}) {
   sixin("app", "set-limits", "--app", app.app_key, "--json",
     '{"sends":{"per":1000,"secs":1,"burst":1000}}');
   const port = await freePort();
-  const child = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`], {
-    cwd: dir, env: { ...clean, ...env }, stdio: ["ignore", "ignore", "inherit"],
-  });
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch { /* not yet */ }
-    if (i > 100) throw new Error("sixin serve did not become ready");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let child = null;
+  const serve = async () => {
+    child = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`], {
+      cwd: dir, env: { ...clean, ...env }, stdio: ["ignore", "ignore", "inherit"],
+    });
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/readyz`)).ok) break;
+      } catch { /* not yet */ }
+      if (i > 100) throw new Error("sixin serve did not become ready");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await serve();
+  /** Stops the server (SIGTERM: streams get `closing`) and starts it again on the same port. */
+  const restart = async () => {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    await serve();
+  };
   const call = async (method, path, body, token) => {
     const headers = { "content-type": "application/json" };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -65,5 +76,5 @@ export async function startSixin(bin, env = {}) {
     child.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true });
   };
-  return { base, app, call, member, memberToken, stop };
+  return { base, app, call, member, memberToken, restart, stop };
 }
