@@ -230,6 +230,21 @@ async function run(s, browser, host, setEmbed) {
   await c.screenshot({ path: join(shots, "inbox-embedded-en.png") });
   console.log("ok - an iframe session through an app-signed member token");
 
+  // Recall (for everyone, live) and delete for me (only the member who deletes).
+  const idOf = (page, text) => page.$$eval("#messages li.msg", (lis, t) =>
+    lis.find((li) => li.querySelector(".body").textContent === t)?.dataset.id, text);
+  await typeAndSend(a, "to recall");
+  await typeAndSend(a, "to hide");
+  const rid = await until("Bob has it", () => idOf(b, "to recall"));
+  const hid = await until("Bob has it", () => idOf(b, "to hide"));
+  await a.click(`#messages li[data-id="${rid}"] .actions button >> text=Recall`);
+  await until("recalled for Bob", async () =>
+    (await b.textContent(`#messages li[data-id="${rid}"] .body`)) === "Message recalled");
+  await b.click(`#messages li[data-id="${hid}"] .actions button >> text=Delete for me`);
+  await until("gone for Bob", async () => !(await messageIds(b)).includes(Number(hid)));
+  assert.ok((await messageIds(a)).includes(Number(hid)), "Alice still has it");
+  console.log("ok - recall reaches the peer live; delete for me hides for the deleter only");
+
   await screenshots(browser, s, key, [alice, bob], conv);
   assert.deepEqual(errors, [], "no page errors");
 }

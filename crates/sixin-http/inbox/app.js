@@ -107,8 +107,46 @@ function messageItem(m) {
   const time = el("time", null, timeOf(m.created_at));
   time.dateTime = new Date(m.created_at).toISOString();
   meta.append(time);
+  if (!m.recalled) meta.append(messageActions(m));
   li.append(meta, el("div", m.recalled ? "body recalled" : "body", preview(m)));
   return li;
+}
+
+/** Recall (own messages; the server decides whether the window has passed) and delete for me. */
+function messageActions(m) {
+  const box = el("span", "actions");
+  const action = (label, fn) => {
+    const b = el("button", "link small", t(label));
+    b.type = "button";
+    b.addEventListener("click", () => fn().catch(fail));
+    box.append(b);
+  };
+  if (m.sender.uuid === me.uuid) {
+    action("recall", () => api.call("POST", `/messages/${m.id}/recall`).then(onRecalled));
+  }
+  action("hide", async () => {
+    await api.call("DELETE", `/messages/${m.id}`);
+    removeMessage(m.id);
+  });
+  return box;
+}
+
+function removeMessage(id) {
+  thread?.items.get(id)?.remove();
+  thread?.items.delete(id);
+  reloadListSoon();
+}
+
+function onRecalled(m) {
+  const old = thread?.items.get(m.id);
+  if (old) {
+    const li = messageItem(m);
+    old.replaceWith(li);
+    thread.items.set(m.id, li);
+  }
+  const c = convs.get(m.conversation_id);
+  if (c?.lastId === m.id) c.last = m;
+  renderList();
 }
 
 function atBottom(box) {
@@ -246,22 +284,9 @@ function onEvent(frame) {
     if (c && frame.message_id === null) c.unread = 0;
     if (frame.message_id !== null) reloadListSoon();
     renderList();
-  } else if (frame.type === "recalled") {
-    const m = frame.message;
-    const old = thread?.items.get(m.id);
-    if (old) {
-      const li = messageItem(m);
-      old.replaceWith(li);
-      thread.items.set(m.id, li);
-    }
-    const c = convs.get(m.conversation_id);
-    if (c?.lastId === m.id) c.last = m;
-    renderList();
-  } else if (frame.type === "hidden") {
-    thread?.items.get(frame.message_id)?.remove();
-    thread?.items.delete(frame.message_id);
-    reloadListSoon();
-  } else if (frame.type === "membership") reloadListSoon();
+  } else if (frame.type === "recalled") onRecalled(frame.message);
+  else if (frame.type === "hidden") removeMessage(frame.message_id);
+  else if (frame.type === "membership") reloadListSoon();
 }
 
 // ---- sign-in and start ----

@@ -12,7 +12,7 @@ const words = {
     sessionEnded: "Your session ended. Sign in again.",
     badCredentials: "Wrong app key, username or password.",
     failed: (m) => `Could not do that: ${m}`, group: (n) => `Group (${n})`,
-    nonText: (t) => `[${t}]`, you: "You",
+    nonText: (t) => `[${t}]`, you: "You", recall: "Recall", hide: "Delete for me",
   },
   zh: {
     inbox: "私信", signIn: "登录", signOut: "退出", appKey: "应用 Key",
@@ -26,7 +26,7 @@ const words = {
     sessionEnded: "登录已失效，请重新登录。",
     badCredentials: "应用 Key、用户名或密码不正确。",
     failed: (m) => `操作失败：${m}`, group: (n) => `群聊（${n}）`,
-    nonText: (t) => `[${t}]`, you: "我",
+    nonText: (t) => `[${t}]`, you: "我", recall: "撤回", hide: "仅自己删除",
   },
 };
 
