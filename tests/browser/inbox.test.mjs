@@ -245,6 +245,25 @@ async function run(s, browser, host, setEmbed) {
   assert.ok((await messageIds(a)).includes(Number(hid)), "Alice still has it");
   console.log("ok - recall reaches the peer live; delete for me hides for the deleter only");
 
+  // Block and unblock from the thread; the who-may-message setting from the list.
+  await b.click("#block");
+  await until("Unblock shown", async () => (await b.textContent("#block")) === "Unblock");
+  await typeAndSend(a, "blocked?");
+  await until("refusal shown to Alice", async () =>
+    (await a.textContent("#status")) === "This member does not accept your messages.");
+  await b.click("#block");
+  await until("Block shown", async () => (await b.textContent("#block")) === "Block");
+  await typeAndSend(a, "unblocked");
+  await until("arrives after unblock", () => idOf(b, "unblocked"));
+  assert.equal(await idOf(b, "blocked?"), undefined);
+  await b.selectOption("#dm-policy", "nobody");
+  await until("policy saved", async () =>
+    (await s.call("GET", "/v1/me", null, bob.token)).dm_policy === "nobody");
+  await b.selectOption("#dm-policy", "everyone");
+  await until("policy saved", async () =>
+    (await s.call("GET", "/v1/me", null, bob.token)).dm_policy === "everyone");
+  console.log("ok - block, unblock and the who-may-message setting");
+
   await screenshots(browser, s, key, [alice, bob], conv);
   assert.deepEqual(errors, [], "no page errors");
 }

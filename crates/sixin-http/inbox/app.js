@@ -11,6 +11,8 @@ let api = null;
 let events = null;
 let me = null;
 let unreadTotal = 0;
+/** The uuids of the members this member blocks. */
+const blocked = new Set();
 /** id → {id, title, unread, last, lastId, activity} */
 const convs = new Map();
 /** The open thread: {id, to, items: Map id → li, prevCursor, hasMore, loading}. */
@@ -175,6 +177,25 @@ function showThread(title) {
   const box = $("messages");
   box.replaceChildren();
   box.dataset.conversation = thread.id ?? "";
+  showBlock();
+}
+
+function showBlock() {
+  const b = $("block");
+  b.hidden = !thread?.to;
+  b.textContent = t(blocked.has(thread?.to) ? "unblock" : "block");
+}
+
+async function toggleBlock() {
+  const uuid = thread.to;
+  if (blocked.has(uuid)) {
+    await api.call("DELETE", `/blocks/${uuid}`);
+    blocked.delete(uuid);
+  } else {
+    await api.call("PUT", `/blocks/${uuid}`);
+    blocked.add(uuid);
+  }
+  showBlock();
 }
 
 async function loadPage(query) {
@@ -293,7 +314,7 @@ function onEvent(frame) {
 
 function fail(e) {
   if (e instanceof ApiError && e.status === 401) return signOut(t("sessionEnded"));
-  showStatus(t("failed", e.message));
+  showStatus(e.code === "not_accepted" ? t("notAccepted") : t("failed", e.message));
   setTimeout(() => showStatus(""), 5000);
 }
 
@@ -318,6 +339,10 @@ async function start(token) {
     throw e;
   }
   $("my-uuid").textContent = me.uuid;
+  $("dm-policy").value = me.effective_dm_policy;
+  const blocks = await api.call("GET", "/blocks?limit=100");
+  blocked.clear();
+  for (const item of blocks.items) blocked.add(item.member.uuid);
   $("login-view").hidden = true;
   $("app-view").hidden = false;
   events = new Events(token, {
@@ -348,6 +373,10 @@ function wire() {
     }
   });
   $("logout").addEventListener("click", () => signOut(""));
+  $("block").addEventListener("click", () => toggleBlock().catch(fail));
+  $("dm-policy").addEventListener("change", () => {
+    api.call("PUT", "/me/dm-policy", { policy: $("dm-policy").value }).catch(fail);
+  });
   $("new-form").addEventListener("submit", (e) => {
     e.preventDefault();
     openDirect($("new-uuid").value.trim()).then(() => { $("new-uuid").value = ""; }, fail);
@@ -374,6 +403,7 @@ function wire() {
   $("back").addEventListener("click", () => {
     document.body.classList.remove("in-thread");
     thread = null;
+    showBlock();
     renderList();
   });
   document.addEventListener("visibilitychange", () => markRead().catch(fail));

@@ -13,6 +13,9 @@ const words = {
     badCredentials: "Wrong app key, username or password.",
     failed: (m) => `Could not do that: ${m}`, group: (n) => `Group (${n})`,
     nonText: (t) => `[${t}]`, you: "You", recall: "Recall", hide: "Delete for me",
+    block: "Block", unblock: "Unblock", dmPolicy: "Who may start a chat with me",
+    everyone: "Everyone", contacts: "People in my groups", nobody: "No one new",
+    notAccepted: "This member does not accept your messages.",
   },
   zh: {
     inbox: "私信", signIn: "登录", signOut: "退出", appKey: "应用 Key",
@@ -27,6 +30,9 @@ const words = {
     badCredentials: "应用 Key、用户名或密码不正确。",
     failed: (m) => `操作失败：${m}`, group: (n) => `群聊（${n}）`,
     nonText: (t) => `[${t}]`, you: "我", recall: "撤回", hide: "仅自己删除",
+    block: "屏蔽", unblock: "取消屏蔽", dmPolicy: "谁可以向我发起私信",
+    everyone: "所有人", contacts: "同一群聊的成员", nobody: "不接受新的私信",
+    notAccepted: "对方不接收你的消息。",
   },
 };
 
