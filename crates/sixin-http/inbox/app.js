@@ -2,6 +2,7 @@
 // User data is only ever set with textContent (never innerHTML).
 import { Api, ApiError, Events } from "./api.js";
 import { t, translatePage } from "./i18n.js";
+import { el, preview, showStatus, timeOf } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "sixin.inbox.token";
@@ -18,33 +19,8 @@ const convs = new Map();
 /** The open thread: {id, to, items: Map id → li, prevCursor, hasMore, loading}. */
 let thread = null;
 
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function showStatus(text) {
-  const s = $("status");
-  s.textContent = text || "";
-  s.hidden = !text;
-}
-
 function setTitle() {
   document.title = unreadTotal > 0 ? `(${unreadTotal}) ${t("inbox")}` : t("inbox");
-}
-
-function preview(m) {
-  if (!m) return "";
-  if (m.recalled) return t("recalled");
-  if (m.type === "text" || m.type === "html") return m.data.content ?? "";
-  if (m.type === "link") return m.data.title ?? m.data.url;
-  return t("nonText", m.type);
-}
-
-function timeOf(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
 // ---- conversation list ----

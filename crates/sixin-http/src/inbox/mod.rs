@@ -37,6 +37,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../inbox/api.js"),
     },
     Asset {
+        name: "dom.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../inbox/dom.js"),
+    },
+    Asset {
         name: "i18n.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../inbox/i18n.js"),
