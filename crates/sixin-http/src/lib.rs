@@ -24,6 +24,8 @@
 //!   `/api/App/...`; `phalapi`: the APIUSB dialect at `/api/platform`. Both answer HTTP 200
 //!   with a PhalApi `ret` code; `common` holds their shared parameter, signature, envelope and
 //!   time-format mechanics.
+//! - `inbox`: the web inbox at `/inbox/`, static files embedded at compile time (a client of
+//!   `/v1` and `/v1/events`; it decides nothing), with a strict CSP.
 //! - `openapi`: the OpenAPI 3.1 document generated from the native handlers
 //!   ([`openapi_json`]); `openapi.json` at the repository root is a snapshot of it, checked
 //!   by a test.
@@ -32,6 +34,7 @@ mod client_ip;
 mod common;
 mod cors;
 mod discuz;
+mod inbox;
 mod middleware;
 mod native;
 mod openapi;
@@ -81,6 +84,9 @@ pub struct HttpConfig {
     /// Peers whose `X-Forwarded-For` is believed when working out a request's client IP
     /// (load balancers, reverse proxies). Empty: the peer itself is the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// CSP `frame-ancestors` sources of the web inbox (`/inbox/`): who may embed it in a frame
+    /// (`'self'`, `https://app.example.com`). Empty: nobody.
+    pub inbox_frame_ancestors: Vec<String>,
 }
 
 /// How event streams (`GET /v1/events`) are kept alive.
@@ -134,6 +140,7 @@ impl Default for HttpConfig {
             events: EventStreamConfig::default(),
             access_log: false,
             trusted_proxies: Vec::new(),
+            inbox_frame_ancestors: vec!["'self'".to_owned()],
         }
     }
 }
@@ -155,6 +162,7 @@ pub fn router_with_shutdown(core: Core, cfg: HttpConfig, shutdown: &Shutdown) ->
         .merge(yesapi::routes(state.core.clone(), &cfg))
         .merge(phalapi::routes(state.core.clone(), &cfg))
         .merge(discuz::routes())
+        .merge(inbox::routes())
         .layer(DefaultBodyLimit::max(cfg.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

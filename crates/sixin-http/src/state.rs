@@ -24,6 +24,8 @@ pub(crate) struct AppState {
     pub(crate) shutdown: watch::Sender<bool>,
     /// Peers whose `X-Forwarded-For` is believed (see `client_ip`).
     pub(crate) trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// The web inbox's response headers (its CSP names the allowed frame ancestors).
+    pub(crate) inbox: crate::inbox::InboxHeaders,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             events: cfg.events.clone(),
             shutdown: shutdown.0.clone(),
             trusted_proxies: cfg.trusted_proxies.iter().copied().collect(),
+            inbox: crate::inbox::InboxHeaders::new(&cfg.inbox_frame_ancestors),
         }
     }
 }

@@ -90,6 +90,15 @@ impl Config {
             "http.cors_allowed_origins",
             "must be [\"*\"] alone or a list of origins",
         )?;
+        ensure(
+            h.inbox_frame_ancestors.iter().all(|a| {
+                !a.is_empty()
+                    && a.bytes()
+                        .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+            }),
+            "http.inbox_frame_ancestors",
+            "must be CSP sources ('self', https://app.example.com), without spaces, ';' or ','",
+        )?;
         let trusted_proxies = h
             .trusted_proxies
             .iter()
@@ -106,6 +115,7 @@ impl Config {
             phalapi_debug: self.dialects.phalapi_debug,
             access_log: self.log.access,
             trusted_proxies,
+            inbox_frame_ancestors: h.inbox_frame_ancestors.clone(),
         })
     }
 

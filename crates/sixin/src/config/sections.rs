@@ -34,6 +34,8 @@ pub struct HttpSection {
     /// Peers (CIDRs or addresses) whose `X-Forwarded-For` is believed for the client IP;
     /// empty: none, the peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// CSP `frame-ancestors` sources allowed to embed the web inbox (`/inbox/`); empty: none.
+    pub inbox_frame_ancestors: Vec<String>,
 }
 
 impl Default for HttpSection {
@@ -49,6 +51,7 @@ impl Default for HttpSection {
             max_uri_bytes: sixin_http::HttpConfig::default().max_uri_bytes,
             cors_allowed_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            inbox_frame_ancestors: sixin_http::HttpConfig::default().inbox_frame_ancestors,
         }
     }
 }

@@ -485,7 +485,13 @@ fn connection_limits_and_cors_are_read_and_checked() {
         Ok(())
     });
     type Spoil = fn(&mut Config);
-    let cases: [(&str, Spoil); 6] = [
+    let cases: [(&str, Spoil); 8] = [
+        ("http.inbox_frame_ancestors", |c| {
+            c.http.inbox_frame_ancestors = vec!["'self'; script-src *".into()]
+        }),
+        ("http.inbox_frame_ancestors", |c| {
+            c.http.inbox_frame_ancestors = vec![String::new()]
+        }),
         ("http.max_connections", |c| c.http.max_connections = 0),
         ("http.header_read_timeout_secs", |c| {
             c.http.header_read_timeout_secs = 0
