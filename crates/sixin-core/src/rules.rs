@@ -11,6 +11,9 @@ use std::time::Duration;
 use crate::ids::{MemberId, Timestamp};
 use crate::model::{ConversationKind, Member, Role};
 
+mod safety;
+pub use safety::*;
+
 /// Whether `member`'s ban is in force at `now`: set, and not lapsed (a time-limited ban ends
 /// by itself at its `until`, with no job to lift it).
 pub fn banned_at(member: &Member, now: Timestamp) -> bool {
@@ -39,6 +42,12 @@ pub enum Refusal {
     GroupFull { max: usize },
     /// The peer is the app's system sender: its messages are notices, nobody writes to it.
     NoticesOnly,
+    /// A member reports themself or their own message.
+    OwnReport,
+    /// The reporter filed [`REPORTS_PER_DAY`] reports in the last 24 hours.
+    TooManyReports { retry_after_secs: u64 },
+    /// The app's word list would hold more than `max` words.
+    WordListFull { max: u64 },
 }
 
 /// The external id of an app's system sender: the member the app's backend sends notices as

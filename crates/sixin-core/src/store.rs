@@ -28,6 +28,9 @@ use crate::model::{
 
 pub use crate::rules::{Actor, Refusal};
 
+mod safety;
+pub use safety::{NewReport, ReportStore, ReportTarget, WordStore};
+
 /// Store failures. Lookups return `Option`; these are for writes and for infrastructure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -228,9 +231,10 @@ pub enum Events {
     Resync { latest: Position },
 }
 
-/// Durable state for sixin. See the module documentation for the general guarantees.
+/// Durable state for sixin. See the module documentation for the general guarantees; the
+/// safety controls' methods are in [`WordStore`] and [`ReportStore`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
     /// Finishes the work already submitted, refuses new work (`Unavailable`) and releases the
     /// database: on SQLite the reader and writer threads end and the WAL is checkpointed into
     /// the database file, which then holds everything on its own; on PostgreSQL the pool

@@ -384,3 +384,5 @@ impl<B: Backend> Store for Db<B> {
         ))
     }
 }
+
+mod safety;

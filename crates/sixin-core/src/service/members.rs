@@ -14,7 +14,8 @@ use crate::{rules, validate, Core};
 impl Core {
     /// A member registers themself in `app` (native `POST /v1/members`, YesApi
     /// `App.User.Register`): [`Error::RegistrationClosed`] when the app's registration is
-    /// closed. Usernames are unique per app ([`Error::Conflict`]).
+    /// closed. Usernames are unique per app ([`Error::Conflict`]). The app's word list applies
+    /// to the username and `ext_info.nickname` ([`Error::ContentRejected`]).
     pub async fn register(
         &self,
         app: &App,
@@ -25,6 +26,7 @@ impl Core {
         if app.registration == Registration::Closed {
             return Err(Error::RegistrationClosed);
         }
+        let ext_info = self.screen_registration(app, username, ext_info).await?;
         self.create_member(app, username, password, ext_info).await
     }
 

@@ -51,7 +51,9 @@ impl Core {
     /// [`Error::CannotReply`].
     pub async fn send(&self, caller: &Caller, req: SendMessage) -> Result<Sent> {
         self.may_send(caller)?;
-        let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
+        let content = self
+            .content(caller, req.kind, req.data, req.ext_data, req.client_msg_id)
+            .await?;
         let target = match req.to {
             Recipient::Member(uuid) => {
                 let uuid = MemberUuid::parse(&uuid).ok_or(Error::NotFound(Entity::Member))?;
@@ -89,7 +91,9 @@ impl Core {
                 max: MAX_MULTI_SEND,
             });
         }
-        let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
+        let content = self
+            .content(caller, req.kind, req.data, req.ext_data, req.client_msg_id)
+            .await?;
         let parsed: Vec<Option<MemberUuid>> =
             req.to.iter().map(|u| MemberUuid::parse(u.trim())).collect();
         let mut wanted: Vec<MemberUuid> = parsed.iter().flatten().cloned().collect();
@@ -246,16 +250,21 @@ impl Core {
         Ok(done.message)
     }
 
-    fn content(
+    /// The validated content of a send, with the app's word list applied (`service::words`):
+    /// one check however many recipients a multi-send has, so a rejected text refuses the
+    /// whole call (the same text goes to each of them, so none could get it).
+    async fn content(
         &self,
+        caller: &Caller,
         kind: MessageType,
         data: Value,
         ext_data: Option<String>,
         client_msg_id: Option<String>,
     ) -> Result<NewContent> {
+        let data = validate::message_data(kind, data)?;
         Ok(NewContent {
             kind,
-            data: validate::message_data(kind, data)?,
+            data: self.screen_message(caller, kind, data).await?,
             ext_data: validate::ext_data(ext_data)?,
             client_msg_id: validate::client_msg_id(client_msg_id)?,
             created_at: self.now(),

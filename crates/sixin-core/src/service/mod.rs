@@ -7,6 +7,8 @@
 //! - `server`: the app backend's operations (server API): its JWT, members by the app's own
 //!   ids, their sessions, bans and mutes, the registration policy.
 //! - `events`: event streams (store catch-up, then live delivery through the node's hub).
+//! - `words`: the sensitive-word filter (one matcher per app, hot-reloaded) and the app's list.
+//! - `reports`: members' reports, and their review by the app's backend.
 //!
 //! Every member-scoped method takes a [`Caller`](crate::Caller), validates its input, lets the
 //! store commit, then publishes the event on the bus.
@@ -20,7 +22,9 @@ mod member_tokens;
 mod members;
 mod messages;
 mod reads;
+mod reports;
 mod server;
+mod words;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -38,7 +42,9 @@ pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
 pub use export::{Erased, Export, ExportRecord};
 pub use messages::{MultiSend, Recipient, SendMessage};
+pub use reports::{FileReport, Filed, MAX_REPORT_TEXT};
 pub use server::{MemberLookup, SERVER_AUDIENCE};
+pub use words::MAX_WORDS_PER_CALL;
 
 /// The sixin core: cheap to clone, shared by every adapter.
 #[derive(Clone)]
@@ -57,6 +63,8 @@ struct Inner {
     hashing: tokio::sync::Semaphore,
     /// The event streams open on this node, fed by one dispatcher task.
     hub: Arc<events::Hub>,
+    /// The apps' word matchers on this node.
+    matchers: words::Matchers,
 }
 
 impl Core {
@@ -78,6 +86,7 @@ impl Core {
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
                 hub: Arc::default(),
+                matchers: words::Matchers::default(),
             }),
         }
     }

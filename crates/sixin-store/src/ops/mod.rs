@@ -12,6 +12,7 @@
 //!
 //! - `apps`, `members` (members and sessions), `send`, `history`, `reads`, `conversations`,
 //!   `hide_recall`, `groups`, `events` (per-member streams): one file per capability.
+//! - `words` (an app's word list), `reports` (members' reports): the safety controls.
 //! - `shared`: row look-ups and locks the capabilities share.
 
 pub(crate) mod apps;
@@ -22,8 +23,10 @@ pub(crate) mod hide_recall;
 pub(crate) mod history;
 pub(crate) mod members;
 pub(crate) mod reads;
+pub(crate) mod reports;
 pub(crate) mod send;
 mod shared;
+pub(crate) mod words;
 
 /// What every capability file imports.
 mod prelude {
