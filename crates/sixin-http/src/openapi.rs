@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::native::{conversations, dto, error, events, members, messages};
+use crate::native::{conversations, dto, error, events, members, messages, reports};
 use crate::ops;
 use crate::server;
 
@@ -36,6 +36,7 @@ use crate::server;
         messages::direct_history,
         messages::hide,
         messages::recall,
+        reports::file,
         conversations::list,
         conversations::detail,
         conversations::mark_read,
@@ -62,6 +63,11 @@ use crate::server;
         server::acts::create_group,
         server::acts::add_members,
         server::acts::remove_member,
+        server::words::list,
+        server::words::put,
+        server::words::remove,
+        server::reports::list,
+        server::reports::resolve,
     ),
     components(schemas(error::ErrorEnvelope, error::ErrorBody, dto::MessageKind, dto::Kind)),
     modifiers(&BearerAuth),
@@ -74,7 +80,8 @@ use crate::server;
         (name = "ops", description = "Health, metrics and this document"),
         (name = "server", description = "The server API, for the app's backend only: \
             provision members under the app's own ids, issue and revoke their sessions, ban and \
-            mute, the registration policy, rotating the app secret. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
+            mute, the registration policy, rotating the app secret, the sensitive-word list, \
+            members' reports. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
             signed with the app secret, claims `iss` (app key), `aud` = `sixin-server`, `iat`, \
             `exp` (at most `server_api.max_token_secs` after `iat`, 300 s by default) and a \
             single-use `jti`. Refusals are `401 bad_server_token` with the reason."),

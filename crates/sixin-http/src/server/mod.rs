@@ -9,6 +9,7 @@
 //! - `members`, `app`, `secret`: the handlers.
 //! - `acts`: messages and groups, the backend acting in its members' place.
 //! - `export`: a member's data as streamed NDJSON.
+//! - `words`: the app's sensitive-word list; `reports`: members' reports to review.
 
 pub(crate) mod acts;
 pub(crate) mod app;
@@ -16,5 +17,7 @@ pub(crate) mod auth;
 pub(crate) mod dto;
 pub(crate) mod export;
 pub(crate) mod members;
+pub(crate) mod reports;
 pub(crate) mod routes;
 pub(crate) mod secret;
+pub(crate) mod words;

@@ -4,7 +4,7 @@
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{acts, app, export, members, secret};
+use super::{acts, app, export, members, reports, secret, words};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -35,4 +35,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/groups", post(acts::create_group))
         .route("/groups/{id}/members", post(acts::add_members))
         .route("/groups/{id}/members/{uuid}", delete(acts::remove_member))
+        .route(
+            "/words",
+            get(words::list).put(words::put).delete(words::remove),
+        )
+        .route("/reports", get(reports::list))
+        .route("/reports/{id}/resolve", post(reports::resolve))
 }
