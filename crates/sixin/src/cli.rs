@@ -134,6 +134,9 @@ pub enum AppCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The app's sensitive-word list: list, add, remove, import a file.
+    #[command(subcommand)]
+    Words(crate::words::WordsCommand),
     /// Replace an app's secret with a fresh one (printed once); the old one stays accepted for
     /// a grace period.
     RotateSecret {
@@ -326,6 +329,7 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
         AppCommand::SetRegistration { key, policy, json } => {
             moderation::set_registration(core, &key, policy, json).await?;
         }
+        AppCommand::Words(cmd) => crate::words::run(core, cmd).await?,
         AppCommand::RotateSecret {
             key,
             grace_secs,

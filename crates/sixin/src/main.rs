@@ -6,6 +6,7 @@
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
 //! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
+//! - `words`: `sixin app words`, the app's sensitive-word list.
 
 mod cli;
 mod config;
@@ -14,6 +15,7 @@ mod moderation;
 mod rotate;
 mod serve;
 mod wiring;
+mod words;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
