@@ -12,8 +12,8 @@
 //! - [`ws`]: WebSocket clients of `GET /v1/events`: open one or many, hold them, stop them.
 //! - [`stats`]: the one percentile function, latency summaries and phase figures.
 //! - [`report`]: the one printer: a JSON object, or the same figures as lines and tables.
-//! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] reuses),
-//!   [`delivery`], [`idle`], [`fanout`].
+//! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] and
+//!   [`words`] reuse), [`delivery`], [`idle`], [`fanout`], [`words`].
 //!
 //! The event-stream scenarios register hundreds or thousands of members, each costing two
 //! argon2 hashes on the server; run the server with cheap hashing for them:
@@ -26,6 +26,7 @@ mod idle;
 mod report;
 mod send;
 mod stats;
+mod words;
 mod ws;
 
 use std::process::ExitCode;
@@ -57,6 +58,8 @@ enum Scenario {
     Idle,
     /// Sends per second with --receivers members connected, against none connected.
     Fanout,
+    /// Sends per second with a --words word list loaded, against none (needs --app-secret).
+    Words,
 }
 
 #[derive(Debug, clap::Parser)]
@@ -117,6 +120,12 @@ struct Args {
     /// (send), or at the points each event-stream scenario describes.
     #[arg(long)]
     pid: Option<u32>,
+    /// words: how many words the list holds (1..=100000).
+    #[arg(long, default_value_t = 10_000)]
+    words: usize,
+    /// words: the app's secret, to load and remove the list through the server API.
+    #[arg(long, value_name = "SECRET")]
+    app_secret: Option<String>,
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -129,7 +138,7 @@ impl Args {
     /// `--duration-secs`, or the scenario's default.
     fn duration_secs(&self) -> u64 {
         self.duration_secs.unwrap_or(match self.scenario {
-            Scenario::Send | Scenario::Fanout => 5,
+            Scenario::Send | Scenario::Fanout | Scenario::Words => 5,
             Scenario::Delivery => 120,
             Scenario::Idle => 300,
         })
@@ -188,6 +197,13 @@ impl Args {
             "receivers",
             format!("1..={n}"),
         )?;
+        in_range(
+            (1..=100_000).contains(&self.words),
+            "words",
+            "1..=100000".to_owned(),
+        )?;
+        let ok = self.scenario != Scenario::Words || self.app_secret.is_some();
+        in_range(ok, "app-secret", "given for --scenario words".to_owned())?;
         in_range(self.hold_secs <= d, "hold-secs", format!("0..={d}"))
     }
 }
@@ -256,6 +272,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
             };
             fanout::run(&bench, plan).await
         }
+        Scenario::Words => {
+            let plan = words::Plan {
+                senders: args.max_concurrency(),
+                words: args.words,
+                app_key: args.app_key.clone(),
+                app_secret: args.app_secret.clone().unwrap_or_default(),
+                duration,
+                requests_per_phase: args.requests_per_level,
+            };
+            words::run(&bench, plan).await
+        }
     }
 }
 
@@ -294,5 +321,8 @@ mod tests {
         assert!(parse(&["--duration-secs", "0"]).is_err());
         assert!(parse(&["--group-size", "1"]).is_err());
         assert!(parse(&["--hold-secs", "601"]).is_err());
+        assert!(parse(&["--scenario", "words"]).is_err());
+        assert!(parse(&["--scenario", "words", "--app-secret", "s"]).is_ok());
+        assert!(parse(&["--words", "0"]).is_err());
     }
 }

@@ -245,8 +245,17 @@ fn push_text(folded: &mut Folded, text: &str, offset: usize) {
     }
 }
 
-/// The folded letters of one character and its combining marks (ASCII needs no NFKC).
+/// The folded letters of one character and its combining marks. ASCII and the common CJK
+/// ideographs are their own NFKC form with no case, so they skip the normaliser (most of
+/// Chinese text).
 fn fold(piece: &str, mut emit: impl FnMut(char)) {
+    let mut chars = piece.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        if matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}') {
+            emit(c);
+            return;
+        }
+    }
     if piece.is_ascii() {
         for b in piece.bytes() {
             let c = char::from(b.to_ascii_lowercase());

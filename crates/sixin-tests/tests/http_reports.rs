@@ -8,7 +8,9 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use sixin_tests::native::{as_backend, assert_error, ok, start_with_app};
+use serde_json::Value;
+use sixin_core::model::App;
+use sixin_tests::native::{as_backend, assert_error, ok, start_with_app, Member, NativeApi};
 use sixin_tests::Harness;
 
 async fn members_report_and_the_backend_resolves(h: Harness) {
@@ -65,13 +67,18 @@ async fn members_report_and_the_backend_resolves(h: Harness) {
         .await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "unauthenticated");
 
+    the_backend_reviews(&t, &app, &filed, &m, &ann).await;
+}
+
+/// The backend lists and resolves what `members_report_and_the_backend_resolves` filed.
+async fn the_backend_reviews(t: &NativeApi, app: &App, filed: &Value, m: &Value, ann: &Member) {
     // The sender recalls it; the backend still reviews what was said.
     let recall = format!("/v1/messages/{}/recall", m["id"]);
     ok(
         &t.call("POST", &recall, Some(&ann.token), None).await,
         StatusCode::OK,
     );
-    let r = as_backend(&t, &app, "GET", "/v1/server/reports?limit=1", None).await;
+    let r = as_backend(t, app, "GET", "/v1/server/reports?limit=1", None).await;
     let page = ok(&r, StatusCode::OK).clone();
     let first = &page["reports"][0];
     assert_eq!(first["id"], filed["id"]);
@@ -85,36 +92,36 @@ async fn members_report_and_the_backend_resolves(h: Harness) {
     assert_eq!(first["message"]["conversation_id"], m["conversation_id"]);
     let next = page["next_after"].as_i64().unwrap();
     let uri = format!("/v1/server/reports?after={next}");
-    let r = as_backend(&t, &app, "GET", &uri, None).await;
+    let r = as_backend(t, app, "GET", &uri, None).await;
     let rest = ok(&r, StatusCode::OK).clone();
     assert_eq!(rest["reports"][0]["message"], json!(null));
     assert_eq!(rest["next_after"], json!(null));
 
     let uri = format!("/v1/server/reports/{}/resolve", filed["id"]);
     let body = json!({"resolution": "ann muted for a day"});
-    let r = as_backend(&t, &app, "POST", &uri, Some(body)).await;
+    let r = as_backend(t, app, "POST", &uri, Some(body)).await;
     let done = ok(&r, StatusCode::OK).clone();
     assert_eq!(done["status"], "resolved");
     assert_eq!(done["resolution"], "ann muted for a day");
     assert!(done["resolved_at"].is_i64());
-    let r = as_backend(&t, &app, "GET", "/v1/server/reports?status=resolved", None).await;
+    let r = as_backend(t, app, "GET", "/v1/server/reports?status=resolved", None).await;
     assert_eq!(
         ok(&r, StatusCode::OK)["reports"].as_array().unwrap().len(),
         1
     );
-    let r = as_backend(&t, &app, "GET", "/v1/server/reports?status=all", None).await;
+    let r = as_backend(t, app, "GET", "/v1/server/reports?status=all", None).await;
     assert_eq!(
         ok(&r, StatusCode::OK)["reports"].as_array().unwrap().len(),
         2
     );
-    let r = as_backend(&t, &app, "GET", "/v1/server/reports?status=closed", None).await;
+    let r = as_backend(t, app, "GET", "/v1/server/reports?status=closed", None).await;
     assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
 
     // Another app's backend: nothing to list, and the report is not found.
     let other = t.h().app().await;
-    let r = as_backend(&t, &other, "GET", "/v1/server/reports?status=all", None).await;
+    let r = as_backend(t, &other, "GET", "/v1/server/reports?status=all", None).await;
     assert_eq!(ok(&r, StatusCode::OK)["reports"], json!([]));
-    let r = as_backend(&t, &other, "POST", &uri, Some(json!({"resolution": "x"}))).await;
+    let r = as_backend(t, &other, "POST", &uri, Some(json!({"resolution": "x"}))).await;
     assert_error(&r, StatusCode::NOT_FOUND, "not_found");
 }
 
