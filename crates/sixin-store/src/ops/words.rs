@@ -54,7 +54,7 @@ async fn version(ex: &mut dyn Exec, app: AppId) -> StoreResult<i64> {
         )
         .await?
         .ok_or(StoreError::NotFound(Entity::App))?;
-    Ok(row.i64("word_list_version")?)
+    row.i64("word_list_version")
 }
 
 /// Raises the version (the app row's lock also queues concurrent changes on PostgreSQL).
@@ -67,7 +67,7 @@ async fn bump(ex: &mut dyn Exec, app: AppId) -> StoreResult<i64> {
         )
         .await?
         .ok_or(StoreError::NotFound(Entity::App))?;
-    Ok(row.i64("word_list_version")?)
+    row.i64("word_list_version")
 }
 
 pub(crate) async fn put_words(
