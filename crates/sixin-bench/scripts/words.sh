@@ -6,6 +6,7 @@ set -euo pipefail
 BIN=${BIN:-target/release/sixin}
 BENCH=${BENCH:-target/release/sixin-bench}
 SECS=${SECS:-10}
+ROUNDS=${ROUNDS:-2}
 D=$(mktemp -d); PORT=${PORT:-18140}
 export SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1
 export SIXIN_DATABASE_URL=sqlite://$D/sixin.db SIXIN_LOG__FILTER=sixin_core=info,warn
@@ -15,5 +16,6 @@ $BIN serve --listen 127.0.0.1:$PORT 2>"$D/log" & PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$D"' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
 $BENCH --url http://127.0.0.1:$PORT --app-key "$APP_KEY" --app-secret "$APP_SECRET" \
-  --scenario words --words 10000 --concurrency 64 --duration-secs "$SECS" --log warn "$@"
+  --scenario words --words 10000 --concurrency 64 --duration-secs "$SECS" --rounds "${ROUNDS:-2}" \
+  --log warn "$@"
 grep -o 'word list of app [^"]*duration_ms=[0-9]*\|duration_ms=[0-9]*.*word list of app.*' "$D/log" || grep 'word list' "$D/log" || true

@@ -123,6 +123,9 @@ struct Args {
     /// words: how many words the list holds (1..=100000).
     #[arg(long, default_value_t = 10_000)]
     words: usize,
+    /// words: phase pairs with and without the list, run A B B A A B … (1..=50).
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
     /// words: the app's secret, to load and remove the list through the server API.
     #[arg(long, value_name = "SECRET")]
     app_secret: Option<String>,
@@ -202,6 +205,11 @@ impl Args {
             "words",
             "1..=100000".to_owned(),
         )?;
+        in_range(
+            (1..=50).contains(&self.rounds),
+            "rounds",
+            "1..=50".to_owned(),
+        )?;
         let ok = self.scenario != Scenario::Words || self.app_secret.is_some();
         in_range(ok, "app-secret", "given for --scenario words".to_owned())?;
         in_range(self.hold_secs <= d, "hold-secs", format!("0..={d}"))
@@ -276,6 +284,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let plan = words::Plan {
                 senders: args.max_concurrency(),
                 words: args.words,
+                rounds: args.rounds,
                 app_key: args.app_key.clone(),
                 app_secret: args.app_secret.clone().unwrap_or_default(),
                 duration,

@@ -9,10 +9,11 @@
 //! `--app-secret`), and one send after each change makes the server rebuild its matcher
 //! outside the timed phases.
 //!
-//! The phases run A B B A (A: no list, B: the list), so a slow drift over the run (the database
-//! growing) weighs on both sides alike, after a warm-up phase without the list that is reported
-//! but not counted (the first seconds on a fresh database run faster than the rest); the report
-//! gives each phase and the ratio of B's requests per second to A's, over both of each.
+//! The phases run A B B A A B B A … (A: no list, B: the list; `--rounds` pairs), so a drift over
+//! the run (the database growing) weighs on both sides alike and many short phases average out
+//! other load on the machine; a warm-up phase without the list comes first, reported but not
+//! counted (the first seconds on a fresh database run faster than the rest). The report gives
+//! each phase and the ratio of B's requests per second to A's, over all of each.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,6 +33,8 @@ const TAIL: &str = "：今天天气不错，我们一起去公园散步吧。";
 pub struct Plan {
     pub senders: usize,
     pub words: usize,
+    /// A/B pairs, alternating A B and B A.
+    pub rounds: usize,
     pub app_key: String,
     pub app_secret: String,
     pub duration: Duration,
@@ -45,7 +48,7 @@ struct Report {
     duration_secs: u64,
     concurrency: usize,
     words: usize,
-    /// The warm-up, then A, B, B, A, in the order run.
+    /// The warm-up, then A, B, B, A, …, in the order run.
     phases: Vec<Named>,
     /// Requests per second with the list over without it (both phases of each).
     with_list_to_without_ratio: f64,
@@ -80,7 +83,14 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
         )
         .await?;
     let mut phases = Vec::new();
-    for (i, with_list) in [false, false, true, true, false].into_iter().enumerate() {
+    let order = (0..plan.rounds).flat_map(|r| {
+        if r % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        }
+    });
+    for (i, with_list) in std::iter::once(false).chain(order).enumerate() {
         let loaded = phases.last().is_some_and(|p: &Named| p.list);
         if with_list && !loaded {
             let body: Vec<Value> = list
