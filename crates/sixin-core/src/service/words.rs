@@ -38,6 +38,8 @@ pub const MAX_WORDS_PER_CALL: usize = 10_000;
 #[derive(Default)]
 pub(crate) struct Matchers {
     slots: Mutex<HashMap<AppId, Arc<Slot>>>,
+    /// Word lists read and matchers built since start.
+    loads: std::sync::atomic::AtomicU64,
 }
 
 /// One app's matcher, and the lock its rebuilds take turns on.
@@ -71,6 +73,15 @@ impl Matchers {
 }
 
 impl Core {
+    /// How many times this node read a word list and built a matcher since it started (one per
+    /// app and list version, however many requests asked at once).
+    pub fn word_list_loads(&self) -> u64 {
+        self.inner
+            .matchers
+            .loads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The word matcher for `app` at (at least) the version its row carries.
     pub async fn word_matcher(&self, app: &App) -> Result<Arc<WordMatcher>> {
         if app.word_list_version == 0 {
@@ -87,6 +98,10 @@ impl Core {
             return Ok(current);
         }
         let list = self.store().word_list(app.id).await?;
+        self.inner
+            .matchers
+            .loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = std::time::Instant::now();
         let built =
             tokio::task::spawn_blocking(move || WordMatcher::build(list.version, &list.words))

@@ -258,6 +258,8 @@ pub async fn a_new_list_version_reaches_every_core_on_its_next_request(h: &Harne
     for t in tasks {
         rejected(t.await.unwrap(), "data.content");
     }
+    // One build for the first send, one rebuild for the new version, shared by the 16.
+    assert_eq!(node.word_list_loads(), 2);
     let r = node.word_matcher(caller.app()).await.unwrap();
     assert_eq!((r.len(), r.version()), (3, 2));
 }
