@@ -18,6 +18,7 @@ const PASSWORD: &str = "bench-password";
 
 /// A bench member: its credentials on the server.
 pub struct Member {
+    pub username: String,
     pub uuid: String,
     pub token: String,
 }
@@ -55,6 +56,11 @@ impl Bench {
             pid,
             json,
         })
+    }
+
+    /// The app the bench registers its members in.
+    pub fn app_key(&self) -> &str {
+        &self.app_key
     }
 
     /// `path` on the server.
@@ -100,6 +106,7 @@ impl Bench {
         let uuid = member["uuid"].as_str().context("member without uuid")?;
         let token = session["token"].as_str().context("session without token")?;
         Ok(Member {
+            username: creds["username"].as_str().unwrap_or_default().to_owned(),
             uuid: uuid.to_owned(),
             token: token.to_owned(),
         })
@@ -120,6 +127,13 @@ impl Bench {
         let resp = req.send().await.with_context(|| format!("{what} failed"))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
+        ensure!(
+            status != StatusCode::TOO_MANY_REQUESTS,
+            "{what} answered {status}: {text}. Every bench request comes from one IP: raise the \
+             bench app's per-IP limits first, e.g. `sixin app set-limits --app KEY --json \
+             '{{\"registrations_per_ip\": {{\"per\": 1000000, \"burst\": 1000000}}, \
+             \"logins_per_ip\": {{\"per\": 1000000, \"burst\": 1000000}}}}'`"
+        );
         ensure!(
             status == StatusCode::CREATED,
             "{what} answered {status}: {text}"

@@ -13,7 +13,7 @@
 //! - [`stats`]: the one percentile function, latency summaries and phase figures.
 //! - [`report`]: the one printer: a JSON object, or the same figures as lines and tables.
 //! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] and
-//!   [`words`] reuse), [`delivery`], [`idle`], [`fanout`], [`words`].
+//!   [`words`] reuse), [`delivery`], [`idle`], [`fanout`], [`hostile`], [`words`].
 //!
 //! The event-stream scenarios register hundreds or thousands of members, each costing two
 //! argon2 hashes on the server; run the server with cheap hashing for them:
@@ -22,6 +22,7 @@
 mod client;
 mod delivery;
 mod fanout;
+mod hostile;
 mod idle;
 mod report;
 mod send;
@@ -60,6 +61,9 @@ enum Scenario {
     Fanout,
     /// Sends per second with a --words word list loaded, against none (needs --app-secret).
     Words,
+    /// Registration, message and password-guess floods from one IP against the default
+    /// limits, with /healthz and bystanders' sends measured before and during them.
+    Hostile,
 }
 
 #[derive(Debug, clap::Parser)]
@@ -69,7 +73,11 @@ enum Scenario {
     about = "A bounded, loopback-only load generator for a sixin server",
     after_help = "The delivery, idle and fanout scenarios register many members (two \
     argon2 hashes each on the server): run the server with cheap hashing for them, e.g. \
-    SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve"
+    SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 sixin serve. \
+    Every request comes from one IP: except for the hostile scenario, raise the bench app's \
+    per-IP limits first, e.g. sixin app set-limits --app KEY --json \
+    '{\"registrations_per_ip\": {\"per\": 1000000, \"burst\": 1000000}, \
+    \"logins_per_ip\": {\"per\": 1000000, \"burst\": 1000000}}'"
 )]
 struct Args {
     /// Base URL of the server; must be a loopback address (127.0.0.0/8, ::1, localhost).
@@ -85,7 +93,8 @@ struct Args {
     scenario: Scenario,
     /// Seconds each phase runs (1..=600). Default 5 for send (each phase at each level) and
     /// fanout (each of its two phases); for delivery 120, a cap on each of its two parts; for
-    /// idle 300, a cap on opening the connections.
+    /// idle 300, a cap on opening the connections; for hostile 10, the baseline before the
+    /// floods.
     #[arg(long)]
     duration_secs: Option<u64>,
     /// Comma-separated numbers of concurrent workers (each 1..=1024). fanout uses the largest.
@@ -116,6 +125,30 @@ struct Args {
     /// (1..=100000).
     #[arg(long, default_value_t = 1000)]
     receivers: usize,
+    /// hostile: registrations from this one IP (1..=1000000).
+    #[arg(long, default_value_t = 10_000)]
+    registrations: u64,
+    /// hostile: texts from one member to another (1..=1000000).
+    #[arg(long, default_value_t = 100_000)]
+    flood_messages: u64,
+    /// hostile: wrong passwords on one account (1..=1000000).
+    #[arg(long, default_value_t = 1000)]
+    guesses: u64,
+    /// hostile: workers per flood (1..=1024).
+    #[arg(long, default_value_t = 16)]
+    flood_concurrency: usize,
+    /// hostile: the longest each flood may last, in seconds (1..=600).
+    #[arg(long, default_value_t = 300)]
+    flood_secs: u64,
+    /// hostile: members who send to each other while the floods run (2..=16).
+    #[arg(long, default_value_t = 4)]
+    bystanders: usize,
+    /// hostile: texts a second each bystander sends (1..=1000).
+    #[arg(long, default_value_t = 8)]
+    bystander_rate: u32,
+    /// hostile: GET /healthz requests a second (1..=1000).
+    #[arg(long, default_value_t = 50)]
+    probe_rate: u32,
     /// The server's process id: report its resident memory (VmRSS) before and after each level
     /// (send), or at the points each event-stream scenario describes.
     #[arg(long)]
@@ -142,6 +175,7 @@ impl Args {
     fn duration_secs(&self) -> u64 {
         self.duration_secs.unwrap_or(match self.scenario {
             Scenario::Send | Scenario::Fanout | Scenario::Words => 5,
+            Scenario::Hostile => 10,
             Scenario::Delivery => 120,
             Scenario::Idle => 300,
         })
@@ -200,19 +234,52 @@ impl Args {
             "receivers",
             format!("1..={n}"),
         )?;
-        in_range(
+        in_range(self.hold_secs <= d, "hold-secs", format!("0..={d}"))?;
+        self.check_words()?;
+        self.check_hostile()
+    }
+
+    /// The bounds of the words scenario's flags.
+    fn check_words(&self) -> anyhow::Result<()> {
+        ensure!(
             (1..=100_000).contains(&self.words),
-            "words",
-            "1..=100000".to_owned(),
-        )?;
-        in_range(
-            (1..=50).contains(&self.rounds),
-            "rounds",
-            "1..=50".to_owned(),
-        )?;
+            "--words must be 1..=100000"
+        );
+        ensure!((1..=50).contains(&self.rounds), "--rounds must be 1..=50");
         let ok = self.scenario != Scenario::Words || self.app_secret.is_some();
-        in_range(ok, "app-secret", "given for --scenario words".to_owned())?;
-        in_range(self.hold_secs <= d, "hold-secs", format!("0..={d}"))
+        ensure!(ok, "--app-secret must be given for --scenario words");
+        Ok(())
+    }
+
+    /// The bounds of the hostile scenario's flags.
+    fn check_hostile(&self) -> anyhow::Result<()> {
+        let m = MAX_MESSAGES;
+        for (flag, n) in [
+            ("registrations", self.registrations),
+            ("flood-messages", self.flood_messages),
+            ("guesses", self.guesses),
+        ] {
+            ensure!((1..=m).contains(&n), "--{flag} must be 1..={m}");
+        }
+        let c = MAX_CONCURRENCY;
+        let ok = (1..=c).contains(&self.flood_concurrency);
+        ensure!(ok, "--flood-concurrency must be 1..={c}");
+        let d = MAX_DURATION_SECS;
+        ensure!(
+            (1..=d).contains(&self.flood_secs),
+            "--flood-secs must be 1..={d}"
+        );
+        ensure!(
+            (2..=16).contains(&self.bystanders),
+            "--bystanders must be 2..=16"
+        );
+        for (flag, rate) in [
+            ("bystander-rate", self.bystander_rate),
+            ("probe-rate", self.probe_rate),
+        ] {
+            ensure!((1..=1000).contains(&rate), "--{flag} must be 1..=1000");
+        }
+        Ok(())
     }
 }
 
@@ -292,6 +359,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
             };
             words::run(&bench, plan).await
         }
+        Scenario::Hostile => {
+            let plan = hostile::Plan {
+                registrations: args.registrations,
+                messages: args.flood_messages,
+                guesses: args.guesses,
+                bystanders: args.bystanders,
+                bystander_rate: args.bystander_rate,
+                probe_rate: args.probe_rate,
+                flood_concurrency: args.flood_concurrency,
+                baseline: duration,
+                flood_cap: Duration::from_secs(args.flood_secs),
+            };
+            hostile::run(&bench, plan).await
+        }
     }
 }
 
@@ -333,5 +414,9 @@ mod tests {
         assert!(parse(&["--scenario", "words"]).is_err());
         assert!(parse(&["--scenario", "words", "--app-secret", "s"]).is_ok());
         assert!(parse(&["--words", "0"]).is_err());
+        assert!(parse(&["--scenario", "hostile"]).is_ok());
+        assert!(parse(&["--guesses", "0"]).is_err());
+        assert!(parse(&["--bystanders", "1"]).is_err());
+        assert!(parse(&["--flood-secs", "601"]).is_err());
     }
 }

@@ -36,6 +36,8 @@ pub struct CoreConfig {
     pub secret_grace: Duration,
     /// Rate limits and flood controls every app has unless its own `limits` override them.
     pub limits: crate::limits::Limits,
+    /// Webhook targets, retries and delivery leases.
+    pub webhooks: crate::webhook::WebhookPolicy,
 }
 
 /// The most recipients of one multi-send (YesApi `MultiSend`: 1..200).
@@ -71,6 +73,7 @@ impl Default for CoreConfig {
             member_token_max_lifetime: Duration::from_secs(24 * 3600),
             secret_grace: Duration::from_secs(24 * 3600),
             limits: crate::limits::Limits::default(),
+            webhooks: crate::webhook::WebhookPolicy::default(),
         }
     }
 }
@@ -97,6 +100,8 @@ impl CoreConfig {
     /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions.
     /// - `server_token_max_lifetime`: 1 second..=[`MAX_SERVER_TOKEN_LIFETIME`].
     /// - `secret_grace`: 0..=[`MAX_SECRET_GRACE`].
+    /// - `limits`: as [`Limits::validate`](crate::limits::Limits::validate) says; the error's
+    ///   `field` is then the configuration key (`limits.sends.burst`).
     pub fn validate(&self) -> Result<(), CoreConfigError> {
         let second = Duration::from_secs(1);
         check(
@@ -144,6 +149,33 @@ impl CoreConfig {
             grace,
             "secret_grace",
             "must be 0..2592000 seconds (30 days)",
+        )?;
+        self.check_webhooks()?;
+        // A rate limit's error names its configuration key (`limits.sends.burst`).
+        self.limits.validate().map_err(|e| CoreConfigError {
+            field: e.key,
+            reason: e.reason,
+        })
+    }
+
+    /// The webhook retry steps are positive and ordered; a lease lasts at least a second.
+    fn check_webhooks(&self) -> Result<(), CoreConfigError> {
+        let w = &self.webhooks;
+        let ms = Duration::from_millis(1);
+        check(
+            w.retry.first >= ms,
+            "webhook_retry_first",
+            "must be at least 1 millisecond",
+        )?;
+        check(
+            w.retry.max_delay >= w.retry.first,
+            "webhook_retry_max_delay",
+            "must be at least the first retry step",
+        )?;
+        check(
+            w.lease >= Duration::from_secs(1),
+            "webhook_lease",
+            "must be at least 1 second",
         )
     }
 }
@@ -198,6 +230,16 @@ mod tests {
         assert_eq!(long, "server_token_max_lifetime");
         let grace = refused(|c| c.secret_grace = MAX_SECRET_GRACE + Duration::from_secs(1));
         assert_eq!(grace, "secret_grace");
+        let first = refused(|c| c.webhooks.retry.first = Duration::ZERO);
+        assert_eq!(first, "webhook_retry_first");
+        let cap = refused(|c| c.webhooks.retry.max_delay = Duration::from_secs(1));
+        assert_eq!(cap, "webhook_retry_max_delay");
+        assert_eq!(
+            refused(|c| c.webhooks.lease = Duration::ZERO),
+            "webhook_lease"
+        );
+        let burst = refused(|c| c.limits.logins_per_ip.burst = 0);
+        assert_eq!(burst, "limits.logins_per_ip.burst");
     }
 
     #[test]
@@ -216,6 +258,7 @@ mod tests {
             member_token_max_lifetime: MAX_MEMBER_TOKEN_LIFETIME,
             secret_grace: MAX_SECRET_GRACE,
             limits: crate::limits::Limits::default(),
+            webhooks: crate::webhook::WebhookPolicy::default(),
         };
         assert_eq!(edge.validate(), Ok(()));
         let one = CoreConfig {

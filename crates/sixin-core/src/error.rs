@@ -13,6 +13,7 @@ pub enum Entity {
     Message,
     Username,
     Report,
+    Webhook,
 }
 
 impl Entity {
@@ -24,6 +25,7 @@ impl Entity {
             Entity::Message => "message",
             Entity::Username => "username",
             Entity::Report => "report",
+            Entity::Webhook => "webhook",
         }
     }
 }
@@ -188,7 +190,7 @@ fn muted_message(until: Option<Timestamp>) -> String {
     }
 }
 
-fn rfc3339(t: Timestamp) -> String {
+pub(crate) fn rfc3339(t: Timestamp) -> String {
     let nanos = i128::from(t.0) * 1_000_000;
     time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
         .ok()
@@ -267,6 +269,21 @@ impl From<Refusal> for Error {
             Refusal::WordListFull { max } => Error::invalid(
                 "words",
                 format!("an app's word list holds at most {max} words"),
+            ),
+            Refusal::NotAccepted => Error::NotAccepted,
+            Refusal::NewDirectCap {
+                cap,
+                retry_after_secs,
+            } => Error::RateLimited(Throttle {
+                policy: crate::rules::NEW_DIRECT_POLICY,
+                quota: u64::from(cap),
+                window_secs: crate::rules::NEW_DIRECT_WINDOW.as_secs(),
+                retry_after_secs,
+            }),
+            Refusal::SelfTarget => Error::SelfSend,
+            Refusal::SystemSender => Error::invalid(
+                "uuid",
+                "the app's system sender cannot be blocked: its notices are the app's own",
             ),
         }
     }

@@ -49,6 +49,16 @@ int_id!(
     Position
 );
 
+int_id!(
+    /// A webhook endpoint of an app.
+    WebhookId
+);
+int_id!(
+    /// A place in the webhook outbox, shared by every app: each change an app's endpoints may
+    /// want is one outbox row. Shown to the app's backend as `webhook-id: msg_<id>`.
+    OutboxId
+);
+
 /// Milliseconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -12,12 +12,14 @@
 //! - [`limits`]: [`Limits`](limits::Limits), the rate limits and flood controls, per app.
 //! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
 //! - [`filter`]: the sensitive-word matcher (normalisation, Aho-Corasick, masking).
+//! - [`passwords`]: new passwords too easy to guess (an embedded list of common ones).
 //! - [`auth`]: password hashing, session tokens (stored hashed), app keys and secrets.
 //! - [`rules`]: who may do what (group roles, ownership, recall, event audiences), as pure
 //!   functions the services and the store's transactions both call.
 //! - [`store`]: the [`Store`] trait every backend implements, and its plain-data inputs.
 //! - [`bus`]: the [`Bus`] trait and [`LocalBus`]; the core publishes an [`Event`] after a commit.
 //! - [`service`]: [`Core`], the use cases, split by capability.
+//! - [`webhook`]: webhook events and payloads, endpoints, signing, retries, target checks.
 
 pub mod auth;
 pub mod bus;
@@ -29,12 +31,14 @@ pub mod filter;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod passwords;
 pub mod rules;
 pub mod service;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
+pub mod webhook;
 
 pub use bus::{Bus, Event, EventKind, LocalBus, MemberEvent, Revocation, Signal};
 pub use caller::{AppCaller, Caller};

@@ -13,6 +13,9 @@ use crate::error::Throttle;
 use crate::ids::{AppId, MemberId, Timestamp};
 use crate::model::App;
 
+mod check;
+pub use check::{LimitsError, MAX_LOGIN_DELAY_SECS};
+
 /// A token bucket: `burst` tokens at most, refilled at `per` tokens every `secs` seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,9 +33,10 @@ pub struct Quota {
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Messages a member sends (a multi-send spends one per recipient): 10 per second, bursts
-    /// of 200 (one full multi-send).
+    /// of 200 (one full multi-send). The app's backend is not held to it.
     pub sends: Quota,
-    /// New direct conversations a member may open in any 24 hours (UCenter's daily cap).
+    /// New direct conversations a member may open in any 24 hours (UCenter's daily cap),
+    /// counted exactly in the database. The app's backend is not held to it.
     pub new_direct_per_day: u32,
     /// Registrations from one client IP: 20 per hour.
     pub registrations_per_ip: Quota,
@@ -87,17 +91,32 @@ impl Limits {
         }
     }
 
-    /// These limits with `over` (a JSON object of some of the keys) applied.
+    /// These limits with `over` (a JSON object of some of the keys; a quota's parts may be
+    /// given one by one) applied; an error when a
+    /// key is unknown, a value has the wrong type, or the result fails [`Limits::validate`].
     pub fn with(&self, over: &Value) -> Result<Limits, serde_json::Error> {
         let mut merged = serde_json::to_value(self)?;
         if let (Value::Object(base), Value::Object(over)) = (&mut merged, over) {
             for (k, v) in over {
-                base.insert(k.clone(), v.clone());
+                match (base.get_mut(k), v) {
+                    // A quota's parts one by one: `{"logins_per_ip": {"per": 60}}`.
+                    (Some(Value::Object(quota)), Value::Object(parts)) => {
+                        quota.extend(parts.iter().map(|(p, v)| (p.clone(), v.clone())));
+                    }
+                    _ => {
+                        base.insert(k.clone(), v.clone());
+                    }
+                }
             }
         } else {
             return Err(serde::de::Error::custom("limits must be a JSON object"));
         }
-        serde_json::from_value(merged)
+        let limits: Limits = serde_json::from_value(merged)?;
+        limits.validate().map_err(|e| {
+            let key = e.key.trim_start_matches("limits.");
+            serde::de::Error::custom(format!("{key} {}", e.reason))
+        })?;
+        Ok(limits)
     }
 }
 
@@ -164,8 +183,14 @@ impl Quota {
     /// The refusal for wanting `want` tokens while `have` are there.
     fn throttle(&self, policy: &'static str, have: f64, want: u32) -> Throttle {
         let missing = (f64::from(want.min(self.burst.max(1))) - have).max(0.0);
-        let rate = self.rate_per_ms();
-        let wait_ms = if rate > 0.0 { missing / rate } else { f64::MAX };
+        // `missing * period / per`, in that order: dividing by the rate first would round
+        // 1 / (2 per 3600 s) up to 1801 s.
+        let period_ms = f64::from(self.secs.max(1)) * 1000.0;
+        let wait_ms = if self.per > 0 {
+            missing * period_ms / f64::from(self.per)
+        } else {
+            f64::MAX
+        };
         Throttle {
             policy,
             quota: u64::from(self.per),
@@ -290,6 +315,16 @@ mod tests {
         let (taken, rest) = b.take_up_to(k, Q, 3, Timestamp(0));
         assert_eq!(taken, 1);
         assert_eq!(rest.unwrap().retry_after_secs, 1);
+        // One token at 2 per hour is exactly 1800 s away, not a rounding error more.
+        let hourly = Quota {
+            per: 2,
+            secs: 3600,
+            burst: 2,
+        };
+        let k = BucketKey::Sends(MemberId(2));
+        assert_eq!(b.take(k, hourly, 2, Timestamp(0)), Ok(()));
+        let refused = b.take(k, hourly, 1, Timestamp(0)).unwrap_err();
+        assert_eq!(refused.retry_after_secs, 1800);
     }
 
     #[test]
@@ -299,9 +334,20 @@ mod tests {
         assert_eq!(l.new_direct_per_day, 3);
         assert_eq!(l.sends.burst, 2);
         assert_eq!(l.logins_per_ip, Limits::default().logins_per_ip);
+        let part = Limits::default().with(&serde_json::json!({"logins_per_ip": {"per": 60}}));
+        let logins = part.unwrap().logins_per_ip;
+        assert_eq!((logins.per, logins.secs, logins.burst), (60, 60, 30));
+        let unknown = serde_json::json!({"logins_per_ip": {"pre": 60}});
+        assert!(Limits::default().with(&unknown).is_err());
         assert!(Limits::default()
             .with(&serde_json::json!({"nope": 1}))
             .is_err());
         assert!(Limits::default().with(&serde_json::json!([1])).is_err());
+        let zero = Limits::default()
+            .with(&serde_json::json!({"logins_per_ip": {"per": 1, "secs": 0, "burst": 1}}));
+        assert!(zero
+            .unwrap_err()
+            .to_string()
+            .contains("logins_per_ip.secs must be at least 1"));
     }
 }

@@ -8,11 +8,16 @@
 
 use std::time::Duration;
 
+mod consent;
+pub use consent::*;
+
 use crate::ids::{MemberId, Timestamp};
 use crate::model::{ConversationKind, Member, Role};
 
 mod safety;
 pub use safety::*;
+mod lockout;
+pub use lockout::{lockout_secs, login_attempt, Lockout, LoginAttempt};
 
 /// Whether `member`'s ban is in force at `now`: set, and not lapsed (a time-limited ban ends
 /// by itself at its `until`, with no job to lift it).
@@ -48,6 +53,16 @@ pub enum Refusal {
     TooManyReports { retry_after_secs: u64 },
     /// The app's word list would hold more than `max` words.
     WordListFull { max: u64 },
+    /// The recipient does not accept messages from the sender: they block the sender, or their
+    /// who-may-message-me setting leaves the sender out (the two look the same on purpose).
+    NotAccepted,
+    /// The sender opened `cap` new direct conversations in the last 24 hours; the next may be
+    /// opened in `retry_after_secs`.
+    NewDirectCap { cap: u32, retry_after_secs: u64 },
+    /// A member names themself where another member is needed (blocking themself).
+    SelfTarget,
+    /// The app's system sender cannot be the target (of a block).
+    SystemSender,
 }
 
 /// The external id of an app's system sender: the member the app's backend sends notices as

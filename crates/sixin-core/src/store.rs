@@ -22,11 +22,14 @@ use crate::ids::{
 };
 use crate::model::{
     App, Conversation, ConversationDetail, ConversationKind, ConversationSummary, Delivery,
-    HistoryItem, Member, MemberTokens, MessageType, Page, Profile, ReadOutcome, Registration, Sent,
-    SessionInfo, UnreadCounts,
+    DmPolicy, HistoryItem, Member, MemberTokens, MessageType, Page, Profile, ReadOutcome,
+    Registration, Sent, SessionInfo, UnreadCounts,
 };
 
-pub use crate::rules::{Actor, Refusal};
+pub use crate::rules::{Actor, Refusal, SendChecks};
+
+mod blocks;
+pub use blocks::{Block, BlockCursor};
 
 mod safety;
 pub use safety::{NewReport, ReportStore, ReportTarget, WordStore};
@@ -87,6 +90,19 @@ pub struct UpsertMember {
 pub enum Upserted {
     Created,
     Updated,
+}
+
+/// What a password login needs to know of a member.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub member: Member,
+    /// Empty: the member has no password and cannot log in with one.
+    pub password_hash: String,
+    /// Password attempts in a row not followed by a right password (see
+    /// [`rules::LoginAttempt`](crate::rules::LoginAttempt)).
+    pub failed_logins: u32,
+    /// Logins are refused until then.
+    pub login_locked_until: Option<Timestamp>,
 }
 
 /// A ban: until when (for good when `None`) and why.
@@ -188,6 +204,9 @@ pub struct ListQuery {
 #[derive(Debug, Clone)]
 pub struct NewGroup {
     pub owner: MemberId,
+    /// Who creates it: the owner ([`Actor::Member`]), who may not put a member who blocks them
+    /// in it ([`rules::may_add_to_group`](crate::rules::may_add_to_group)), or the app.
+    pub actor: Actor,
     pub subject: String,
     pub members: Vec<MemberId>,
     pub max_members: usize,
@@ -232,9 +251,12 @@ pub enum Events {
 }
 
 /// Durable state for sixin. See the module documentation for the general guarantees; the
-/// safety controls' methods are in [`WordStore`] and [`ReportStore`].
+/// webhook methods are [`WebhookStore`](crate::webhook::WebhookStore)'s, the word list's and
+/// the reports' [`WordStore`]'s and [`ReportStore`]'s.
 #[async_trait]
-pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
+pub trait Store:
+    crate::webhook::WebhookStore + WordStore + ReportStore + Send + Sync + 'static
+{
     /// Finishes the work already submitted, refuses new work (`Unavailable`) and releases the
     /// database: on SQLite the reader and writer threads end and the WAL is checkpointed into
     /// the database file, which then holds everything on its own; on PostgreSQL the pool
@@ -251,6 +273,9 @@ pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
     async fn set_require_sign(&self, key: &AppKey, on: bool) -> StoreResult<Option<App>>;
     /// Sets an app's registration policy; `None` if the app is unknown.
     async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>>;
+    /// Sets (`Some`: a JSON object, already validated) or clears (`None`) an app's own rate
+    /// limits; `None` if the app is unknown.
+    async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>>;
     /// Sets what an app-signed member token naming an unknown member does; `None` if the app
     /// is unknown.
     async fn set_member_tokens(&self, app: AppId, policy: MemberTokens)
@@ -286,28 +311,38 @@ pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
     /// members) are left out; order unspecified.
     async fn members_by_external_ids(&self, app: AppId, ids: &[String])
         -> StoreResult<Vec<Member>>;
-    /// A member and their password hash, for login (an empty hash: the member has no
-    /// password and cannot log in with one).
-    async fn credentials(
+    /// A member with their password hash and login lockout, for login.
+    async fn credentials(&self, app: AppId, username: &str) -> StoreResult<Option<Credentials>>;
+    /// Counts a password attempt on `member` before the password is checked, in one
+    /// transaction that every node sharing the database serialises: reads the member's failures
+    /// in a row and lock, lets [`rules::login_attempt`](crate::rules::login_attempt) decide
+    /// under `lockout` at `now`, and stores a counted attempt. `NotFound(Member)` if unknown.
+    async fn count_login_attempt(
         &self,
         app: AppId,
-        username: &str,
-    ) -> StoreResult<Option<(Member, String)>>;
-    /// Sets (`Some`: flag, expiry and reason) or clears (`None`) a member's ban. `None` if
-    /// unknown.
+        member: MemberId,
+        lockout: crate::rules::Lockout,
+        now: Timestamp,
+    ) -> StoreResult<crate::rules::LoginAttempt>;
+    /// A right password: the member's failures in a row go back to zero and the lock is lifted.
+    async fn reset_failed_logins(&self, app: AppId, member: MemberId) -> StoreResult<()>;
+    /// Sets (`Some`: flag, expiry and reason) or clears (`None`) a member's ban at `now`.
+    /// `None` if unknown.
     async fn set_banned(
         &self,
         app: AppId,
         member: MemberId,
         ban: Option<Ban>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>>;
-    /// Sets (`Some(until)`; `until` `None` for good) or clears (`None`) a member's mute.
-    /// `None` if unknown.
+    /// Sets (`Some(until)`; `until` `None` for good) or clears (`None`) a member's mute at
+    /// `now`. `None` if unknown.
     async fn set_muted(
         &self,
         app: AppId,
         member: MemberId,
         mute: Option<Option<Timestamp>>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>>;
     /// Creates or updates the member with `external_id` in one transaction (see
     /// [`UpsertMember`]); concurrent upserts of one id create one member. `Conflict(Username)`
@@ -341,23 +376,33 @@ pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
     /// every other member's unread counter. `Refused(NotMember)` if the sender is not a member
     /// of the target conversation at commit time. Within a conversation, message ids grow in
     /// commit order.
+    ///
+    /// A direct send is held to `checks` at commit time, on what the transaction reads:
+    /// [`rules::may_continue_direct`](crate::rules::may_continue_direct) in a conversation that
+    /// exists (by peer or by conversation id), and
+    /// [`rules::may_open_direct`](crate::rules::may_open_direct) before one is created, which
+    /// counts the sender's openings exactly even under concurrent sends. A refused send writes
+    /// nothing: `Refused(NotAccepted)` or `Refused(NewDirectCap)`.
     async fn send(
         &self,
         app: AppId,
         sender: MemberId,
         to: SendTarget,
         content: NewContent,
+        checks: SendChecks,
     ) -> StoreResult<Sent>;
-    /// Sends one direct message to each recipient, all in one transaction: either every
-    /// message is committed or none is. Same idempotency per recipient as [`Store::send`].
-    /// Results are in the order of `recipients`.
+    /// Sends one direct message to each recipient, all in one transaction, each held to
+    /// `checks` as [`Store::send`] is: a refused recipient gets its refusal and writes nothing,
+    /// the others commit together (any other failure commits nothing). Same idempotency per
+    /// recipient as [`Store::send`]. Results are in the order of `recipients`.
     async fn send_many(
         &self,
         app: AppId,
         sender: MemberId,
         recipients: &[MemberId],
         content: NewContent,
-    ) -> StoreResult<Vec<Sent>>;
+        checks: SendChecks,
+    ) -> StoreResult<Vec<Result<Sent, Refusal>>>;
 
     /// A page of the conversation as `viewer` sees it (hidden messages and messages from before
     /// the viewer joined are left out), ascending by id. `None` if the viewer is not a member.
@@ -452,8 +497,9 @@ pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
 
     /// Creates a group owned by `owner` with the given members.
     async fn create_group(&self, app: AppId, new: NewGroup) -> StoreResult<MembershipChange>;
-    /// Adds members, as [`rules::may_add_members`](crate::rules::may_add_members) and
-    /// [`rules::group_fits`](crate::rules::group_fits) allow at commit time. Already-present
+    /// Adds members, as [`rules::may_add_members`](crate::rules::may_add_members),
+    /// [`rules::group_fits`](crate::rules::group_fits) and
+    /// [`rules::may_add_to_group`](crate::rules::may_add_to_group) allow at commit time. Already-present
     /// members are left as they are and are not in `changed`. New members see messages sent
     /// from now on.
     async fn add_members(
@@ -480,8 +526,8 @@ pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
     /// a tombstone (data `{}`, no ext_data, `recalled_at` set), lowering the unread counts of
     /// the members who had not read it; they leave every group (ownership passing as the core's
     /// `rules::heir` decides); their profile becomes `username`, with no ext_info, password or
-    /// external id, banned. Direct conversations stay, with them as the tombstoned peer. The
-    /// membership changes of the groups they left.
+    /// external id, banned; their blocks, both ways, are deleted. Direct conversations stay,
+    /// with them as the tombstoned peer. The membership changes of the groups they left.
     async fn erase_member(
         &self,
         app: AppId,
@@ -489,4 +535,35 @@ pub trait Store: WordStore + ReportStore + Send + Sync + 'static {
         username: &str,
         now: Timestamp,
     ) -> StoreResult<Vec<MembershipChange>>;
+
+    /// `blocker` blocks `blocked` (both members of `app`; the core checks who may be blocked).
+    /// Blocking again changes nothing and keeps the first time. The entry as it now is.
+    async fn block(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        blocked: MemberId,
+        now: Timestamp,
+    ) -> StoreResult<Block>;
+    /// Lifts a block; whether there was one.
+    async fn unblock(&self, app: AppId, blocker: MemberId, blocked: MemberId) -> StoreResult<bool>;
+    /// A page of `blocker`'s blocks, most recent first (ties by member id, descending), after
+    /// `after` (from the first when `None`).
+    async fn blocks(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        after: Option<BlockCursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Block>>;
+    /// Sets a member's own who-may-message-me setting (`None`: the app's default applies).
+    /// `None` if the member is unknown.
+    async fn set_dm_policy(
+        &self,
+        app: AppId,
+        member: MemberId,
+        policy: Option<DmPolicy>,
+    ) -> StoreResult<Option<Member>>;
+    /// Sets the app's default who-may-message-me setting; `None` if the app is unknown.
+    async fn set_app_dm_policy(&self, app: AppId, policy: DmPolicy) -> StoreResult<Option<App>>;
 }

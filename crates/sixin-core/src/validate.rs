@@ -286,14 +286,19 @@ pub fn username(s: &str) -> Result<()> {
     Ok(())
 }
 
-/// A password: 6..=128 characters, no U+0000.
+/// A new password: 6..=128 characters, no U+0000, and not too easy to guess
+/// ([`passwords::weakness`](crate::passwords::weakness): a common password, only whitespace,
+/// one character repeated).
 pub fn password(s: &str) -> Result<()> {
     no_nul("password", s)?;
     let n = s.chars().count();
     if !(6..=128).contains(&n) {
         return Err(Error::invalid("password", "must be 6..128 characters"));
     }
-    Ok(())
+    match crate::passwords::weakness(s) {
+        Some(why) => Err(Error::invalid("password", why)),
+        None => Ok(()),
+    }
 }
 
 /// Member `ext_info`: a JSON object of at most [`MAX_EXT_INFO_BYTES`] serialized, with no
@@ -453,7 +458,9 @@ mod tests {
         assert!(username(" sixin:x").is_err());
         assert!(username("my sixin:x").is_ok());
         assert!(password("12345").is_err());
-        assert!(password("123456").is_ok());
+        assert!(password("123456").is_err());
+        assert!(password("      ").is_err());
+        assert!(password("s1xin-pw").is_ok());
         assert!(ext_info(Some(json!([1]))).is_err());
         assert_eq!(ext_info(None).unwrap(), json!({}));
         assert!(client_msg_id(Some("k-1".into())).is_ok());

@@ -7,6 +7,8 @@
 //! - `middleware`: request ids, one trace span per request, the timeout, the request-target
 //!   limit, the panic guard, request metrics; `refusal` answers their refusals in the envelope of
 //!   the dialect whose path was asked.
+//! - `client_ip`: the client's IP address, from the peer and, behind trusted proxies,
+//!   `X-Forwarded-For`; registration and login pass it to the core for the per-IP limits.
 //! - `cors`: cross-origin access for browsers to `/v1` (`http.cors_allowed_origins`).
 //! - `ops`: `GET /healthz` and `GET /metrics` (Prometheus text).
 //! - `native`: the native REST/JSON API under `/v1`, split into `routes` (the route table),
@@ -26,6 +28,7 @@
 //!   ([`openapi_json`]); `openapi.json` at the repository root is a snapshot of it, checked
 //!   by a test.
 
+mod client_ip;
 mod common;
 mod cors;
 mod discuz;
@@ -45,7 +48,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use sixin_core::Core;
 
+pub use client_ip::parse_trusted_proxy;
 pub use cors::check_origin;
+pub use ipnet::IpNet;
 pub use openapi::openapi_json;
 pub use server::export::export_line;
 
@@ -73,6 +78,9 @@ pub struct HttpConfig {
     /// Whether every request gets an `info` access line (method, route, status, duration);
     /// otherwise those lines are `debug`.
     pub access_log: bool,
+    /// Peers whose `X-Forwarded-For` is believed when working out a request's client IP
+    /// (load balancers, reverse proxies). Empty: the peer itself is the client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// How event streams (`GET /v1/events`) are kept alive.
@@ -125,6 +133,7 @@ impl Default for HttpConfig {
             phalapi_debug: false,
             events: EventStreamConfig::default(),
             access_log: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

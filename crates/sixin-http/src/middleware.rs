@@ -3,7 +3,8 @@
 //! `http.method`, `http.route` (the matched template, never the raw URI), `dialect` and
 //! `request_id` (`app.id` and `member.id` are recorded after authentication), the request
 //! timeout, the request-target length limit, request metrics, an access line per request
-//! (`debug`, or `info` with `HttpConfig::access_log`), and a panic guard; refusals are answered
+//! (`debug`, or `info` with `HttpConfig::access_log`), a panic guard, and the client IP
+//! (`client_ip`); refusals are answered
 //! in the envelope of the dialect whose path was asked (`refusal`).
 
 use std::any::Any;
@@ -25,9 +26,10 @@ use crate::state::AppState;
 /// The header that carries the request id, in and out.
 const REQUEST_ID: &str = "x-request-id";
 
-/// Wraps every request: span, timeout, metrics, request id.
-pub(crate) async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// Wraps every request: span, timeout, metrics, request id, client IP.
+pub(crate) async fn observe(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
+    crate::client_ip::attach(&mut req, &s.trusted_proxies);
     let route = route_label(&req);
     let method = method_label(req.method());
     let request_id = request_id(req.headers());

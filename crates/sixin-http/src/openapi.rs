@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::native::{conversations, dto, error, events, members, messages, reports};
+use crate::native::{blocks, conversations, dto, error, events, members, messages, reports};
 use crate::ops;
 use crate::server;
 
@@ -28,8 +28,12 @@ use crate::server;
         members::register,
         members::login,
         members::logout,
-        members::me,
+        blocks::me,
+        blocks::set_dm_policy,
         members::profile,
+        blocks::block,
+        blocks::unblock,
+        blocks::list,
         messages::send,
         messages::multi_send,
         messages::history,
@@ -48,6 +52,7 @@ use crate::server;
         server::app::show,
         server::app::set_registration,
         server::app::set_member_tokens,
+        server::app::set_dm_policy,
         server::export::export,
         server::export::erase,
         server::secret::rotate,
@@ -68,6 +73,14 @@ use crate::server;
         server::words::remove,
         server::reports::list,
         server::reports::resolve,
+        server::webhooks::create,
+        server::webhooks::list,
+        server::webhooks::show,
+        server::webhooks::update,
+        server::webhooks::delete,
+        server::webhooks::deliveries,
+        server::webhooks::replay,
+        server::webhooks::test,
     ),
     components(schemas(error::ErrorEnvelope, error::ErrorBody, dto::MessageKind, dto::Kind)),
     modifiers(&BearerAuth),
@@ -75,13 +88,16 @@ use crate::server;
         (name = "members", description = "Registration, sessions, profiles"),
         (name = "messages", description = "Send, history, delete-for-me, recall"),
         (name = "conversations", description = "Conversation list, read state, groups"),
+        (name = "blocks", description = "The caller's block list: a blocked member cannot send \
+            them direct messages nor add them to a group"),
         (name = "events", description = "Live delivery: the member's event stream over \
             WebSocket or Server-Sent Events, resumable by position"),
         (name = "ops", description = "Health, metrics and this document"),
         (name = "server", description = "The server API, for the app's backend only: \
             provision members under the app's own ids, issue and revoke their sessions, ban and \
-            mute, the registration policy, rotating the app secret, the sensitive-word list, \
-            members' reports. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
+            mute, the registration and who-may-message policies, rotating the app secret, webhook \
+            endpoints and their deliveries, the sensitive-word list, members' reports. \
+            Authenticate with `Authorization: Bearer <JWT>`: HS256 \
             signed with the app secret, claims `iss` (app key), `aud` = `sixin-server`, `iat`, \
             `exp` (at most `server_api.max_token_secs` after `iat`, 300 s by default) and a \
             single-use `jti`. Refusals are `401 bad_server_token` with the reason."),

@@ -22,6 +22,8 @@ pub(crate) struct AppState {
     pub(crate) events: crate::EventStreamConfig,
     /// Flips to `true` when the node begins shutting down; event streams then close.
     pub(crate) shutdown: watch::Sender<bool>,
+    /// Peers whose `X-Forwarded-For` is believed (see `client_ip`).
+    pub(crate) trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             max_uri_bytes: cfg.max_uri_bytes,
             events: cfg.events.clone(),
             shutdown: shutdown.0.clone(),
+            trusted_proxies: cfg.trusted_proxies.iter().copied().collect(),
         }
     }
 }

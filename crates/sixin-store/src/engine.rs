@@ -2,51 +2,31 @@
 //! arguments into a [`Job`] — a call of one operation in [`ops`](crate::ops) — and hands it to
 //! the [`Backend`], which runs it in a read or in a committed write transaction.
 
-use std::future::Future;
-
 use async_trait::async_trait;
-use futures::future::BoxFuture;
+use serde_json::Value;
 use sixin_core::ids::{
     AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
     TokenHash,
 };
 use sixin_core::model::{
-    App, ConversationDetail, ConversationKind, ConversationSummary, HistoryItem, Member,
+    App, ConversationDetail, ConversationKind, ConversationSummary, DmPolicy, HistoryItem, Member,
     MemberTokens, Page, Profile, ReadOutcome, Registration, Sent, SessionInfo, UnreadCounts,
 };
+use sixin_core::rules::{Lockout, LoginAttempt};
 use sixin_core::store::{
-    Actor, Ban, Events, HistoryWindow, ListQuery, MemberRef, MembershipChange, MessageUpdate,
-    NewApp, NewContent, NewGroup, NewMember, NewSession, ReadTarget, SendTarget, Store,
-    StoreResult, UpsertMember, Upserted,
+    Actor, Ban, Block, BlockCursor, Credentials, Events, HistoryWindow, ListQuery, MemberRef,
+    MembershipChange, MessageUpdate, NewApp, NewContent, NewGroup, NewMember, NewSession,
+    ReadTarget, Refusal, SendChecks, SendTarget, Store, StoreResult, UpsertMember, Upserted,
 };
 
-use crate::exec::Exec;
 use crate::ops::members::OwnedRef;
-use crate::ops::{apps, conversations, events, groups, hide_recall, history, members, reads, send};
+use crate::ops::{
+    apps, blocks, conversations, events, groups, hide_recall, history, logins, members, reads, send,
+};
 
-/// One operation, ready to run against a backend's executor.
-pub(crate) type Job<T> =
-    Box<dyn for<'e> FnOnce(&'e mut dyn Exec) -> BoxFuture<'e, StoreResult<T>> + Send>;
-
-/// Boxes a closure as a [`Job`] (naming the closure's higher-ranked signature here lets the
-/// compiler infer it at every call site).
-fn job<T, F>(f: F) -> Job<T>
-where
-    F: for<'e> FnOnce(&'e mut dyn Exec) -> BoxFuture<'e, StoreResult<T>> + Send + 'static,
-{
-    Box::new(f)
-}
-
-/// Where jobs run: SQLite's reader threads and single writer, or a PostgreSQL pool.
-pub(crate) trait Backend: Send + Sync + 'static {
-    /// Runs a job that only reads.
-    fn read<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
-    /// Runs a job in a write transaction and answers once it is durably committed; a job that
-    /// fails commits nothing.
-    fn write<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
-    /// Finishes the work already submitted, refuses new work and releases the database.
-    fn close(&self) -> impl Future<Output = StoreResult<()>> + Send;
-}
+mod job;
+use job::job;
+pub(crate) use job::{Backend, Job};
 
 /// A [`Store`] over a [`Backend`].
 pub(crate) struct Db<B>(pub(crate) B);
@@ -93,6 +73,9 @@ impl<B: Backend> Store for Db<B> {
     }
     async fn set_registration(&self, app: AppId, policy: Registration) -> StoreResult<Option<App>> {
         write!(self, |ex| apps::set_registration(ex, app, policy))
+    }
+    async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::set_limits(ex, app, limits))
     }
     async fn set_member_tokens(
         &self,
@@ -146,25 +129,41 @@ impl<B: Backend> Store for Db<B> {
         let ids = ids.to_vec();
         read!(self, |ex| members::members_by_external_ids(ex, app, &ids))
     }
-    async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<(Member, String)>> {
+    async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<Credentials>> {
         let name = name.to_owned();
-        read!(self, |ex| members::credentials(ex, app, &name))
+        read!(self, |ex| logins::credentials(ex, app, &name))
+    }
+    async fn count_login_attempt(
+        &self,
+        app: AppId,
+        m: MemberId,
+        lockout: Lockout,
+        now: Timestamp,
+    ) -> StoreResult<LoginAttempt> {
+        write!(self, |ex| logins::count_login_attempt(
+            ex, app, m, lockout, now
+        ))
+    }
+    async fn reset_failed_logins(&self, app: AppId, m: MemberId) -> StoreResult<()> {
+        write!(self, |ex| logins::reset_failed_logins(ex, app, m))
     }
     async fn set_banned(
         &self,
         app: AppId,
         m: MemberId,
         ban: Option<Ban>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>> {
-        write!(self, |ex| members::set_banned(ex, app, m, ban))
+        write!(self, |ex| members::set_banned(ex, app, m, ban, now))
     }
     async fn set_muted(
         &self,
         app: AppId,
         m: MemberId,
         mute: Option<Option<Timestamp>>,
+        now: Timestamp,
     ) -> StoreResult<Option<Member>> {
-        write!(self, |ex| members::set_muted(ex, app, m, mute))
+        write!(self, |ex| members::set_muted(ex, app, m, mute, now))
     }
     async fn upsert_member(
         &self,
@@ -202,8 +201,9 @@ impl<B: Backend> Store for Db<B> {
         sender: MemberId,
         to: SendTarget,
         content: NewContent,
+        checks: SendChecks,
     ) -> StoreResult<Sent> {
-        write!(self, |ex| send::send(ex, app, sender, to, &content))
+        write!(self, |ex| send::send(ex, app, sender, to, &content, checks))
     }
     async fn send_many(
         &self,
@@ -211,9 +211,12 @@ impl<B: Backend> Store for Db<B> {
         sender: MemberId,
         to: &[MemberId],
         content: NewContent,
-    ) -> StoreResult<Vec<Sent>> {
+        checks: SendChecks,
+    ) -> StoreResult<Vec<Result<Sent, Refusal>>> {
         let to = to.to_vec();
-        write!(self, |ex| send::send_many(ex, app, sender, &to, &content))
+        write!(self, |ex| send::send_many(
+            ex, app, sender, &to, &content, checks
+        ))
     }
 
     async fn history(
@@ -383,6 +386,40 @@ impl<B: Backend> Store for Db<B> {
             ex, app, actor, group, member, now
         ))
     }
+
+    async fn block(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        blocked: MemberId,
+        now: Timestamp,
+    ) -> StoreResult<Block> {
+        write!(self, |ex| blocks::block(ex, app, blocker, blocked, now))
+    }
+    async fn unblock(&self, app: AppId, blocker: MemberId, blocked: MemberId) -> StoreResult<bool> {
+        write!(self, |ex| blocks::unblock(ex, app, blocker, blocked))
+    }
+    async fn blocks(
+        &self,
+        app: AppId,
+        blocker: MemberId,
+        after: Option<BlockCursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Block>> {
+        read!(self, |ex| blocks::blocks(ex, app, blocker, after, limit))
+    }
+    async fn set_dm_policy(
+        &self,
+        app: AppId,
+        member: MemberId,
+        policy: Option<DmPolicy>,
+    ) -> StoreResult<Option<Member>> {
+        write!(self, |ex| blocks::set_dm_policy(ex, app, member, policy))
+    }
+    async fn set_app_dm_policy(&self, app: AppId, policy: DmPolicy) -> StoreResult<Option<App>> {
+        write!(self, |ex| blocks::set_app_dm_policy(ex, app, policy))
+    }
 }
 
 mod safety;
+mod webhooks;

@@ -244,6 +244,10 @@ pub(crate) trait Exec: Send {
     fn lock(&self) -> &'static str;
     /// The shared-lock suffix for message rows (` FOR SHARE OF m` on PostgreSQL).
     fn share(&self) -> &'static str;
+    /// The row-lock suffix that serialises writers of a row without blocking the foreign-key
+    /// checks of rows that reference it (` FOR NO KEY UPDATE` on PostgreSQL): a member's row
+    /// while their new direct conversations are counted.
+    fn lock_no_key(&self) -> &'static str;
     /// Runs a statement and returns every row it produced.
     async fn rows(&mut self, sql: &str, params: &[Param]) -> DbResult<Vec<Row>>;
     /// Runs a statement that returns no rows; the number of rows it changed.

@@ -24,6 +24,9 @@
 //! - [`server_token`]: server API JWTs, minted by `jsonwebtoken` and by hand, and
 //!   [`Harness::backend`].
 //! - [`process`]: the `sixin` binary as a process, for the binary's own tests.
+//! - [`webhooks`]: [`webhooks::Receiver`], a webhook endpoint on loopback that records what it
+//!   gets and answers as told (fail, hang, stop and restart), and [`webhooks::Rig`], a server
+//!   with a running delivery worker.
 
 #![allow(
     clippy::unwrap_used,
@@ -40,6 +43,7 @@ pub mod server;
 pub mod server_token;
 pub mod stream_client;
 pub mod time;
+pub mod webhooks;
 
 pub use server::TestServer;
 
@@ -178,8 +182,18 @@ impl Harness {
     }
 
     pub async fn with_config(db: TestDb, cfg: CoreConfig) -> Harness {
-        let store = db.open().await;
         let clock = Arc::new(ManualClock::at(Timestamp(1_700_000_000_000)));
+        Harness::with_clock(db, cfg, clock).await
+    }
+
+    /// A harness whose clock runs with the system clock ([`ManualClock::live`]), for tests
+    /// where time must pass by itself (webhook retries and leases).
+    pub async fn live(db: TestDb, cfg: CoreConfig) -> Harness {
+        Harness::with_clock(db, cfg, Arc::new(ManualClock::live())).await
+    }
+
+    async fn with_clock(db: TestDb, cfg: CoreConfig, clock: Arc<ManualClock>) -> Harness {
+        let store = db.open().await;
         let bus = Arc::new(LocalBus::default());
         let core = Core::new(store.clone(), bus, clock.clone(), cfg);
         Harness {
@@ -198,6 +212,23 @@ impl Harness {
         Some(Harness::new(TestDb::postgres("PostgreSQL store conformance").await?).await)
     }
 
+    /// Another core over this harness's store and clock (its own bus and token buckets),
+    /// holding the app to `cfg`: the tests about a limit give it tight ones
+    /// ([`sixin_core::testing::tight_limits`]). Members and callers are shared.
+    pub fn core_with(&self, cfg: CoreConfig) -> Core {
+        let bus = Arc::new(LocalBus::default());
+        Core::new(self.store.clone(), bus, self.clock.clone(), cfg)
+    }
+
+    /// This harness with its core holding apps to `cfg` instead (same store, clock and
+    /// database), for a server over it ([`TestServer::start`]) under tight limits.
+    pub fn reconfigured(self, cfg: CoreConfig) -> Harness {
+        Harness {
+            core: self.core_with(cfg),
+            ..self
+        }
+    }
+
     /// A new app (tenant): every case makes its own, so cases can share a database.
     pub async fn app(&self) -> App {
         self.core
@@ -210,12 +241,12 @@ impl Harness {
     pub async fn person(&self, app: &App, username: &str) -> Person {
         let member = self
             .core
-            .register(app, username, "password1", None)
+            .register(app, username, "pass-phrase-1", None, None)
             .await
             .expect("register");
         let login = self
             .core
-            .login(app, username, "password1")
+            .login(app, username, "pass-phrase-1", None)
             .await
             .expect("login");
         let caller = self

@@ -20,7 +20,9 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Serves `sixin_http::router(h.core, cfg)` on an ephemeral loopback port.
+    /// Serves `sixin_http::router(h.core, cfg)` on an ephemeral loopback port. Requests carry
+    /// their peer address as `sixin serve`'s listener gives it, so every request comes from the
+    /// client IP 127.0.0.1 (the harness's core config makes the per-IP limits generous).
     pub async fn start(h: Harness, cfg: sixin_http::HttpConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -29,7 +31,8 @@ impl TestServer {
         let shutdown = sixin_http::Shutdown::default();
         let router = sixin_http::router_with_shutdown(h.core.clone(), cfg, &shutdown);
         let task = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serve");
+            let app = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, app).await.expect("serve");
         });
         let client = reqwest::Client::builder()
             .no_proxy()

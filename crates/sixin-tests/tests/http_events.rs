@@ -350,7 +350,7 @@ async fn logout_ends_that_sessions_streams_at_once_and_spares_the_others(
     let other = srv
         .h
         .core
-        .login(&app, "b", "password1")
+        .login(&app, "b", "pass-phrase-1", None)
         .await
         .unwrap()
         .token;

@@ -289,7 +289,7 @@ async fn closed_registration_refuses_self_registration_only(h: Harness) {
     let body = json!({"policy": "closed"});
     let r = server(&t, &app, "PUT", "/v1/server/app/registration", Some(body)).await;
     assert_eq!(ok(&r, StatusCode::OK)["registration"], "closed");
-    let reg = json!({"app_key": t.app_key, "username": "walk-in", "password": "password1"});
+    let reg = json!({"app_key": t.app_key, "username": "walk-in", "password": "pass-phrase-1"});
     let r = t.call("POST", "/v1/members", None, Some(reg.clone())).await;
     assert_error(&r, StatusCode::FORBIDDEN, "registration_closed");
     let r = server(&t, &app, "GET", "/v1/server/members?username=walk-in", None).await;

@@ -858,7 +858,7 @@ async fn ret_codes_and_return_data(h: Harness) {
         &vec![
             ("app_key", app.key.to_string()),
             ("username", "mallory".into()),
-            ("password", "password1".into()),
+            ("password", "pass-phrase-1".into()),
         ],
     )
     .await;
@@ -951,7 +951,7 @@ async fn signed_requests_are_verified_when_the_app_requires_it(h: Harness) {
     let mut login = vec![
         ("app_key", app.key.to_string()),
         ("username", "bob".to_owned()),
-        ("password", "password1".to_owned()),
+        ("password", "pass-phrase-1".to_owned()),
     ];
     envelope(
         &post(&srv, "/api/App/User/Login", &login).await,

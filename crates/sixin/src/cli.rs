@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use sixin_core::ids::Timestamp;
-use sixin_core::model::{MemberTokens, Registration};
+use sixin_core::model::{DmPolicy, MemberTokens, Registration};
 use sixin_core::{Bus, Core, LocalBus};
 
 use crate::config::{Config, LogFormat, Overrides, Settings};
@@ -137,6 +137,40 @@ pub enum AppCommand {
     /// The app's sensitive-word list: list, add, remove, import a file.
     #[command(subcommand)]
     Words(crate::words::WordsCommand),
+    /// Who may start a direct conversation with a member who has not chosen for themself:
+    /// everyone (the default), contacts (members who share a group with them) or nobody.
+    SetDmPolicy {
+        /// The app_key.
+        key: String,
+        /// everyone, contacts or nobody.
+        #[arg(value_parser = moderation::parse_dm_policy)]
+        policy: DmPolicy,
+        /// Print {"app_key", "dm_policy"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage an app's webhook endpoints (where its changes are posted).
+    #[command(subcommand)]
+    Webhooks(crate::webhooks_cli::WebhooksCommand),
+    /// Override some of an app's rate limits, or clear the override; prints {"app_key",
+    /// "limits" (the override), "effective"} as JSON.
+    SetLimits {
+        /// The app_key.
+        #[arg(long, value_name = "KEY")]
+        app: String,
+        /// A JSON object of the [limits] keys to override, a quota's parts one by one if you
+        /// like: '{"registrations_per_ip": {"per": 200, "burst": 200}, "failed_logins_free": 10}'.
+        #[arg(
+            long,
+            value_name = "JSON",
+            conflicts_with = "clear",
+            required_unless_present = "clear"
+        )]
+        json: Option<String>,
+        /// Remove the override: the configuration's limits apply to the app again.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Replace an app's secret with a fresh one (printed once); the old one stays accepted for
     /// a grace period.
     RotateSecret {
@@ -330,6 +364,13 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
             moderation::set_registration(core, &key, policy, json).await?;
         }
         AppCommand::Words(cmd) => crate::words::run(core, cmd).await?,
+        AppCommand::SetDmPolicy { key, policy, json } => {
+            moderation::set_dm_policy(core, &key, policy, json).await?;
+        }
+        AppCommand::Webhooks(cmd) => crate::webhooks_cli::run(core, cmd).await?,
+        AppCommand::SetLimits { app, json, .. } => {
+            crate::app_limits::set_limits(core, &app, json.as_deref()).await?;
+        }
         AppCommand::RotateSecret {
             key,
             grace_secs,

@@ -14,6 +14,9 @@
 //! - `http.keep_alive_idle_secs`: a keep-alive connection with no request for this long is
 //!   closed.
 //!
+//! Each request carries its connection's peer address (axum's `ConnectInfo<SocketAddr>`), from
+//! which sixin-http works out the client IP.
+//!
 //! Connections stop being counted once upgraded to WebSocket; event streams are bounded by
 //! `events.max_streams_per_member`. On shutdown the listener closes, connections with nothing
 //! in progress close at once, and in-flight requests finish (then their connections close).
@@ -22,6 +25,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,6 +33,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::Router;
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
@@ -125,8 +130,8 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
         };
         while tasks.try_join_next().is_some() {}
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) if is_connection_error(&e) => continue,
             Err(e) => {
                 // Out of file descriptors (or memory): make room and pause; never spin or stop.
@@ -165,7 +170,7 @@ pub async fn serve(
             activity,
             limits,
         };
-        tasks.spawn(conn.run(stream, router.clone(), evicted, stop_rx.clone()));
+        tasks.spawn(conn.run(stream, peer, router.clone(), evicted, stop_rx.clone()));
     }
     drop(listener);
     let _ = stop_tx.send(true);
@@ -325,6 +330,7 @@ impl Connection {
     async fn run(
         self,
         stream: TcpStream,
+        peer: SocketAddr,
         router: Router,
         mut evicted: oneshot::Receiver<()>,
         mut stopping: watch::Receiver<bool>,
@@ -334,7 +340,9 @@ impl Connection {
             activity: self.activity.clone(),
         });
         let activity = self.activity.clone();
-        let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            // The peer's address, as axum's own server gives it: the client IP starts here.
+            req.extensions_mut().insert(ConnectInfo(peer));
             let guard = InFlight::begin(&activity);
             let router = router.clone();
             async move {

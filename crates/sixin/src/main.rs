@@ -2,18 +2,21 @@
 //! logging, and dispatches to a subcommand.
 //!
 //! - `cli`: the clap definitions and the administrative commands (app, member, migrate, backup,
-//!   config).
+//!   config); `app_limits`: `sixin app set-limits`.
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
-//! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM.
+//! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM and the webhook worker.
+//! - `webhooks_cli`: `sixin app webhooks …`, the app's webhook endpoints.
 //! - `words`: `sixin app words`, the app's sensitive-word list.
 
+mod app_limits;
 mod cli;
 mod config;
 mod listener;
 mod moderation;
 mod rotate;
 mod serve;
+mod webhooks_cli;
 mod wiring;
 mod words;
 

@@ -1,4 +1,4 @@
-//! `sixin member ban|unban|mute|unmute|export|erase` and `sixin app set-registration|set-member-tokens`: the operator's side of
+//! `sixin member ban|unban|mute|unmute|export|erase` and `sixin app set-registration|set-member-tokens|set-dm-policy`: the operator's side of
 //! the server API. Each command acts for the app through [`Core::act_for_app`] and calls the
 //! same core operations the app's backend calls; nothing is decided here.
 //!
@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 use serde_json::{json, Value};
 use sixin_core::ids::Timestamp;
-use sixin_core::model::{Member, MemberTokens, Registration};
+use sixin_core::model::{DmPolicy, Member, MemberTokens, Registration};
 use sixin_core::service::MemberLookup;
 use sixin_core::store::Ban;
 use sixin_core::{AppCaller, Core};
@@ -212,6 +212,37 @@ pub async fn set_member_tokens(
 pub fn parse_member_tokens(s: &str) -> Result<MemberTokens, String> {
     MemberTokens::parse(s)
         .ok_or_else(|| format!("{s:?} is not a member-token policy: existing or provision"))
+}
+
+/// Sets the default who-may-message-me setting of the app with `key` and prints it.
+pub async fn set_dm_policy(
+    core: &Core,
+    key: &str,
+    policy: DmPolicy,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let app = core
+        .act_for_app(key)
+        .await
+        .with_context(|| format!("app {key}"))?;
+    let app = core.set_app_dm_policy(&app, policy).await?;
+    let shown = app.dm_policy.as_str();
+    if as_json {
+        println!(
+            "{}",
+            json!({"app_key": app.key.as_str(), "dm_policy": shown})
+        );
+    } else {
+        println!("app {}: dm_policy = {shown}", app.key);
+    }
+    Ok(())
+}
+
+/// `everyone`, `contacts` or `nobody`, for `set-dm-policy`.
+pub fn parse_dm_policy(s: &str) -> Result<DmPolicy, String> {
+    DmPolicy::parse(s).ok_or_else(|| {
+        format!("{s:?} is not a who-may-message policy: everyone, contacts or nobody")
+    })
 }
 
 /// Erases the member and prints what it did.

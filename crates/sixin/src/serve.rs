@@ -1,6 +1,8 @@
-//! `sixin serve`: bind, serve until SIGINT/SIGTERM, tell every event stream to reconnect
-//! elsewhere, let in-flight requests finish (bounded by `http.shutdown_grace_secs`), then close
-//! the store (SQLite: queued writes commit, the WAL is checkpointed into the database file).
+//! `sixin serve`: bind, start the webhook delivery worker (unless `webhooks.deliver = false`),
+//! serve until SIGINT/SIGTERM, tell every event stream to reconnect elsewhere, let in-flight
+//! requests finish (bounded by `http.shutdown_grace_secs`), stop the worker (its leases are given
+//! up, so other nodes take its queues over at once), then close the store (SQLite: queued writes
+//! commit, the WAL is checkpointed into the database file).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -63,6 +65,10 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     let streams = sixin_http::Shutdown::default();
     // Kept to count the event streams still closing after the server stops; dropped below.
     let counting = core.clone();
+    let worker = settings
+        .webhooks
+        .clone()
+        .map(|cfg| sixin_webhooks::Worker::start(core.clone(), cfg));
     let router = wiring::router(core, settings, &streams);
     let closing = streams.clone();
     let server = listener::serve(listener, router, settings.connections, cap, async move {
@@ -93,6 +99,9 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     // of the grace period to send their `closing` frame.
     while counting.open_streams() > 0 && started.elapsed() < grace {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if let Some(worker) = worker {
+        worker.stop().await;
     }
     // Requests have drained: close the store. Writes still queued commit; SQLite then
     // checkpoints its WAL so the database file alone holds everything.

@@ -321,6 +321,40 @@ fn app_set_registration_closes_and_reopens_self_registration() {
     assert!(stderr(&out).contains("open or closed"), "{}", stderr(&out));
 }
 
+#[test]
+fn app_set_dm_policy_sets_who_may_message_members_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let set = ["app", "set-dm-policy", &key];
+    let v = run_json(
+        dir.path(),
+        &db,
+        &[&set[..], &["contacts", "--json"]].concat(),
+    );
+    assert_eq!(
+        v,
+        serde_json::json!({"app_key": key, "dm_policy": "contacts"})
+    );
+    let conn = rusqlite::Connection::open(dir.path().join("x.db")).unwrap();
+    let stored: String = conn
+        .query_row("SELECT dm_policy FROM apps WHERE key = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(stored, "contacts");
+    let out = SIXIN.run(
+        dir.path(),
+        &[&["--database-url", &db][..], &set, &["friends"]].concat(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("everyone, contacts or nobody"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// `(secret, previous_secret, previous_secret_until)` of the app with `key`, read from the file.
 fn secrets_in(dir: &std::path::Path, key: &str) -> (String, Option<String>, Option<i64>) {
     let conn = rusqlite::Connection::open(dir.join("x.db")).unwrap();

@@ -56,6 +56,18 @@ fn terminate(mut server: Server) {
     assert!(exit.success(), "exit status after SIGTERM: {exit}");
 }
 
+/// Lifts the sends limit of the app with `key` in the SQLite file `path` (its own `limits`
+/// override): these tests send hundreds of messages from one member as fast as they can, and
+/// are about durability, not rate limits.
+fn unlimited_sends(path: &Path, key: &str) {
+    let sends = r#"{"sends": {"per": 1000000, "secs": 1, "burst": 1000000}}"#;
+    let conn = Connection::open(path).unwrap();
+    let n = conn
+        .execute("UPDATE apps SET limits = ?1 WHERE key = ?2", [sends, key])
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
 /// Opens a SQLite file directly: `PRAGMA integrity_check` must say ok; the message ids.
 fn message_ids(path: &Path) -> BTreeSet<i64> {
     let conn = Connection::open(path).unwrap();
@@ -79,6 +91,7 @@ async fn after_sigterm_the_database_file_alone_holds_every_message() {
     let file = dir.path().join("sixin.db");
     let db = format!("sqlite://{}", file.display());
     let app_key = SIXIN.create_app(dir.path(), &db);
+    unlimited_sends(&file, &app_key);
     let server = SIXIN.serve(dir.path(), &db);
     let client = client();
     let (_, token) = member(&client, &server, &app_key, "alice").await;
@@ -167,6 +180,7 @@ async fn a_backup_under_live_sends_holds_every_message_acknowledged_before_it_be
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/live.db", dir.path().display());
     let app_key = SIXIN.create_app(dir.path(), &db);
+    unlimited_sends(&dir.path().join("live.db"), &app_key);
     let server = SIXIN.serve(dir.path(), &db);
     let client = client();
     let (_, token) = member(&client, &server, &app_key, "alice").await;

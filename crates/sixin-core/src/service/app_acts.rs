@@ -4,8 +4,11 @@
 //!
 //! Sending as a member builds a [`Caller`] for them and goes through [`Core::send`] and
 //! [`Core::multi_send`], so every rule of a member's own send applies unchanged (validation,
-//! mutes, membership, per-recipient multi-send results). The backend does not bypass
-//! moderation: a banned member is [`Error::Banned`], a muted one [`Error::Muted`].
+//! mutes, membership, per-recipient multi-send results, the recipients' blocks and
+//! who-may-message-me settings). The backend does not bypass moderation: a banned member is
+//! [`Error::Banned`], a muted one [`Error::Muted`]. Its sends are not rate limited (no sends
+//! bucket, no daily cap on new direct conversations), and the system sender's notices are held
+//! to no block or setting.
 //!
 //! The system sender is one reserved member per app (external id
 //! [`rules::SYSTEM_EXTERNAL_ID`], username [`rules::SYSTEM_USERNAME`], no password: nobody logs
@@ -24,7 +27,7 @@ use crate::model::{Member, MessageType, MultiSendItem, Sent};
 use crate::store::{Actor, MemberRef, MembershipChange, UpsertMember};
 use crate::{rules, Core, Event, EventKind};
 
-use super::messages::{MultiSend, Recipient, SendMessage};
+use super::messages::{MultiSend, Origin, Recipient, SendMessage};
 use super::server::external_id_ok;
 
 /// A member as the app's backend names them.
@@ -162,6 +165,11 @@ impl Core {
             AppSender::System => Caller::for_app(app.app().clone(), self.system_member(app).await?),
         };
         let system = req.from == AppSender::System;
+        let origin = if system {
+            Origin::Notice
+        } else {
+            Origin::Backend
+        };
         match req.to {
             AppRecipients::One(to) => {
                 let peer = self.app_member(app, &to).await?;
@@ -172,7 +180,9 @@ impl Core {
                     ext_data: req.ext_data,
                     client_msg_id: req.client_msg_id,
                 };
-                Ok(AppSent::One(Box::new(self.send(&caller, send).await?)))
+                Ok(AppSent::One(Box::new(
+                    self.send_as(&caller, send, origin).await?,
+                )))
             }
             AppRecipients::Conversation(_) if system => Err(Error::invalid(
                 "to",
@@ -186,7 +196,9 @@ impl Core {
                     ext_data: req.ext_data,
                     client_msg_id: req.client_msg_id,
                 };
-                Ok(AppSent::One(Box::new(self.send(&caller, send).await?)))
+                Ok(AppSent::One(Box::new(
+                    self.send_as(&caller, send, origin).await?,
+                )))
             }
             AppRecipients::Many(to) => {
                 if to.len() > MAX_MULTI_SEND {
@@ -208,7 +220,7 @@ impl Core {
                     ext_data: req.ext_data,
                     client_msg_id: req.client_msg_id,
                 };
-                let mut items = self.multi_send(&caller, send).await?;
+                let mut items = self.multi_send_as(&caller, send, origin).await?;
                 for (item, who) in items.iter_mut().zip(&to) {
                     item.to = who.as_given().to_owned();
                 }
@@ -218,7 +230,8 @@ impl Core {
     }
 
     /// Creates a group owned by `owner` (a member of the app, not banned) with `members`, as
-    /// if the owner had created it ([`Core::create_group`]).
+    /// if the owner had created it ([`Core::create_group`]), except that the app may put in
+    /// it members who block the owner.
     pub async fn app_create_group(
         &self,
         app: &AppCaller,
@@ -233,7 +246,8 @@ impl Core {
             .into_iter()
             .map(|(_, u)| u.as_str().to_owned())
             .collect();
-        self.create_group(&caller, subject, uuids).await
+        self.create_group_as(&caller, subject, uuids, Actor::App)
+            .await
     }
 
     /// Adds members to a group of the app, whoever its owner ([`Actor::App`]); the group size

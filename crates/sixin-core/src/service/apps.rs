@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use crate::auth;
 use crate::caller::AppCaller;
 use crate::config::MAX_SECRET_GRACE;
@@ -48,6 +50,23 @@ impl Core {
         let key = AppKey::parse(key).ok_or(Error::UnknownApp)?;
         self.store()
             .set_require_sign(&key, on)
+            .await?
+            .ok_or(Error::UnknownApp)
+    }
+
+    /// Sets (`Some`: a JSON object of some [`Limits`](crate::limits::Limits) keys) or clears
+    /// (`None`) the app's own rate limits, which override the configuration's key by key.
+    /// [`Error::Invalid`] (`limits`) for an override that does not apply: not an object, an
+    /// unknown key, a wrong type, or a value [`Limits::validate`](crate::limits::Limits::validate)
+    /// refuses. The operator's call (`sixin app set-limits`): the server API has none, since an
+    /// app must not raise its own limits.
+    pub async fn set_limits(&self, caller: &AppCaller, over: Option<Value>) -> Result<App> {
+        if let Some(over) = &over {
+            let applied = self.config().limits.with(over);
+            applied.map_err(|e| Error::invalid("limits", e.to_string()))?;
+        }
+        self.store()
+            .set_limits(caller.app_id(), over)
             .await?
             .ok_or(Error::UnknownApp)
     }

@@ -58,11 +58,24 @@ impl Core {
     }
 
     /// Creates a group owned by the caller with the named members (the caller is added anyway).
+    /// [`Error::NotAccepted`] if one of them blocks the caller.
     pub async fn create_group(
         &self,
         caller: &Caller,
         subject: &str,
         members: GroupMembers,
+    ) -> Result<MembershipChange> {
+        let actor = Actor::Member(caller.member_id());
+        self.create_group_as(caller, subject, members, actor).await
+    }
+
+    /// Creates a group owned by the caller, for `actor` (the caller, or the app's backend).
+    pub(super) async fn create_group_as(
+        &self,
+        caller: &Caller,
+        subject: &str,
+        members: GroupMembers,
+        actor: Actor,
     ) -> Result<MembershipChange> {
         validate::subject("subject", subject)?;
         let subject = self.screen_subject(caller, subject).await?;
@@ -71,6 +84,7 @@ impl Core {
         rules::group_fits(members.len() + 1, max)?;
         let new = NewGroup {
             owner: caller.member_id(),
+            actor,
             subject,
             members,
             max_members: max,
@@ -81,7 +95,8 @@ impl Core {
         Ok(change)
     }
 
-    /// Adds members to a group the caller owns.
+    /// Adds members to a group the caller owns. [`Error::NotAccepted`] if one of the new
+    /// members blocks the caller.
     pub async fn add_members(
         &self,
         caller: &Caller,

@@ -1,5 +1,7 @@
 //! Members: registration, login, sessions, profiles, bans.
 
+use std::net::IpAddr;
+
 use serde_json::Value;
 
 use crate::auth;
@@ -7,14 +9,18 @@ use crate::bus::Revocation;
 use crate::caller::Caller;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{AppId, MemberId, MemberUuid};
+use crate::limits::BucketKey;
 use crate::model::{App, Login, Member, Profile, Registration};
 use crate::store::{Ban, MemberRef, NewMember, NewSession};
 use crate::{rules, validate, Core};
 
 impl Core {
     /// A member registers themself in `app` (native `POST /v1/members`, YesApi
-    /// `App.User.Register`): [`Error::RegistrationClosed`] when the app's registration is
-    /// closed. Usernames are unique per app ([`Error::Conflict`]). The app's word list applies
+    /// `App.User.Register`) from the client IP `from`: [`Error::RegistrationClosed`] when the
+    /// app's registration is closed; [`Error::RateLimited`] (`registrations`) when `from` has
+    /// used up the app's `registrations_per_ip` on this node (every attempt counts, refused
+    /// ones too, so the limit also bounds probing for taken usernames; no IP: no per-IP
+    /// limit). Usernames are unique per app ([`Error::Conflict`]). The app's word list applies
     /// to the username and `ext_info.nickname` ([`Error::ContentRejected`]).
     pub async fn register(
         &self,
@@ -22,9 +28,14 @@ impl Core {
         username: &str,
         password: &str,
         ext_info: Option<Value>,
+        from: Option<IpAddr>,
     ) -> Result<Member> {
         if app.registration == Registration::Closed {
             return Err(Error::RegistrationClosed);
+        }
+        if let Some(ip) = from {
+            let quota = self.limits_for(app).registrations_per_ip;
+            self.take_ip_token(BucketKey::Registrations(app.id, ip), quota)?;
         }
         let ext_info = self.screen_registration(app, username, ext_info).await?;
         self.create_member(app, username, password, ext_info).await
@@ -51,29 +62,6 @@ impl Core {
             created_at: self.now(),
         };
         Ok(self.store().create_member(app.id, new).await?)
-    }
-
-    /// Checks a username and password and opens a session.
-    pub async fn login(&self, app: &App, username: &str, password: &str) -> Result<Login> {
-        validate::no_nul("username", username)?;
-        validate::no_nul("password", password)?;
-        let found = self.store().credentials(app.id, username).await?;
-        let (member, hash) = match found {
-            // Members provisioned by the app's backend have no password: refused like a wrong
-            // one.
-            Some(pair) if !pair.1.is_empty() => pair,
-            _ => {
-                // Spend what a verification would, so timing does not reveal which usernames
-                // exist.
-                let _ = self.hash_password(password).await;
-                return Err(Error::BadCredentials);
-            }
-        };
-        if !self.verify_password(password, hash).await {
-            return Err(Error::BadCredentials);
-        }
-        self.open_session(app, member, self.config().session_ttl)
-            .await
     }
 
     /// Opens a session of `member` that lives `ttl`; [`Error::Banned`] while a ban is in force.
@@ -187,7 +175,7 @@ impl Core {
         let banned = ban.is_some();
         let member = self
             .store()
-            .set_banned(app.id, member.id, ban)
+            .set_banned(app.id, member.id, ban, self.now())
             .await?
             .ok_or(Error::NotFound(Entity::Member))?;
         if banned {
@@ -223,7 +211,7 @@ impl Core {
         }
         let member = self.member_by_uuid(app, uuid).await?;
         self.store()
-            .set_muted(app.id, member.id, mute)
+            .set_muted(app.id, member.id, mute, self.now())
             .await?
             .ok_or(Error::NotFound(Entity::Member))
     }
@@ -263,14 +251,14 @@ impl Core {
         }
     }
 
-    async fn hash_password(&self, password: &str) -> Result<String> {
+    pub(super) async fn hash_password(&self, password: &str) -> Result<String> {
         let cfg = self.config().clone();
         let password = password.to_owned();
         self.hashing(move || auth::hash_password(&cfg, &password))
             .await?
     }
 
-    async fn verify_password(&self, password: &str, hash: String) -> bool {
+    pub(super) async fn verify_password(&self, password: &str, hash: String) -> bool {
         let password = password.to_owned();
         self.hashing(move || auth::verify_password(&password, &hash))
             .await

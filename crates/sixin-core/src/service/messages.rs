@@ -1,16 +1,15 @@
-//! Messages: send, multi-send, history, delete-for-me, recall.
-
-use std::collections::HashMap;
+//! Messages: send (with the limits and checks each sender is held to), history,
+//! delete-for-me, recall.
 
 use serde_json::Value;
 
 use crate::bus::EventKind;
 use crate::caller::Caller;
-use crate::config::MAX_MULTI_SEND;
-use crate::error::{Entity, Error, Result};
+use crate::error::{Entity, Error, Result, Throttle};
 use crate::ids::{ConversationId, MemberUuid, MessageId};
-use crate::model::{HistoryItem, Message, MessageType, MultiSendItem, Page, Sent};
-use crate::store::{HistoryWindow, MemberRef, NewContent, SendTarget};
+use crate::limits::BucketKey;
+use crate::model::{HistoryItem, Message, MessageType, Page, Sent};
+use crate::store::{HistoryWindow, MemberRef, NewContent, SendChecks, SendTarget};
 use crate::{rules, validate, Core};
 
 /// Where a message goes, as a client names it.
@@ -43,13 +42,38 @@ pub struct MultiSend {
     pub client_msg_id: Option<String>,
 }
 
+/// Who a send comes from, which decides the limits and checks it is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A member, through a dialect: the sends bucket, the daily cap on new direct
+    /// conversations, the recipients' blocks and who-may-message-me settings.
+    Member,
+    /// The app's backend sending as a member (server API): not rate limited, but the
+    /// recipients' blocks and settings hold.
+    Backend,
+    /// The app's system sender: notices, held to none of them.
+    Notice,
+}
+
 impl Core {
     /// Sends one message. Direct sends to yourself are [`Error::SelfSend`]; to an unknown member
     /// (or one of another app) [`Error::NotFound`]`(Member)`; into a conversation the caller
     /// does not belong to, [`Error::NotFound`]`(Conversation)`.
     /// A muted caller gets [`Error::Muted`]; writing to the app's system sender,
-    /// [`Error::CannotReply`].
+    /// [`Error::CannotReply`]; to a member who blocks the caller or whose who-may-message-me
+    /// setting leaves them out, [`Error::NotAccepted`]. Each send spends one token of the
+    /// caller's sends bucket, and opening a direct conversation one of the daily cap: either
+    /// exhausted is [`Error::RateLimited`].
     pub async fn send(&self, caller: &Caller, req: SendMessage) -> Result<Sent> {
+        self.send_as(caller, req, Origin::Member).await
+    }
+
+    pub(crate) async fn send_as(
+        &self,
+        caller: &Caller,
+        req: SendMessage,
+        origin: Origin,
+    ) -> Result<Sent> {
         self.may_send(caller)?;
         let content = self
             .content(caller, req.kind, req.data, req.ext_data, req.client_msg_id)
@@ -70,93 +94,53 @@ impl Core {
             }
             Recipient::Conversation(id) => SendTarget::Conversation(id),
         };
+        if origin == Origin::Member {
+            self.take_sends(caller, 1)?;
+        }
+        let checks = self.send_checks(caller, origin);
         let sent = self
             .store()
-            .send(caller.app_id(), caller.member_id(), target, content)
+            .send(caller.app_id(), caller.member_id(), target, content, checks)
             .await?;
         self.announce(caller, &sent).await;
         Ok(sent)
     }
 
-    /// Sends one direct message to each of 1..=200 members in one transaction, reporting each
-    /// recipient in request order. Unknown and self recipients (and the app's system sender,
-    /// [`Error::CannotReply`]) get their own error and do not stop the others. A muted caller gets [`Error::Muted`] for the whole call.
-    pub async fn multi_send(&self, caller: &Caller, req: MultiSend) -> Result<Vec<MultiSendItem>> {
-        self.may_send(caller)?;
-        if req.to.is_empty() {
-            return Err(Error::invalid("to", "at least one recipient is required"));
+    /// What a send from `origin` is held to in the store ([`SendChecks`]).
+    pub(super) fn send_checks(&self, caller: &Caller, origin: Origin) -> SendChecks {
+        match origin {
+            Origin::Member => SendChecks {
+                consent: true,
+                new_direct_cap: Some(self.limits_for(caller.app()).new_direct_per_day),
+            },
+            Origin::Backend => SendChecks {
+                consent: true,
+                new_direct_cap: None,
+            },
+            Origin::Notice => SendChecks::NOTICE,
         }
-        if req.to.len() > MAX_MULTI_SEND {
-            return Err(Error::TooManyRecipients {
-                max: MAX_MULTI_SEND,
-            });
-        }
-        let content = self
-            .content(caller, req.kind, req.data, req.ext_data, req.client_msg_id)
-            .await?;
-        let parsed: Vec<Option<MemberUuid>> =
-            req.to.iter().map(|u| MemberUuid::parse(u.trim())).collect();
-        let mut wanted: Vec<MemberUuid> = parsed.iter().flatten().cloned().collect();
-        wanted.sort();
-        wanted.dedup();
-        let found = self
-            .store()
-            .members_by_uuids(caller.app_id(), &wanted)
-            .await?;
-        let ids: HashMap<&MemberUuid, _> = found.iter().map(|m| (&m.uuid, m.id)).collect();
-        let writable: HashMap<&MemberUuid, Result<()>> = found
-            .iter()
-            .map(|m| {
-                let ok = rules::may_write_to(m.external_id.as_deref()).map_err(Error::from);
-                (&m.uuid, ok)
-            })
-            .collect();
+    }
 
-        let mut targets = Vec::new();
-        for uuid in &wanted {
-            if let Some(id) = ids.get(uuid) {
-                let ok = writable.get(uuid).is_some_and(Result::is_ok);
-                if uuid != caller.uuid() && ok {
-                    targets.push(*id);
-                }
-            }
-        }
-        let sent = if targets.is_empty() {
-            Vec::new()
-        } else {
-            self.store()
-                .send_many(caller.app_id(), caller.member_id(), &targets, content)
-                .await?
-        };
-        let by_member: HashMap<_, &Sent> = targets.iter().copied().zip(sent.iter()).collect();
-        for s in &sent {
-            self.announce(caller, s).await;
-        }
+    /// Takes `n` tokens of the caller's sends bucket, all or nothing.
+    fn take_sends(&self, caller: &Caller, n: u32) -> Result<()> {
+        let quota = self.limits_for(caller.app()).sends;
+        let key = BucketKey::Sends(caller.member_id());
+        self.inner
+            .buckets
+            .take(key, quota, n, self.now())
+            .map_err(Error::RateLimited)
+    }
 
-        let items = req
-            .to
-            .into_iter()
-            .zip(parsed)
-            .map(|(raw, uuid)| {
-                let result = match uuid {
-                    Some(u) if &u == caller.uuid() => Err(Error::SelfSend),
-                    Some(u) if matches!(writable.get(&u), Some(Err(_))) => Err(Error::CannotReply),
-                    Some(u) => ids
-                        .get(&u)
-                        .and_then(|id| by_member.get(id))
-                        .map(|s| (*s).clone())
-                        .ok_or(Error::NotFound(Entity::Member)),
-                    None => Err(Error::NotFound(Entity::Member)),
-                };
-                let to = MemberUuid::parse(raw.trim()).map_or(raw, |u| u.as_str().to_owned());
-                MultiSendItem { to, result }
-            })
-            .collect();
-        Ok(items)
+    /// Takes up to `n` tokens of the caller's sends bucket: how many were taken, and the
+    /// refusal for the rest.
+    pub(super) fn take_sends_up_to(&self, caller: &Caller, n: u32) -> (u32, Option<Throttle>) {
+        let quota = self.limits_for(caller.app()).sends;
+        let key = BucketKey::Sends(caller.member_id());
+        self.inner.buckets.take_up_to(key, quota, n, self.now())
     }
 
     /// [`Error::Muted`] while the caller's mute is in force (it lapses by itself at its end).
-    fn may_send(&self, caller: &Caller) -> Result<()> {
+    pub(super) fn may_send(&self, caller: &Caller) -> Result<()> {
         let member = caller.member();
         if rules::muted_at(member, self.now()) {
             return Err(Error::Muted {
@@ -253,7 +237,7 @@ impl Core {
     /// The validated content of a send, with the app's word list applied (`service::words`):
     /// one check however many recipients a multi-send has, so a rejected text refuses the
     /// whole call (the same text goes to each of them, so none could get it).
-    async fn content(
+    pub(super) async fn content(
         &self,
         caller: &Caller,
         kind: MessageType,
@@ -271,7 +255,7 @@ impl Core {
         })
     }
 
-    async fn announce(&self, caller: &Caller, sent: &Sent) {
+    pub(super) async fn announce(&self, caller: &Caller, sent: &Sent) {
         if !sent.created {
             return;
         }

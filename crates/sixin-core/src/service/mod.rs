@@ -1,7 +1,10 @@
 //! [`Core`]: the use cases. Each file adds an `impl Core` block for one capability:
 //! - `apps`: create apps, look them up by key, toggle signing.
 //! - `members`: register, log in and out, authenticate tokens, profiles, bans.
-//! - `messages`: send, multi-send, history, delete-for-me, recall.
+//! - `logins`: password logins under the per-IP limit and the failed-login lockout, and the
+//!   per-IP registration limit.
+//! - `messages`: send, history, delete-for-me, recall; `multi_send`: multi-send.
+//! - `blocks`: the block list and the who-may-message-me settings.
 //! - `reads`: mark read, unread counts.
 //! - `conversations`: the conversation list and detail, groups.
 //! - `server`: the app backend's operations (server API): its JWT, members by the app's own
@@ -9,21 +12,28 @@
 //! - `events`: event streams (store catch-up, then live delivery through the node's hub).
 //! - `words`: the sensitive-word filter (one matcher per app, hot-reloaded) and the app's list.
 //! - `reports`: members' reports, and their review by the app's backend.
+//! - `webhooks`: the app's webhook endpoints, their deliveries, replays and test events.
+//! - `webhook_delivery`: the delivery worker's calls (leases, the next request, its outcome).
 //!
 //! Every member-scoped method takes a [`Caller`](crate::Caller), validates its input, lets the
 //! store commit, then publishes the event on the bus.
 
 mod app_acts;
 mod apps;
+mod blocks;
 mod conversations;
 mod events;
 mod export;
+mod logins;
 mod member_tokens;
 mod members;
 mod messages;
+mod multi_send;
 mod reads;
 mod reports;
 mod server;
+mod webhook_delivery;
+mod webhooks;
 mod words;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,12 +48,15 @@ use crate::store::Store;
 
 pub use app_acts::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
 pub use apps::Signing;
+pub use blocks::DmSetting;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
 pub use export::{Erased, Export, ExportRecord};
 pub use messages::{MultiSend, Recipient, SendMessage};
 pub use reports::{FileReport, Filed, MAX_REPORT_TEXT};
 pub use server::{MemberLookup, SERVER_AUDIENCE};
+pub use webhook_delivery::{Attempt, Next, Outcome};
+pub use webhooks::{WebhookEdit, WebhookSpec, MAX_REPLAY, MAX_WEBHOOKS_PER_APP};
 pub use words::MAX_WORDS_PER_CALL;
 
 /// The sixin core: cheap to clone, shared by every adapter.
@@ -65,6 +78,9 @@ struct Inner {
     hub: Arc<events::Hub>,
     /// The apps' word matchers on this node.
     matchers: words::Matchers,
+    /// This node's token buckets (sends per member, registrations and logins per IP: counted
+    /// in memory, per node; see [`crate::limits::Buckets`]).
+    buckets: crate::limits::Buckets,
 }
 
 impl Core {
@@ -87,6 +103,7 @@ impl Core {
                 ),
                 hub: Arc::default(),
                 matchers: words::Matchers::default(),
+                buckets: crate::limits::Buckets::default(),
             }),
         }
     }
@@ -133,6 +150,11 @@ impl Core {
 
     fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// This node's token buckets.
+    fn buckets(&self) -> &crate::limits::Buckets {
+        &self.inner.buckets
     }
 
     /// Publishes a committed event to the members it was appended for (none: nothing to say).

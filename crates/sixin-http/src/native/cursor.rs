@@ -1,10 +1,12 @@
 //! Opaque page cursors: base64url (no padding) of a short text, so clients cannot come to rely
 //! on what is inside. History cursors hold a message id; list cursors hold
-//! `activity_at:conversation_id` of the last entry of a page.
+//! `activity_at:conversation_id` of the last entry of a page; block-list cursors
+//! `b:created_at:member_id`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sixin_core::ids::{ConversationId, MessageId, Timestamp};
+use sixin_core::ids::{ConversationId, MemberId, MessageId, Timestamp};
+use sixin_core::store::BlockCursor;
 use sixin_core::Error;
 
 /// The cursor for a position next to message `id`.
@@ -39,6 +41,22 @@ pub(crate) fn parse_conversation(
     Ok((Timestamp(at), ConversationId(id)))
 }
 
+/// The cursor after a block-list entry.
+pub(crate) fn block(at: BlockCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("b:{}:{}", at.created_at.0, at.member.0))
+}
+
+/// The entry inside a block-list cursor; `400 invalid_request` if malformed.
+pub(crate) fn parse_block(field: &'static str, cursor: &str) -> Result<BlockCursor, Error> {
+    let text = decode(field, cursor)?;
+    let rest = text.strip_prefix("b:").ok_or_else(|| malformed(field))?;
+    let (at, id) = rest.split_once(':').ok_or_else(|| malformed(field))?;
+    Ok(BlockCursor {
+        created_at: Timestamp(at.parse::<i64>().map_err(|_| malformed(field))?),
+        member: MemberId(id.parse::<i64>().map_err(|_| malformed(field))?),
+    })
+}
+
 fn decode(field: &'static str, cursor: &str) -> Result<String, Error> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor)
@@ -63,6 +81,11 @@ mod tests {
             parse_conversation("cursor", &c).unwrap(),
             (Timestamp(1_700_000_000_123), ConversationId(7))
         );
+        let at = BlockCursor {
+            created_at: Timestamp(1_700_000_000_123),
+            member: MemberId(9),
+        };
+        assert_eq!(parse_block("cursor", &block(at)).unwrap(), at);
     }
 
     #[test]
@@ -79,5 +102,11 @@ mod tests {
         let no_colon = URL_SAFE_NO_PAD.encode("123");
         assert!(parse_conversation("cursor", &no_colon).is_err());
         assert!(parse_conversation("cursor", "%%").is_err());
+        let list = conversation(Timestamp(1), ConversationId(2));
+        assert!(
+            parse_block("cursor", &list).is_err(),
+            "a list cursor is no block cursor"
+        );
+        assert!(parse_block("cursor", &URL_SAFE_NO_PAD.encode("b:1:x")).is_err());
     }
 }

@@ -8,6 +8,7 @@ use super::auth::{Authed, BearerToken};
 use super::dto::{LoginRequest, MemberDto, ProfileDto, RegisterRequest, SessionDto};
 use super::error::{ApiError, ErrorEnvelope};
 use super::extract::{JsonBody, Path};
+use crate::client_ip::ClientIp;
 use crate::state::AppState;
 
 /// `POST /v1/members` — register a member of an app (open registration, like YesApi
@@ -15,21 +16,29 @@ use crate::state::AppState;
 ///
 /// - `404 unknown_app` for an unknown `app_key`.
 /// - `409 conflict` when the username is taken in this app.
-/// - `400 invalid_request` for a bad username, password or `ext_info`.
+/// - `400 invalid_request` for a bad username, password or `ext_info` (a common password, only
+///   whitespace or one repeated character included).
+/// - `429 rate_limited` when the client IP has used up the app's `registrations_per_ip`, with
+///   `Retry-After` and the `RateLimit-Policy`/`RateLimit` headers.
 #[utoipa::path(post, path = "/v1/members", tag = "members", request_body = RegisterRequest,
     responses(
         (status = 201, body = MemberDto),
         (status = 400, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
-        (status = 409, body = ErrorEnvelope)))]
+        (status = 409, body = ErrorEnvelope),
+        (status = 429, body = ErrorEnvelope, headers(
+            ("Retry-After" = u64, description = "Seconds until a retry can succeed"),
+            ("RateLimit-Policy" = String, description = "The limit: `\"registrations\";q=20;w=3600`"),
+            ("RateLimit" = String, description = "`\"registrations\";r=0;t=RETRY_AFTER`")))))]
 pub(crate) async fn register(
     State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> Result<(StatusCode, Json<MemberDto>), ApiError> {
     let app = s.core.app_by_key(&req.app_key).await?;
     let member = s
         .core
-        .register(&app, &req.username, &req.password, req.ext_info)
+        .register(&app, &req.username, &req.password, req.ext_info, ip)
         .await?;
     Ok((StatusCode::CREATED, Json(MemberDto::from(&member))))
 }
@@ -38,19 +47,28 @@ pub(crate) async fn register(
 ///
 /// - `401 bad_credentials` when username and password do not match.
 /// - `403 banned` for banned members.
+/// - `429 rate_limited` when the client IP has used up the app's `logins_per_ip` (policy
+///   `logins`), or while the account is locked after too many wrong passwords in a row (policy
+///   `failed_logins`; the password is not checked), with `Retry-After` and the
+///   `RateLimit-Policy`/`RateLimit` headers.
 #[utoipa::path(post, path = "/v1/sessions", tag = "members", request_body = LoginRequest,
     responses(
         (status = 201, body = SessionDto),
         (status = 400, body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
-        (status = 404, body = ErrorEnvelope)))]
+        (status = 404, body = ErrorEnvelope),
+        (status = 429, body = ErrorEnvelope, headers(
+            ("Retry-After" = u64, description = "Seconds until a retry can succeed"),
+            ("RateLimit-Policy" = String, description = "`\"logins\";q=30;w=60` or `\"failed_logins\";q=5;w=LOCK_SECS`"),
+            ("RateLimit" = String, description = "`\"logins\";r=0;t=RETRY_AFTER`")))))]
 pub(crate) async fn login(
     State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<(StatusCode, Json<SessionDto>), ApiError> {
     let app = s.core.app_by_key(&req.app_key).await?;
-    let login = s.core.login(&app, &req.username, &req.password).await?;
+    let login = s.core.login(&app, &req.username, &req.password, ip).await?;
     Ok((StatusCode::CREATED, Json(SessionDto::from(&login))))
 }
 
@@ -66,13 +84,6 @@ pub(crate) async fn logout(
 ) -> Result<StatusCode, ApiError> {
     s.core.logout(&token).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /v1/me` — the caller.
-#[utoipa::path(get, path = "/v1/me", tag = "members", security(("bearer" = [])),
-    responses((status = 200, body = MemberDto), (status = 401, body = ErrorEnvelope)))]
-pub(crate) async fn me(Authed(caller): Authed) -> Json<MemberDto> {
-    Json(MemberDto::from(caller.member()))
 }
 
 /// `GET /v1/members/{uuid}` — the public profile of a member of the caller's app.

@@ -6,10 +6,12 @@
 //! - `cursor`: opaque page cursors.
 //! - `dto`: request and response bodies (serde + OpenAPI schemas) and their conversions.
 //! - `error`: [`sixin_core::Error`] → HTTP status and envelope, one exhaustive match.
-//! - `members`, `messages`, `conversations`, `reports`: the handlers, one module per capability.
+//! - `members`, `messages`, `conversations`, `blocks`, `reports`: the handlers, one module per
+//!   capability.
 //! - `events`: `GET /v1/events`, the event stream over WebSocket or Server-Sent Events.
 
 pub(crate) mod auth;
+pub(crate) mod blocks;
 pub(crate) mod conversations;
 pub(crate) mod cursor;
 pub(crate) mod dto;

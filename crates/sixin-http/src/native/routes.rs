@@ -1,11 +1,11 @@
 //! The native route table, mounted at `/v1`. Paths here are relative to `/v1`; the OpenAPI
 //! document names them in full.
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use super::error::{method_not_allowed, unknown_route};
-use super::{conversations, events, members, messages, reports};
+use super::{blocks, conversations, events, members, messages, reports};
 use crate::openapi;
 use crate::state::AppState;
 
@@ -18,7 +18,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/members/{uuid}", get(members::profile))
         .route("/sessions", post(members::login))
         .route("/sessions/current", delete(members::logout))
-        .route("/me", get(members::me))
+        .route("/me", get(blocks::me))
+        .route("/me/dm-policy", put(blocks::set_dm_policy))
+        .route("/blocks", get(blocks::list))
+        .route("/blocks/{uuid}", put(blocks::block).delete(blocks::unblock))
         .route("/messages", post(messages::send))
         .route("/messages/multi", post(messages::multi_send))
         .route("/messages/{id}", delete(messages::hide))

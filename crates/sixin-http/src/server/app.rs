@@ -1,11 +1,11 @@
-//! Server API app handlers: the app as its backend sees it, its registration policy, and what
-//! app-signed member tokens do on their first use.
+//! Server API app handlers: the app as its backend sees it, its registration policy, what
+//! app-signed member tokens do on their first use, and who may message its members by default.
 
 use axum::extract::State;
 use axum::Json;
 
 use super::auth::Backend;
-use super::dto::{MemberTokensRequest, RegistrationRequest, ServerAppDto};
+use super::dto::{AppDmPolicyRequest, MemberTokensRequest, RegistrationRequest, ServerAppDto};
 use crate::native::error::{ApiError, ErrorEnvelope};
 use crate::native::extract::JsonBody;
 use crate::state::AppState;
@@ -51,5 +51,25 @@ pub(crate) async fn set_member_tokens(
     JsonBody(req): JsonBody<MemberTokensRequest>,
 ) -> Result<Json<ServerAppDto>, ApiError> {
     let app = s.core.set_member_tokens(&app, req.policy.into()).await?;
+    Ok(Json(ServerAppDto::from(&app)))
+}
+
+/// `PUT /v1/server/app/dm-policy` — who may start a new direct conversation with a member who
+/// has not chosen for themself (`PUT /v1/me/dm-policy`): `everyone` (the default), `contacts`
+/// (members who share a group with them) or `nobody`. Conversations that exist carry on; a
+/// sender left out is told `403 not_accepted` (YesApi/PhalApi `ret` 407). The app's own sends
+/// through this API as a member are held to it too; its system sender's notices are not.
+#[utoipa::path(put, path = "/v1/server/app/dm-policy", tag = "server",
+    security(("serverToken" = [])), request_body = AppDmPolicyRequest,
+    responses(
+        (status = 200, body = ServerAppDto),
+        (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope)))]
+pub(crate) async fn set_dm_policy(
+    State(s): State<AppState>,
+    Backend(app): Backend,
+    JsonBody(req): JsonBody<AppDmPolicyRequest>,
+) -> Result<Json<ServerAppDto>, ApiError> {
+    let app = s.core.set_app_dm_policy(&app, req.policy.into()).await?;
     Ok(Json(ServerAppDto::from(&app)))
 }

@@ -12,6 +12,8 @@ use sixin_core::store::Ban;
 use sixin_core::Error;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::native::dto::DmPolicyDto;
+
 /// Page size when the backend does not give `limit`.
 const DEFAULT_LIMIT: u32 = 20;
 
@@ -130,6 +132,13 @@ impl From<MemberTokens> for MemberTokenPolicy {
 #[serde(deny_unknown_fields)]
 pub(crate) struct MemberTokensRequest {
     pub policy: MemberTokenPolicy,
+}
+
+/// Set the app's default who-may-message-me setting.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppDmPolicyRequest {
+    pub policy: DmPolicyDto,
 }
 
 /// Look one member up (exactly one of `external_id`, `username`, `uuid`), or list the app's
@@ -323,6 +332,8 @@ pub(crate) struct ServerAppDto {
     pub registration: Policy,
     /// What an app-signed member token naming no member yet does.
     pub member_tokens: MemberTokenPolicy,
+    /// Who may start a direct conversation with a member who has not chosen for themself.
+    pub dm_policy: DmPolicyDto,
     pub require_sign: bool,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -335,6 +346,7 @@ impl From<&App> for ServerAppDto {
             name: a.name.clone(),
             registration: a.registration.into(),
             member_tokens: a.member_tokens.into(),
+            dm_policy: a.dm_policy.into(),
             require_sign: a.require_sign,
             created_at: a.created_at.0,
         }

@@ -10,6 +10,7 @@
 //! - `acts`: messages and groups, the backend acting in its members' place.
 //! - `export`: a member's data as streamed NDJSON.
 //! - `words`: the app's sensitive-word list; `reports`: members' reports to review.
+//! - `webhooks`, `webhook_dto`: the app's webhook endpoints, deliveries, replays, test events.
 
 pub(crate) mod acts;
 pub(crate) mod app;
@@ -20,4 +21,6 @@ pub(crate) mod members;
 pub(crate) mod reports;
 pub(crate) mod routes;
 pub(crate) mod secret;
+pub(crate) mod webhook_dto;
+pub(crate) mod webhooks;
 pub(crate) mod words;

@@ -4,7 +4,7 @@
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{acts, app, export, members, reports, secret, words};
+use super::{acts, app, export, members, reports, secret, webhooks, words};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -12,6 +12,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app", get(app::show))
         .route("/app/registration", put(app::set_registration))
         .route("/app/member-tokens", put(app::set_member_tokens))
+        .route("/app/dm-policy", put(app::set_dm_policy))
         .route("/app/secret", post(secret::rotate))
         .route("/members", get(members::find_or_list))
         .route(
@@ -41,4 +42,14 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/reports", get(reports::list))
         .route("/reports/{id}/resolve", post(reports::resolve))
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::show)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/webhooks/{id}/replay", post(webhooks::replay))
+        .route("/webhooks/{id}/test", post(webhooks::test))
 }

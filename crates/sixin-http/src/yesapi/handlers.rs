@@ -1,6 +1,8 @@
 //! One function per YesApi service: authenticate the member (the app and signature are
 //! already checked by `routes`), build the core command, make the core call, render.
 
+use std::net::IpAddr;
+
 use sixin_core::model::{App, ConversationKind};
 use sixin_core::Error;
 
@@ -76,23 +78,30 @@ pub(super) async fn get_all_unread_num(s: &YesApiState, app: &App, p: &Params) -
     response::unread_num(s.core.unread(&caller).await?.total)
 }
 
-/// # App.User.Register — username + password.
-pub(super) async fn register(s: &YesApiState, app: &App, p: &Params) -> Reply {
+/// # App.User.Register — username + password, from the client IP `ip` (the per-IP limit
+/// answers `ret 429`).
+pub(super) async fn register(s: &YesApiState, app: &App, p: &Params, ip: Option<IpAddr>) -> Reply {
     let (username, password) = request::credentials(p)?;
-    response::registered(s.core.register(app, username, password, None).await)
+    response::registered(s.core.register(app, username, password, None, ip).await)
 }
 
-/// # App.User.RegisterExt — username + password + `ext_info` (JSON object).
-pub(super) async fn register_ext(s: &YesApiState, app: &App, p: &Params) -> Reply {
+/// # App.User.RegisterExt — username + password + `ext_info` (JSON object), as `Register`.
+pub(super) async fn register_ext(
+    s: &YesApiState,
+    app: &App,
+    p: &Params,
+    ip: Option<IpAddr>,
+) -> Reply {
     let (username, password) = request::credentials(p)?;
     let ext_info = request::ext_info(p)?;
-    response::registered(s.core.register(app, username, password, ext_info).await)
+    response::registered(s.core.register(app, username, password, ext_info, ip).await)
 }
 
-/// # App.User.Login and App.User.LoginExt — username + password → uuid + token.
-pub(super) async fn login(s: &YesApiState, app: &App, p: &Params) -> Reply {
+/// # App.User.Login and App.User.LoginExt — username + password → uuid + token, from the
+/// client IP `ip` (the per-IP limit and the failed-login lockout answer `ret 429`).
+pub(super) async fn login(s: &YesApiState, app: &App, p: &Params, ip: Option<IpAddr>) -> Reply {
     let (username, password) = request::credentials(p)?;
-    response::logged_in(s.core.login(app, username, password).await)
+    response::logged_in(s.core.login(app, username, password, ip).await)
 }
 
 /// # App.User.Profile — the logged-in member's own profile.

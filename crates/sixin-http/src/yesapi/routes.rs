@@ -2,6 +2,8 @@
 //! service name (unknown: `ret 404`) → app (`ret 400`/`407`) → signature (`ret 406`) → the
 //! service's handler → the signed envelope.
 
+use std::net::IpAddr;
+
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
@@ -13,6 +15,7 @@ use sixin_core::Core;
 use super::error::YesApiError;
 use super::response::{self, Data};
 use super::{auth, handlers, YesApiState};
+use crate::client_ip::ClientIp;
 use crate::common::envelope::{Failure, BAD_REQUEST};
 use crate::common::params::{Params, ParamsRejection};
 use crate::HttpConfig;
@@ -84,7 +87,13 @@ impl Service {
             .map(|(_, s)| *s)
     }
 
-    async fn call(self, s: &YesApiState, app: &App, p: &Params) -> Result<Data, YesApiError> {
+    async fn call(
+        self,
+        s: &YesApiState,
+        app: &App,
+        p: &Params,
+        ip: Option<IpAddr>,
+    ) -> Result<Data, YesApiError> {
         match self {
             Service::Send => handlers::send(s, app, p).await,
             Service::MultiSend => handlers::multi_send(s, app, p).await,
@@ -92,9 +101,9 @@ impl Service {
             Service::MarkAsReaded => handlers::mark_as_readed(s, app, p).await,
             Service::GetAllChatList => handlers::get_all_chat_list(s, app, p).await,
             Service::GetAllUnreadNum => handlers::get_all_unread_num(s, app, p).await,
-            Service::Register => handlers::register(s, app, p).await,
-            Service::RegisterExt => handlers::register_ext(s, app, p).await,
-            Service::Login | Service::LoginExt => handlers::login(s, app, p).await,
+            Service::Register => handlers::register(s, app, p, ip).await,
+            Service::RegisterExt => handlers::register_ext(s, app, p, ip).await,
+            Service::Login | Service::LoginExt => handlers::login(s, app, p, ip).await,
             Service::Profile => handlers::profile(s, app, p).await,
             Service::Logout => handlers::logout(s, app, p).await,
         }
@@ -104,25 +113,28 @@ impl Service {
 /// `/?s=App.Class.Method` (or `service=`).
 async fn by_query(
     State(s): State<YesApiState>,
+    ClientIp(ip): ClientIp,
     params: Result<Params, ParamsRejection>,
 ) -> Response {
-    serve(&s, None, params).await
+    serve(&s, None, params, ip).await
 }
 
 /// `/api/App/{Class}/{Method}` (and any other `/api/...`): the path names the service.
 async fn by_path(
     State(s): State<YesApiState>,
     uri: Uri,
+    ClientIp(ip): ClientIp,
     params: Result<Params, ParamsRejection>,
 ) -> Response {
     let name = uri.path().trim_start_matches("/api/").replace('/', ".");
-    serve(&s, Some(name), params).await
+    serve(&s, Some(name), params, ip).await
 }
 
 async fn serve(
     s: &YesApiState,
     path_service: Option<String>,
     params: Result<Params, ParamsRejection>,
+    ip: Option<IpAddr>,
 ) -> Response {
     let p = match params {
         Ok(p) => p,
@@ -137,7 +149,7 @@ async fn serve(
         Err(YesApiError(f)) => return response::unsigned(f),
     };
     let (result, secret) = match auth::signature(&s.core, &app, &p) {
-        Ok(secret) => (service.call(s, &app, &p).await, secret),
+        Ok(secret) => (service.call(s, &app, &p, ip).await, secret),
         Err(e) => (Err(e), &app.secret),
     };
     let t = s.core.now().unix_seconds();

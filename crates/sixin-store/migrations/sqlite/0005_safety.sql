@@ -2,8 +2,8 @@
 -- failed-login lockout, per-app word lists and reports. Same tables, columns and meaning on
 -- SQLite and PostgreSQL.
 
--- Who may start a direct conversation with a member: 'everyone', 'contacts' (only members who
--- already have a direct conversation with them) or 'nobody'. The app's default applies to
+-- Who may start a new direct conversation with a member: 'everyone', 'contacts' (only members
+-- who share a group conversation with them) or 'nobody'. The app's default applies to
 -- members whose own setting is NULL.
 ALTER TABLE apps ADD COLUMN dm_policy TEXT NOT NULL DEFAULT 'everyone'
     CHECK (dm_policy IN ('everyone', 'contacts', 'nobody'));
@@ -27,6 +27,8 @@ CREATE TABLE blocks (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (blocker_id, blocked_id)
 );
+-- Erasing a member deletes the blocks against them too.
+CREATE INDEX blocks_blocked ON blocks (blocked_id);
 
 -- Direct conversations a member opened, by time: the daily cap on new conversations counts
 -- these (owner_id of a direct conversation is the member who sent its first message).

@@ -1,4 +1,5 @@
-//! Apps: create, look up by key, list, require-sign, registration policy, secret rotation, and the single-use
+//! Apps: create, look up by key, list, require-sign, registration policy, own rate limits,
+//! secret rotation, and the single-use
 //! record of server tokens.
 
 use super::prelude::*;
@@ -55,6 +56,17 @@ pub(crate) async fn set_registration(
 ) -> StoreResult<Option<App>> {
     let sql = format!("UPDATE apps SET registration = $1 WHERE id = $2 RETURNING {APP_COLS}");
     let row = ex.opt(&sql, params![policy.as_str(), app.0]).await?;
+    row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}
+
+pub(crate) async fn set_limits(
+    ex: &mut dyn Exec,
+    app: AppId,
+    limits: Option<serde_json::Value>,
+) -> StoreResult<Option<App>> {
+    let sql = format!("UPDATE apps SET limits = $1 WHERE id = $2 RETURNING {APP_COLS}");
+    let text = limits.map(|v| v.to_string());
+    let row = ex.opt(&sql, params![text, app.0]).await?;
     row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
 }
 

@@ -53,15 +53,16 @@ pub(crate) async fn lock_streams(ex: &mut dyn Exec, members: &[MemberId]) -> Sto
 }
 
 /// Appends `event` to the stream of each member of `audience` (decided by the core's
-/// [`rules`](sixin_core::rules)); their deliveries by member id.
+/// [`rules`](sixin_core::rules)), and records it in the webhook outbox; their deliveries by
+/// member id.
 pub(crate) async fn append(
     ex: &mut dyn Exec,
     app: AppId,
     audience: Audience,
-    event: &EventKind,
+    kind: &EventKind,
     now: Timestamp,
 ) -> StoreResult<Vec<Delivery>> {
-    let event = event.record();
+    let event = kind.record();
     let (filter, mut p) = filter(&audience, event.conversation);
     if !ex.lock().is_empty() {
         let sql = format!(
@@ -108,6 +109,7 @@ pub(crate) async fn append(
         })
         .collect::<StoreResult<Vec<_>>>()?;
     out.sort_by_key(|d| d.member);
+    super::outbox::record_event(ex, app, kind, &out, now).await?;
     Ok(out)
 }
 

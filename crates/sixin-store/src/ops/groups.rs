@@ -28,6 +28,8 @@ pub(crate) async fn create_group(
     app: AppId,
     new: NewGroup,
 ) -> StoreResult<MembershipChange> {
+    let blocked = super::blocks::blocked_by_any(ex, new.owner, &new.members).await?;
+    rules::may_add_to_group(new.actor, blocked).map_err(StoreError::Refused)?;
     let row = ex
         .one(
             "INSERT INTO conversations (app_id, kind, subject, owner_id, created_at, \
@@ -185,6 +187,10 @@ pub(crate) async fn add_members(
     added.sort();
     added.dedup();
     rules::group_fits(current.len() + added.len(), max_members).map_err(StoreError::Refused)?;
+    if let Actor::Member(me) = actor {
+        let blocked = super::blocks::blocked_by_any(ex, me, &added).await?;
+        rules::may_add_to_group(actor, blocked).map_err(StoreError::Refused)?;
+    }
     insert_members(ex, app, group.0, &added, Role::Member, last_message_id, now).await?;
     ex.execute(
         "UPDATE conversations SET member_count = member_count + $1 WHERE id = $2",
@@ -240,7 +246,8 @@ pub(crate) async fn remove_member(
 /// `{}`, ext_data gone, `recalled_at` set if it was not), lowering the unread count of each
 /// member who had not read it, as a recall does; they leave every group (ownership passing by
 /// [`rules::heir`]); their profile becomes `username` with no ext_info, no password, no
-/// external id, banned. Direct conversations stay, with the tombstoned member as the peer.
+/// external id, banned; their blocks, both ways, are deleted. Direct conversations stay, with
+/// the tombstoned member as the peer.
 pub(crate) async fn erase_member(
     ex: &mut dyn Exec,
     app: AppId,
@@ -248,11 +255,23 @@ pub(crate) async fn erase_member(
     username: &str,
     now: Timestamp,
 ) -> StoreResult<Vec<MembershipChange>> {
-    ex.execute(
+    // The member row first, as the sends that count new direct conversations take it (lock
+    // order), and fully: the profile update below changes a unique column. Read as it was,
+    // for the outbox.
+    let sql = format!(
+        "SELECT {MEMBER_COLS} FROM members WHERE id = $1 AND app_id = $2{}",
+        ex.lock()
+    );
+    let before = ex.opt(&sql, params![member.0, app.0]).await?;
+    let before = before
+        .map(|r| MemberRow::from_row(&r)?.into_member())
+        .transpose()?;
+    for sql in [
         "DELETE FROM sessions WHERE member_id = $1",
-        params![member.0],
-    )
-    .await?;
+        "DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1",
+    ] {
+        ex.execute(sql, params![member.0]).await?;
+    }
     let unread = "(SELECT COUNT(*) FROM messages m \
         WHERE m.conversation_id = conversation_members.conversation_id AND m.sender_id = $1 \
         AND m.recalled_at IS NULL AND m.id > conversation_members.last_read_id \
@@ -294,5 +313,9 @@ pub(crate) async fn erase_member(
         params![member.0, username, app.0],
     )
     .await?;
+    if let Some(before) = before {
+        let erased = sixin_core::webhook::MemberChange::Erased;
+        super::outbox::record_member(ex, app, erased, &before, now).await?;
+    }
     Ok(changes)
 }

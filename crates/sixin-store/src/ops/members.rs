@@ -1,5 +1,8 @@
 //! Members and sessions: create and look up members, credentials for login, the ban flag, sessions.
 
+use sixin_core::webhook::MemberChange;
+
+use super::outbox::record_member;
 use super::prelude::*;
 
 pub(crate) async fn create_member(
@@ -31,6 +34,7 @@ pub(crate) async fn create_member(
         params![member.id.0],
     )
     .await?;
+    record_member(ex, app, MemberChange::Created, &member, new.created_at).await?;
     Ok(member)
 }
 
@@ -95,29 +99,12 @@ pub(crate) async fn members_by_external_ids(
         .collect()
 }
 
-pub(crate) async fn credentials(
-    ex: &mut dyn Exec,
-    app: AppId,
-    username: &str,
-) -> StoreResult<Option<(Member, String)>> {
-    let sql = format!(
-        "SELECT {MEMBER_COLS}, password_hash FROM members WHERE app_id = $1 AND username = $2"
-    );
-    let row = ex.opt(&sql, params![app.0, username]).await?;
-    row.map(|r| {
-        Ok((
-            MemberRow::from_row(&r)?.into_member()?,
-            r.text("password_hash")?,
-        ))
-    })
-    .transpose()
-}
-
 pub(crate) async fn set_banned(
     ex: &mut dyn Exec,
     app: AppId,
     member: MemberId,
     ban: Option<Ban>,
+    now: Timestamp,
 ) -> StoreResult<Option<Member>> {
     let sql = format!(
         "UPDATE members SET banned = $1, banned_until = $2, ban_reason = $3 \
@@ -128,8 +115,15 @@ pub(crate) async fn set_banned(
     let row = ex
         .opt(&sql, params![banned, until, reason, member.0, app.0])
         .await?;
-    row.map(|r| MemberRow::from_row(&r)?.into_member())
-        .transpose()
+    let Some(row) = row else { return Ok(None) };
+    let member = MemberRow::from_row(&row)?.into_member()?;
+    let change = if banned {
+        MemberChange::Banned
+    } else {
+        MemberChange::Unbanned
+    };
+    record_member(ex, app, change, &member, now).await?;
+    Ok(Some(member))
 }
 
 pub(crate) async fn set_muted(
@@ -137,6 +131,7 @@ pub(crate) async fn set_muted(
     app: AppId,
     member: MemberId,
     mute: Option<Option<Timestamp>>,
+    now: Timestamp,
 ) -> StoreResult<Option<Member>> {
     let sql = format!(
         "UPDATE members SET muted = $1, muted_until = $2 \
@@ -146,8 +141,15 @@ pub(crate) async fn set_muted(
     let row = ex
         .opt(&sql, params![mute.is_some(), until, member.0, app.0])
         .await?;
-    row.map(|r| MemberRow::from_row(&r)?.into_member())
-        .transpose()
+    let Some(row) = row else { return Ok(None) };
+    let member = MemberRow::from_row(&row)?.into_member()?;
+    let change = if mute.is_some() {
+        MemberChange::Muted
+    } else {
+        MemberChange::Unmuted
+    };
+    record_member(ex, app, change, &member, now).await?;
+    Ok(Some(member))
 }
 
 /// Inserts unless the app already has a member with this external id (one statement, so
@@ -181,6 +183,7 @@ pub(crate) async fn upsert_member(
                 params![member.id.0],
             )
             .await?;
+            record_member(ex, app, MemberChange::Created, &member, up.created_at).await?;
             return Ok(Some((member, Upserted::Created)));
         }
     }

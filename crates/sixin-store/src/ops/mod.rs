@@ -4,28 +4,38 @@
 //! conversation row, and nothing on SQLite, whose single writer already serialises writes.
 //! Both backends take `$N` parameters.
 //!
-//! Locks are always taken in one order — message row, conversation row, membership rows,
-//! stream rows — so concurrent transactions cannot deadlock.
+//! Locks are always taken in one order — a member row (only by the sends that count the
+//! sender's new direct conversations, and by an erase), message row, conversation row,
+//! membership rows, stream rows — so concurrent transactions cannot deadlock.
 //!
 //! Nothing here decides who may do what: where a transaction must re-check a permission on
 //! what it reads at commit time, it calls [`sixin_core::rules`] and applies the answer.
 //!
-//! - `apps`, `members` (members and sessions), `send`, `history`, `reads`, `conversations`,
-//!   `hide_recall`, `groups`, `events` (per-member streams): one file per capability.
+//! - `apps`, `members` (members and sessions), `logins` (credentials and the failed-login
+//!   lockout), `send`, `history`, `reads`, `conversations`, `hide_recall`, `groups`, `events`
+//!   (per-member streams), `blocks` (blocks, who may message a member, and the facts their
+//!   checks read): one file per capability.
+//! - `outbox`: the webhook outbox, written inside the transactions of the changes it records;
+//!   `webhooks` and `webhook_queue`: endpoints, deliveries and the delivery worker's leases.
 //! - `words` (an app's word list), `reports` (members' reports): the safety controls.
 //! - `shared`: row look-ups and locks the capabilities share.
 
 pub(crate) mod apps;
+pub(crate) mod blocks;
 pub(crate) mod conversations;
 pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod hide_recall;
 pub(crate) mod history;
+pub(crate) mod logins;
 pub(crate) mod members;
+pub(crate) mod outbox;
 pub(crate) mod reads;
 pub(crate) mod reports;
 pub(crate) mod send;
 mod shared;
+pub(crate) mod webhook_queue;
+pub(crate) mod webhooks;
 pub(crate) mod words;
 
 /// What every capability file imports.

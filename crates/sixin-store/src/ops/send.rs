@@ -3,7 +3,9 @@
 //! Message ids are drawn only after the conversation's row lock, so within a conversation they
 //! grow in commit order and paging by id can never skip a message.
 
+use super::blocks;
 use super::prelude::*;
+use crate::exec::Row;
 
 pub(crate) async fn send(
     ex: &mut dyn Exec,
@@ -11,8 +13,9 @@ pub(crate) async fn send(
     sender: MemberId,
     to: SendTarget,
     content: &NewContent,
+    checks: SendChecks,
 ) -> StoreResult<Sent> {
-    let mut sent = send_in(ex, app, sender, to, content).await?;
+    let mut sent = send_in(ex, app, sender, to, content, checks).await?;
     append_sent(ex, app, &mut sent).await?;
     Ok(sent)
 }
@@ -30,15 +33,17 @@ async fn append_sent(ex: &mut dyn Exec, app: AppId, sent: &mut Sent) -> StoreRes
     Ok(())
 }
 
-/// Commits one message without its events (the caller appends them).
+/// Commits one message without its events (the caller appends them). Every refusal comes
+/// before the first write, so a refused send has written nothing.
 async fn send_in(
     ex: &mut dyn Exec,
     app: AppId,
     sender: MemberId,
     to: SendTarget,
     content: &NewContent,
+    checks: SendChecks,
 ) -> StoreResult<Sent> {
-    let conversation = locked_target(ex, app, sender, to, content.created_at).await?;
+    let conversation = locked_target(ex, app, sender, to, content.created_at, checks).await?;
     let Some((sender_uuid, sender_username)) = sender_in(ex, conversation, sender).await? else {
         return Err(StoreError::Refused(Refusal::NotMember));
     };
@@ -67,22 +72,25 @@ async fn send_in(
     })
 }
 
-/// The conversation a message goes to, locked. Message ids are drawn only after this lock, so
-/// within a conversation they grow in commit order and paging by id can never skip a message.
+/// The conversation a message goes to, locked, and held to `checks`. Message ids are drawn
+/// only after this lock, so within a conversation they grow in commit order and paging by id
+/// can never skip a message.
 async fn locked_target(
     ex: &mut dyn Exec,
     app: AppId,
     sender: MemberId,
     to: SendTarget,
     now: Timestamp,
+    checks: SendChecks,
 ) -> StoreResult<ConversationId> {
     match to {
         // Found (or created) and locked in one go.
-        SendTarget::Direct(peer) => direct_for_send(ex, app, sender, peer, now).await,
+        SendTarget::Direct(peer) => direct_for_send(ex, app, sender, peer, now, checks).await,
         SendTarget::Conversation(id) => match lock_conversation(ex, app, id).await? {
             Some((ConversationKind::Direct, _)) => {
-                let peer = direct_peer_external_id(ex, id, sender).await?;
+                let (peer, blocked) = direct_peer(ex, id, sender).await?;
                 rules::may_write_to(peer.as_deref()).map_err(StoreError::Refused)?;
+                rules::may_continue_direct(blocked, checks).map_err(StoreError::Refused)?;
                 Ok(id)
             }
             Some((ConversationKind::Group, _)) => Ok(id),
@@ -91,25 +99,27 @@ async fn locked_target(
     }
 }
 
-/// The external id of the other member of a direct conversation (for
-/// [`rules::may_write_to`]); `None` when they have none (or the sender is not a member: the
-/// membership check that follows refuses that).
-async fn direct_peer_external_id(
+/// The other member of a direct conversation: their external id (for
+/// [`rules::may_write_to`]) and whether they block the sender (for
+/// [`rules::may_continue_direct`]); nothing when the sender is not a member (the membership
+/// check that follows refuses that).
+async fn direct_peer(
     ex: &mut dyn Exec,
     conversation: ConversationId,
     sender: MemberId,
-) -> StoreResult<Option<String>> {
+) -> StoreResult<(Option<String>, bool)> {
     let row = ex
         .opt(
-            "SELECT m.external_id FROM conversation_members cm \
-             JOIN members m ON m.id = cm.member_id \
+            "SELECT m.external_id, EXISTS (SELECT 1 FROM blocks b \
+             WHERE b.blocker_id = m.id AND b.blocked_id = $2) AS blocked \
+             FROM conversation_members cm JOIN members m ON m.id = cm.member_id \
              WHERE cm.conversation_id = $1 AND cm.member_id <> $2",
             params![conversation.0, sender.0],
         )
         .await?;
     match row {
-        Some(r) => r.opt_text("external_id"),
-        None => Ok(None),
+        Some(r) => Ok((r.opt_text("external_id")?, r.bool("blocked")?)),
+        None => Ok((None, false)),
     }
 }
 
@@ -205,22 +215,43 @@ async fn insert_message(
     Ok((MessageId(id), conversation))
 }
 
-/// The direct conversation of a pair, locked, created (with both memberships) on first use.
-/// The common case — the conversation exists — is one statement.
+/// The direct conversation of a pair, locked, created (with both memberships) on first use,
+/// held to `checks`: [`rules::may_continue_direct`] when it exists, [`rules::may_open_direct`]
+/// before it is created. The common case — the conversation exists — is one statement, which
+/// also reads the block.
 pub(super) async fn direct_for_send(
     ex: &mut dyn Exec,
     app: AppId,
     sender: MemberId,
     peer: MemberId,
     now: Timestamp,
+    checks: SendChecks,
 ) -> StoreResult<ConversationId> {
     let key = direct_key(sender, peer);
     let find = format!(
-        "SELECT id FROM conversations WHERE app_id = $1 AND direct_key = $2{}",
+        "SELECT id, EXISTS (SELECT 1 FROM blocks WHERE blocker_id = $3 AND blocked_id = $4) \
+         AS blocked FROM conversations WHERE app_id = $1 AND direct_key = $2{}",
         ex.lock()
     );
-    if let Some(row) = ex.opt(&find, params![app.0, &key]).await? {
-        return Ok(ConversationId(row.i64("id")?));
+    let args = params![app.0, &key, peer.0, sender.0];
+    let existing = |row: Row| -> StoreResult<ConversationId> {
+        rules::may_continue_direct(row.bool("blocked")?, checks).map_err(StoreError::Refused)?;
+        Ok(ConversationId(row.i64("id")?))
+    };
+    if let Some(row) = ex.opt(&find, args).await? {
+        return existing(row);
+    }
+    if checks.new_direct_cap.is_some() {
+        // Openings are counted exactly: the sender's transactions that may open one queue
+        // here, and one that queued behind the opening of this very conversation finds it.
+        blocks::lock_member(ex, sender).await?;
+        if let Some(row) = ex.opt(&find, args).await? {
+            return existing(row);
+        }
+    }
+    if checks != SendChecks::NOTICE {
+        let facts = blocks::direct_facts(ex, app, sender, peer, checks, now).await?;
+        rules::may_open_direct(&facts, checks, now).map_err(StoreError::Refused)?;
     }
     let inserted = ex
         .opt(
@@ -242,29 +273,46 @@ pub(super) async fn direct_for_send(
         .await?;
         return Ok(ConversationId(id));
     }
-    // A concurrent transaction created it between our look-up and insert: it is committed now.
-    let row = ex.one(&find, params![app.0, &key]).await?;
-    Ok(ConversationId(row.i64("id")?))
+    // A concurrent transaction (the peer's first send) created it between our look-up and
+    // insert: it is committed now.
+    existing(ex.one(&find, args).await?)
 }
 
+/// Each recipient's refusal is its own outcome (it wrote nothing: [`send_in`]); any other
+/// failure fails the whole transaction.
 pub(crate) async fn send_many(
     ex: &mut dyn Exec,
     app: AppId,
     sender: MemberId,
     recipients: &[MemberId],
     content: &NewContent,
-) -> StoreResult<Vec<Sent>> {
+    checks: SendChecks,
+) -> StoreResult<Vec<Result<Sent, Refusal>>> {
+    if checks.new_direct_cap.is_some() {
+        // Before any conversation row: lock order (see `ops`).
+        blocks::lock_member(ex, sender).await?;
+    }
     let mut out = Vec::with_capacity(recipients.len());
     for peer in recipients {
-        out.push(send_in(ex, app, sender, SendTarget::Direct(*peer), content).await?);
+        let to = SendTarget::Direct(*peer);
+        out.push(match send_in(ex, app, sender, to, content, checks).await {
+            Ok(sent) => Ok(sent),
+            Err(StoreError::Refused(refusal)) => Err(refusal),
+            Err(e) => return Err(e),
+        });
     }
     // Every conversation is locked by now; the streams come last, all in one id order.
-    let mut streams: Vec<MemberId> = recipients.to_vec();
+    let mut streams: Vec<MemberId> = recipients
+        .iter()
+        .zip(&out)
+        .filter(|(_, sent)| sent.is_ok())
+        .map(|(peer, _)| *peer)
+        .collect();
     streams.push(sender);
     streams.sort();
     streams.dedup();
     lock_streams(ex, &streams).await?;
-    for sent in &mut out {
+    for sent in out.iter_mut().flatten() {
         append_sent(ex, app, sent).await?;
     }
     Ok(out)

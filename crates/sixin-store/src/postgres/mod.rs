@@ -68,6 +68,9 @@ impl Exec for PgExec<'_> {
     fn share(&self) -> &'static str {
         " FOR SHARE OF m"
     }
+    fn lock_no_key(&self) -> &'static str {
+        " FOR NO KEY UPDATE"
+    }
     async fn rows(&mut self, sql: &str, params: &[Param]) -> DbResult<Vec<Row>> {
         let rows = bind(sqlx::query(sql), params)
             .fetch_all(&mut *self.0)

@@ -9,7 +9,7 @@ use sixin_core::model::{
     App, Conversation, ConversationKind, DmPolicy, HistoryItem, Member, MemberTokens, Message,
     MessageType, Participant, PreviousSecret, Profile, Registration, Role,
 };
-use sixin_core::store::{StoreError, StoreResult};
+use sixin_core::store::{Block, StoreError, StoreResult};
 
 use crate::exec::Row;
 
@@ -293,6 +293,45 @@ impl ConversationRow {
             last_activity_at: Timestamp(self.last_activity_at),
             message_count: self.message_count,
             member_count: self.member_count,
+        })
+    }
+}
+
+/// A block-list entry: the blocked member's public profile and when the block was set.
+pub(crate) const BLOCK_SELECT: &str = "SELECT b.created_at AS blocked_at, m.id, m.uuid, \
+    m.username, m.ext_info FROM blocks b JOIN members m ON m.id = b.blocked_id";
+
+pub(crate) struct BlockRow {
+    blocked_at: i64,
+    id: i64,
+    uuid: String,
+    username: String,
+    ext_info: String,
+}
+
+impl BlockRow {
+    pub(crate) fn from_row(row: &Row) -> StoreResult<Self> {
+        from_row!(
+            row,
+            BlockRow {
+                blocked_at,
+                id,
+                uuid,
+                username,
+                ext_info
+            }
+        )
+    }
+
+    pub(crate) fn into_block(self) -> StoreResult<Block> {
+        Ok(Block {
+            member: Profile {
+                id: MemberId(self.id),
+                uuid: uuid(&self.uuid)?,
+                username: self.username,
+                ext_info: json(&self.ext_info)?,
+            },
+            created_at: Timestamp(self.blocked_at),
         })
     }
 }

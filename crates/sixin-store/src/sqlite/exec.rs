@@ -95,6 +95,9 @@ impl Exec for LiteExec<'_> {
     fn share(&self) -> &'static str {
         ""
     }
+    fn lock_no_key(&self) -> &'static str {
+        ""
+    }
     async fn rows(&mut self, sql: &str, params: &[Param]) -> DbResult<Vec<Row>> {
         self.query(sql, params)
     }

@@ -6,9 +6,15 @@ use serde_json::json;
 use sixin_core::ids::Timestamp;
 use sixin_core::model::MessageType;
 use sixin_core::service::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
-use sixin_core::store::{Actor, NewContent, Refusal, SendTarget, StoreError};
+use sixin_core::store::{Actor, NewContent, Refusal, SendChecks, SendTarget, StoreError};
 
 use crate::Harness;
+
+/// A member's own send, under no daily cap.
+const MEMBER: SendChecks = SendChecks {
+    consent: true,
+    new_direct_cap: None,
+};
 
 fn refused(r: Result<impl std::fmt::Debug, StoreError>) -> Refusal {
     match r {
@@ -136,14 +142,14 @@ pub async fn nobody_writes_to_the_system_sender(h: &Harness) {
     assert_eq!(
         refused(
             h.store
-                .send(app.id, a.member.id, into, content("reply"))
+                .send(app.id, a.member.id, into, content("reply"), MEMBER)
                 .await
         ),
         Refusal::NoticesOnly
     );
     // … while the system sender itself writes there.
     h.store
-        .send(app.id, system.id, into, content("more"))
+        .send(app.id, system.id, into, content("more"), SendChecks::NOTICE)
         .await
         .unwrap();
 }

@@ -59,30 +59,38 @@ pub async fn usernames_are_unique_per_app_only(h: &Harness) {
     let m = h.core.register(
         &a,
         "alice",
-        "password1",
+        "pass-phrase-1",
         Some(serde_json::json!({"age": "18"})),
+        None,
     );
     let m = m.await.unwrap();
     assert_eq!(m.ext_info["age"], "18");
     assert_eq!(m.uuid.as_str().len(), 32);
-    let dup = h.core.register(&a, "alice", "password2", None).await;
+    let dup = h
+        .core
+        .register(&a, "alice", "pass-phrase-2", None, None)
+        .await;
     assert!(
         matches!(dup, Err(Error::Conflict(Entity::Username))),
         "{dup:?}"
     );
     let other = h
         .core
-        .register(&b, "alice", "password1", None)
+        .register(&b, "alice", "pass-phrase-1", None, None)
         .await
         .unwrap();
     assert_ne!(other.uuid, m.uuid);
     assert!(matches!(
-        h.core.register(&a, "bob", "short", None).await,
+        h.core.register(&a, "bob", "short", None, None).await,
         Err(Error::Invalid { .. })
     ));
-    let bad_ext = h
-        .core
-        .register(&a, "bob", "password1", Some(serde_json::json!([1])));
+    let bad_ext = h.core.register(
+        &a,
+        "bob",
+        "pass-phrase-1",
+        Some(serde_json::json!([1])),
+        None,
+    );
     assert!(matches!(
         bad_ext.await,
         Err(Error::Invalid {
@@ -91,7 +99,7 @@ pub async fn usernames_are_unique_per_app_only(h: &Harness) {
         })
     ));
     assert!(matches!(
-        h.core.login(&a, "bob", "password1").await,
+        h.core.login(&a, "bob", "pass-phrase-1", None).await,
         Err(Error::BadCredentials)
     ));
 }
@@ -100,11 +108,11 @@ pub async fn sessions_expire_and_logout_revokes(h: &Harness) {
     let app = h.app().await;
     let p = h.person(&app, "alice").await;
     assert!(matches!(
-        h.core.login(&app, "alice", "wrong-pass").await,
+        h.core.login(&app, "alice", "wrong-pass", None).await,
         Err(Error::BadCredentials)
     ));
     assert!(matches!(
-        h.core.login(&app, "nobody", "password1").await,
+        h.core.login(&app, "nobody", "pass-phrase-1", None).await,
         Err(Error::BadCredentials)
     ));
     let caller = h.core.authenticate(&p.token).await.unwrap();
@@ -121,7 +129,11 @@ pub async fn sessions_expire_and_logout_revokes(h: &Harness) {
         .await;
     assert!(matches!(wrong, Err(Error::Unauthenticated)));
 
-    let second = h.core.login(&app, "alice", "password1").await.unwrap();
+    let second = h
+        .core
+        .login(&app, "alice", "pass-phrase-1", None)
+        .await
+        .unwrap();
     h.core.logout(&p.token).await.unwrap();
     assert!(matches!(
         h.core.authenticate(&p.token).await,
@@ -163,12 +175,15 @@ pub async fn banned_members_lose_sessions_and_cannot_log_in(h: &Harness) {
         Err(Error::Unauthenticated)
     ));
     assert!(matches!(
-        h.core.login(&app, "troll", "password1").await,
+        h.core.login(&app, "troll", "pass-phrase-1", None).await,
         Err(Error::Banned)
     ));
     h.core
         .set_banned(&app, p.member.uuid.as_str(), None)
         .await
         .unwrap();
-    h.core.login(&app, "troll", "password1").await.unwrap();
+    h.core
+        .login(&app, "troll", "pass-phrase-1", None)
+        .await
+        .unwrap();
 }

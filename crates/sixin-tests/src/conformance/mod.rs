@@ -4,31 +4,39 @@
 //! assert ordering facts, never timings.
 
 mod app_acts;
+mod blocks;
 mod close;
 mod events;
 mod groups;
+mod logins;
 mod members;
 mod paging;
 mod reads;
 mod reports;
 mod secret;
 mod send;
+mod send_limits;
 mod server;
 mod streams;
+mod webhooks;
 mod words;
 
 pub use app_acts::*;
+pub use blocks::*;
 pub use close::*;
 pub use events::*;
 pub use groups::*;
+pub use logins::*;
 pub use members::*;
 pub use paging::*;
 pub use reads::*;
 pub use reports::*;
 pub use secret::*;
 pub use send::*;
+pub use send_limits::*;
 pub use server::*;
 pub use streams::*;
+pub use webhooks::*;
 pub use words::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
@@ -97,6 +105,29 @@ macro_rules! conformance_tests {
             reports_are_filed_on_what_the_reporter_can_see,
             reports_are_listed_and_resolved_by_their_app_only,
             reports_per_member_are_capped_per_day,
+            blocks_are_idempotent_listed_newest_first_and_lifted,
+            a_blocked_member_cannot_message_the_blocker,
+            multi_send_refuses_a_blocking_recipient_alone,
+            members_cannot_put_who_blocks_them_in_a_group,
+            who_may_message_follows_the_member_then_the_app_default,
+            erasing_a_member_deletes_their_blocks_both_ways,
+            the_daily_cap_on_new_direct_conversations_slides_over_24_hours,
+            concurrent_openings_are_counted_exactly,
+            the_sends_bucket_limits_each_member_and_multi_send_pays_per_recipient,
+            changes_reach_the_outbox_only_while_the_app_has_an_enabled_endpoint,
+            every_change_type_is_queued_in_commit_order,
+            a_refused_change_writes_no_outbox_row,
+            webhook_payloads_name_members_as_the_backend_knows_them,
+            webhook_endpoints_are_confined_to_their_app,
+            replays_requeue_from_a_position_in_order,
+            webhook_leases_go_to_one_node_until_they_expire,
+            unwanted_events_are_skipped_without_a_request,
+            failed_logins_lock_the_account_with_a_growing_delay,
+            concurrent_guesses_cannot_pass_the_lockout,
+            the_store_counts_login_attempts_as_the_rule_decides,
+            registrations_and_logins_are_limited_per_ip_and_app,
+            an_apps_own_limits_are_checked_stored_and_cleared,
+            common_blank_and_repeated_passwords_are_refused,
         );
     };
     (@cases $attrs:tt $make:path; $($case:ident),* $(,)?) => {

@@ -93,9 +93,9 @@ pub async fn members_are_upserted_by_external_id_once_per_app(h: &Harness) {
         .unwrap();
     assert_eq!(found.id, other.id);
     // Provisioned members have no password: login refuses them like a wrong one.
-    let (_, hash) = s.credentials(a.id, "anne").await.unwrap().unwrap();
-    assert_eq!(hash, "");
-    let login = h.core.login(&a, "anne", "").await;
+    let creds = s.credentials(a.id, "anne").await.unwrap().unwrap();
+    assert_eq!(creds.password_hash, "");
+    let login = h.core.login(&a, "anne", "", None).await;
     assert!(matches!(login, Err(Error::BadCredentials)), "{login:?}");
 }
 
@@ -163,7 +163,7 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
         reason: Some("spam".into()),
     };
     let m = s
-        .set_banned(app.id, p.member.id, Some(ban))
+        .set_banned(app.id, p.member.id, Some(ban), h.core.now())
         .await
         .unwrap()
         .unwrap();
@@ -173,7 +173,7 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
         (Some(Timestamp(5_000)), Some("spam"))
     );
     let m = s
-        .set_banned(app.id, p.member.id, None)
+        .set_banned(app.id, p.member.id, None, h.core.now())
         .await
         .unwrap()
         .unwrap();
@@ -182,19 +182,19 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
         (false, None, None)
     );
     let m = s
-        .set_muted(app.id, p.member.id, Some(Some(Timestamp(9))))
+        .set_muted(app.id, p.member.id, Some(Some(Timestamp(9))), h.core.now())
         .await
         .unwrap()
         .unwrap();
     assert_eq!((m.muted, m.muted_until), (true, Some(Timestamp(9))));
     let m = s
-        .set_muted(app.id, p.member.id, Some(None))
+        .set_muted(app.id, p.member.id, Some(None), h.core.now())
         .await
         .unwrap()
         .unwrap();
     assert_eq!((m.muted, m.muted_until), (true, None));
     let m = s
-        .set_muted(app.id, p.member.id, None)
+        .set_muted(app.id, p.member.id, None, h.core.now())
         .await
         .unwrap()
         .unwrap();
@@ -202,12 +202,12 @@ pub async fn bans_and_mutes_keep_expiry_and_reason(h: &Harness) {
     // Confined to the app.
     let other = h.app().await;
     assert!(s
-        .set_muted(other.id, p.member.id, Some(None))
+        .set_muted(other.id, p.member.id, Some(None), h.core.now())
         .await
         .unwrap()
         .is_none());
     assert!(s
-        .set_banned(other.id, p.member.id, Some(Ban::default()))
+        .set_banned(other.id, p.member.id, Some(Ban::default()), h.core.now())
         .await
         .unwrap()
         .is_none());
@@ -248,7 +248,10 @@ pub async fn registration_policy_is_kept_per_app(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(closed.registration, Registration::Closed);
-    let refused = h.core.register(&closed, "newbie", "password1", None).await;
+    let refused = h
+        .core
+        .register(&closed, "newbie", "pass-phrase-1", None, None)
+        .await;
     assert!(
         matches!(refused, Err(Error::RegistrationClosed)),
         "{refused:?}"
@@ -261,7 +264,7 @@ pub async fn registration_policy_is_kept_per_app(h: &Harness) {
         .is_none());
     // The operator (CLI) and the backend still create members; other apps are untouched.
     h.core
-        .create_member(&closed, "by-cli", "password1", None)
+        .create_member(&closed, "by-cli", "pass-phrase-1", None)
         .await
         .unwrap();
     h.core
@@ -269,7 +272,7 @@ pub async fn registration_policy_is_kept_per_app(h: &Harness) {
         .await
         .unwrap();
     h.core
-        .register(&other, "newbie", "password1", None)
+        .register(&other, "newbie", "pass-phrase-1", None, None)
         .await
         .unwrap();
     let reread = h.core.app_by_key(app.key.as_str()).await.unwrap();

@@ -203,26 +203,34 @@ pub async fn registration_screens_the_username_and_nickname(h: &Harness) {
     let (app, _, _) = filtered_app(h).await;
     let app = h.core.app_by_key(app.key.as_str()).await.unwrap();
     // A username is refused by a word of either action.
-    let r = h.core.register(&app, "大坏蛋", "password1", None).await;
+    let r = h
+        .core
+        .register(&app, "大坏蛋", "a-long-pass-9", None, None)
+        .await;
     rejected(r, "username");
-    let r = h.core.register(&app, "法轮功fan", "password1", None).await;
+    let r = h
+        .core
+        .register(&app, "法轮功fan", "a-long-pass-9", None, None)
+        .await;
     rejected(r, "username");
     let nick = Some(json!({"nickname": "小坏蛋", "age": 3}));
     let m = h
         .core
-        .register(&app, "dan", "password1", nick)
+        .register(&app, "dan", "a-long-pass-9", nick, None)
         .await
         .unwrap();
     assert_eq!(m.ext_info, json!({"nickname": "小**", "age": 3}));
     let nick = Some(json!({"nickname": "法轮功"}));
     rejected(
-        h.core.register(&app, "eve", "password1", nick).await,
+        h.core
+            .register(&app, "eve", "a-long-pass-9", nick, None)
+            .await,
         "ext_info.nickname",
     );
     // The operator's CLI and the app's backend are not members: not screened.
     let m = h
         .core
-        .create_member(&app, "坏蛋", "password1", None)
+        .create_member(&app, "坏蛋", "a-long-pass-9", None)
         .await
         .unwrap();
     assert_eq!(m.username, "坏蛋");

@@ -90,6 +90,12 @@ impl Config {
             "http.cors_allowed_origins",
             "must be [\"*\"] alone or a list of origins",
         )?;
+        let trusted_proxies = h
+            .trusted_proxies
+            .iter()
+            .map(|p| sixin_http::parse_trusted_proxy(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|reason| ConfigError::invalid("http.trusted_proxies", reason))?;
         Ok(HttpConfig {
             body_limit_bytes: h.body_limit_bytes,
             request_timeout: Duration::from_secs(h.request_timeout_secs),
@@ -99,11 +105,12 @@ impl Config {
             time_zone: self.dialects.time_zone()?,
             phalapi_debug: self.dialects.phalapi_debug,
             access_log: self.log.access,
+            trusted_proxies,
         })
     }
 
-    /// `[limits]`, `[events]` (capacity) and `[dialects]` (token lifetime) for the core, checked
-    /// by the core itself.
+    /// `[limits]` (the rate limits included), `[events]` (capacity) and `[dialects]` (token
+    /// lifetime) for the core, checked by the core itself.
     pub(super) fn core_config(&self) -> Result<CoreConfig, ConfigError> {
         let (l, e) = (&self.limits, &self.events);
         let core = CoreConfig {
@@ -119,7 +126,8 @@ impl Config {
             server_token_max_lifetime: Duration::from_secs(self.server_api.max_token_secs),
             member_token_max_lifetime: Duration::from_secs(self.server_api.member_token_max_secs),
             secret_grace: Duration::from_secs(self.server_api.secret_grace_secs),
-            limits: sixin_core::limits::Limits::default(),
+            limits: l.rate_limits(),
+            webhooks: self.webhooks.policy(),
         };
         core.validate().map_err(core_error)?;
         Ok(core)
@@ -146,6 +154,9 @@ pub(super) fn core_key(field: &str) -> &str {
         "server_token_max_lifetime" => "server_api.max_token_secs",
         "member_token_max_lifetime" => "server_api.member_token_max_secs",
         "secret_grace" => "server_api.secret_grace_secs",
+        "webhooks" | "webhook_retry_first" => "webhooks.retry_first_ms",
+        "webhook_retry_max_delay" => "webhooks.retry_max_delay_secs",
+        "webhook_lease" => "webhooks.lease_secs",
         // A field added to the core without a key here; the test `every_core_field_has_a_key`
         // catches it, and the message still names the field.
         other => other,

@@ -30,7 +30,7 @@ const SHORTHANDS: [(&str, &str); 3] = [
 ];
 
 /// The sections whose keys `SIXIN_SECTION__KEY` variables may set.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
     "http.",
     "database.",
     "nats.",
@@ -38,6 +38,8 @@ const SECTIONS: [&str; 7] = [
     "log.",
     "dialects.",
     "events.",
+    "server_api.",
+    "webhooks.",
 ];
 
 /// A loaded configuration, and which layer set each of its values.

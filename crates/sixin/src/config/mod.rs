@@ -13,7 +13,8 @@
 //!   each section for its typed value.
 //! - `sections`: one struct per `[section]` with its defaults; `Debug` redacts secrets.
 //! - `convert`: each section checked and converted into its typed value; the core's limits are
-//!   checked by [`CoreConfig::validate`] and its errors renamed to configuration keys.
+//!   checked by [`CoreConfig::validate`] and its errors renamed to configuration keys;
+//!   `webhooks` the `[webhooks]` section.
 //! - `load`: the figment layers, the `SIXIN_*` variable mapping, and which layer set a key.
 //! - `example`: `sixin config example`, the file `sixin.example.toml` embedded, and the tests
 //!   that keep it equal to the defaults.
@@ -24,6 +25,9 @@ mod load;
 mod sections;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,7 +43,7 @@ use crate::listener::ConnLimits;
 pub use example::EXAMPLE;
 pub use sections::{
     DatabaseSection, DialectsSection, EventsSection, HttpSection, LimitsSection, LogFormat,
-    LogSection, NatsSection, NatsSettings, ServerApiSection,
+    LogSection, NatsSection, NatsSettings, ServerApiSection, WebhooksSection,
 };
 
 /// The configuration as written by the operator, before validation.
@@ -54,6 +58,7 @@ pub struct Config {
     pub log: LogSection,
     pub dialects: DialectsSection,
     pub server_api: ServerApiSection,
+    pub webhooks: WebhooksSection,
 }
 
 /// Values given on the command line; they override every other source.
@@ -78,6 +83,8 @@ pub struct Settings {
     pub core: CoreConfig,
     /// `None`: events stay on this node (in-process bus).
     pub nats: Option<NatsSettings>,
+    /// `None`: this node delivers no webhooks (`webhooks.deliver = false`).
+    pub webhooks: Option<sixin_webhooks::DeliveryConfig>,
     pub log: LogSection,
 }
 
@@ -150,6 +157,7 @@ impl Config {
             store: self.database.store_config()?,
             core: self.core_config()?,
             nats: self.nats.settings()?,
+            webhooks: self.webhooks.delivery()?,
             log: self.log.checked()?,
         })
     }

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use sixin_core::limits::{Limits, Quota};
 use sixin_core::CoreConfig;
 use sixin_nats::NatsOptions;
 
@@ -30,6 +31,9 @@ pub struct HttpSection {
     pub max_uri_bytes: usize,
     /// Origins whose browser pages may call `/v1` (CORS); empty: none.
     pub cors_allowed_origins: Vec<String>,
+    /// Peers (CIDRs or addresses) whose `X-Forwarded-For` is believed for the client IP;
+    /// empty: none, the peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpSection {
@@ -44,6 +48,7 @@ impl Default for HttpSection {
             keep_alive_idle_secs: 60,
             max_uri_bytes: sixin_http::HttpConfig::default().max_uri_bytes,
             cors_allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -175,17 +180,54 @@ pub struct LimitsSection {
     pub argon2_memory_kib: u32,
     /// Argon2 passes per password hash.
     pub argon2_iterations: u32,
+    /// Messages a member sends (a multi-send spends one per recipient).
+    pub sends: Quota,
+    /// New direct conversations a member may open in any 24 hours.
+    pub new_direct_per_day: u32,
+    /// Registrations from one client IP, per app, counted by each node on its own.
+    pub registrations_per_ip: Quota,
+    /// Password logins from one client IP, per app, counted by each node on its own.
+    pub logins_per_ip: Quota,
+    /// Wrong passwords in a row an account takes before each further attempt must wait.
+    pub failed_logins_free: u32,
+    /// The first wait, in seconds; it doubles with each further wrong password …
+    pub failed_login_delay_secs: u32,
+    /// … up to this many seconds.
+    pub failed_login_max_delay_secs: u32,
 }
 
 impl Default for LimitsSection {
     fn default() -> Self {
         let core = CoreConfig::default();
+        let l = core.limits;
         LimitsSection {
             session_ttl_secs: core.session_ttl.as_secs(),
             recall_window_secs: core.recall_window.as_secs(),
             max_group_members: core.max_group_members,
             argon2_memory_kib: core.argon2_memory_kib,
             argon2_iterations: core.argon2_iterations,
+            sends: l.sends,
+            new_direct_per_day: l.new_direct_per_day,
+            registrations_per_ip: l.registrations_per_ip,
+            logins_per_ip: l.logins_per_ip,
+            failed_logins_free: l.failed_logins_free,
+            failed_login_delay_secs: l.failed_login_delay_secs,
+            failed_login_max_delay_secs: l.failed_login_max_delay_secs,
+        }
+    }
+}
+
+impl LimitsSection {
+    /// The rate limits and flood controls of this section (checked by the core).
+    pub fn rate_limits(&self) -> Limits {
+        Limits {
+            sends: self.sends,
+            new_direct_per_day: self.new_direct_per_day,
+            registrations_per_ip: self.registrations_per_ip,
+            logins_per_ip: self.logins_per_ip,
+            failed_logins_free: self.failed_logins_free,
+            failed_login_delay_secs: self.failed_login_delay_secs,
+            failed_login_max_delay_secs: self.failed_login_max_delay_secs,
         }
     }
 }
@@ -232,6 +274,49 @@ impl Default for ServerApiSection {
             max_token_secs: core.server_token_max_lifetime.as_secs(),
             member_token_max_secs: core.member_token_max_lifetime.as_secs(),
             secret_grace_secs: core.secret_grace.as_secs(),
+        }
+    }
+}
+
+/// `[webhooks]`: delivering the apps' webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksSection {
+    /// Whether this node delivers webhooks (any number of nodes may: leases keep each
+    /// endpoint's queue on one node at a time).
+    pub deliver: bool,
+    /// Whether endpoint URLs may name private, loopback or link-local addresses.
+    pub allow_private_targets: bool,
+    /// How long one delivery try may take, in seconds.
+    pub timeout_secs: u64,
+    /// The first retry step, in milliseconds; each later step doubles it.
+    pub retry_first_ms: u64,
+    /// The longest retry step, in seconds.
+    pub retry_max_delay_secs: u64,
+    /// How long a delivery is retried before it is marked failed, in seconds.
+    pub retry_for_secs: u64,
+    /// How long a node's lease on an endpoint's queue lasts unless renewed, in seconds.
+    pub lease_secs: u64,
+    /// How often a node looks for endpoints with a delivery due, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// The most endpoints one node delivers to at once.
+    pub max_endpoints_per_node: usize,
+}
+
+impl Default for WebhooksSection {
+    fn default() -> Self {
+        let policy = sixin_core::webhook::WebhookPolicy::default();
+        let delivery = sixin_webhooks::DeliveryConfig::default();
+        WebhooksSection {
+            deliver: true,
+            allow_private_targets: policy.allow_private_targets,
+            timeout_secs: delivery.timeout.as_secs(),
+            retry_first_ms: policy.retry.first.as_millis() as u64,
+            retry_max_delay_secs: policy.retry.max_delay.as_secs(),
+            retry_for_secs: policy.retry.retry_for.as_secs(),
+            lease_secs: policy.lease.as_secs(),
+            poll_interval_ms: delivery.poll_interval.as_millis() as u64,
+            max_endpoints_per_node: delivery.max_endpoints,
         }
     }
 }

@@ -7,14 +7,13 @@ use serde_json::Value;
 use sixin_core::ids::MessageId;
 use sixin_core::model::{
     Conversation, ConversationDetail, ConversationSummary, HistoryItem, Login, Member, Message,
-    MultiSendItem, Page, Participant, Profile, ReadOutcome, Role, UnreadCounts,
+    Page, Participant, Profile, ReadOutcome, Role, UnreadCounts,
 };
 use sixin_core::store::{HistoryWindow, MembershipChange};
 use utoipa::ToSchema;
 
 use super::request::{Kind, MessageKind};
 use crate::native::cursor;
-use crate::native::error::{body_of, ErrorBody};
 
 /// A member, as the member themself sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -359,23 +358,6 @@ impl From<&UnreadCounts> for UnreadDto {
     }
 }
 
-/// One recipient's outcome in a multi-send: `message` or `error`.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct MultiSendResultDto {
-    /// The recipient as given (upper-cased when it is a well-formed uuid).
-    pub to: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<MessageDto>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorBody>,
-}
-
-/// Per-recipient outcomes, in request order.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct MultiSendDto {
-    pub results: Vec<MultiSendResultDto>,
-}
-
 impl HistoryPageDto {
     /// Renders a page fetched with `window`. A page with items continues both ways from its
     /// first and last message. An empty page continues from where it was read: `before X`
@@ -416,26 +398,5 @@ impl ConversationPageDto {
             next_cursor,
             has_more: page.has_more,
         }
-    }
-}
-
-impl From<Vec<MultiSendItem>> for MultiSendDto {
-    fn from(items: Vec<MultiSendItem>) -> Self {
-        let results = items
-            .into_iter()
-            .map(|item| match item.result {
-                Ok(sent) => MultiSendResultDto {
-                    to: item.to,
-                    message: Some(MessageDto::from(&sent.message)),
-                    error: None,
-                },
-                Err(e) => MultiSendResultDto {
-                    to: item.to,
-                    message: None,
-                    error: Some(body_of(&e)),
-                },
-            })
-            .collect();
-        MultiSendDto { results }
     }
 }

@@ -1,0 +1,111 @@
+//! The webhook outbox, written inside the transaction of the change it records: one outbox
+//! row (the payload the core built) and one pending delivery per enabled endpoint of the app.
+//!
+//! A change of an app without an enabled endpoint costs one indexed read and writes nothing;
+//! the payload is only built when some endpoint may want it, and building it may need the
+//! members' external ids, which that read decides whether to look up.
+
+use sixin_core::webhook::{event, MemberChange, MemberFacts, OutboxEntry};
+
+use super::prelude::*;
+use crate::exec::Param;
+
+/// Whether the app has an enabled endpoint.
+async fn wanted(ex: &mut dyn Exec, app: AppId) -> StoreResult<bool> {
+    let row = ex
+        .opt(
+            "SELECT 1 AS one FROM webhook_endpoints WHERE app_id = $1 AND enabled LIMIT 1",
+            params![app.0],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Writes `entry` with a pending delivery, due at once, for every enabled endpoint of the app.
+pub(crate) async fn write(
+    ex: &mut dyn Exec,
+    app: AppId,
+    entry: &OutboxEntry,
+) -> StoreResult<OutboxId> {
+    let row = ex
+        .one(
+            "INSERT INTO outbox (app_id, kind, payload, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
+            params![
+                app.0,
+                entry.kind,
+                entry.payload.as_str(),
+                entry.created_at.0
+            ],
+        )
+        .await?;
+    let id = row.i64("id")?;
+    ex.execute(
+        "INSERT INTO webhook_deliveries (endpoint_id, outbox_id, status, attempts, queued_at, \
+         next_attempt_at) \
+         SELECT id, $2, 'pending', 0, $3, $3 FROM webhook_endpoints WHERE app_id = $1 AND enabled",
+        params![app.0, id, entry.created_at.0],
+    )
+    .await?;
+    Ok(OutboxId(id))
+}
+
+/// Records a member-stream event (from [`append`](super::events::append)) for the app's
+/// endpoints; `deliveries` name the members it was appended for.
+pub(crate) async fn record_event(
+    ex: &mut dyn Exec,
+    app: AppId,
+    kind: &EventKind,
+    deliveries: &[Delivery],
+    now: Timestamp,
+) -> StoreResult<()> {
+    if !wanted(ex, app).await? {
+        return Ok(());
+    }
+    let facts = member_facts(ex, deliveries.iter().map(|d| d.member)).await?;
+    write(ex, app, &event::member_event(kind, &facts, now)).await?;
+    Ok(())
+}
+
+/// Records a change to `member` (as they were before, for an erasure).
+pub(crate) async fn record_member(
+    ex: &mut dyn Exec,
+    app: AppId,
+    change: MemberChange,
+    member: &Member,
+    now: Timestamp,
+) -> StoreResult<()> {
+    if !wanted(ex, app).await? {
+        return Ok(());
+    }
+    write(ex, app, &event::member_change(change, member, now)).await?;
+    Ok(())
+}
+
+/// Uuid and external id of each member, in id order.
+async fn member_facts(
+    ex: &mut dyn Exec,
+    ids: impl Iterator<Item = MemberId>,
+) -> StoreResult<Vec<MemberFacts>> {
+    let ids: Vec<Param> = ids.map(|m| Param::Int(m.0)).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, uuid, external_id FROM members WHERE id IN ({}) ORDER BY id",
+        marks.join(", ")
+    );
+    ex.all(&sql, &ids)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(MemberFacts {
+                id: MemberId(r.i64("id")?),
+                uuid: MemberUuid::parse(&r.text("uuid")?)
+                    .ok_or_else(|| StoreError::Other("corrupt member uuid".into()))?,
+                external_id: r.opt_text("external_id")?,
+            })
+        })
+        .collect()
+}
