@@ -12,8 +12,8 @@
 //! - [`ws`]: WebSocket clients of `GET /v1/events`: open one or many, hold them, stop them.
 //! - [`stats`]: the one percentile function, latency summaries and phase figures.
 //! - [`report`]: the one printer: a JSON object, or the same figures as lines and tables.
-//! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] reuses),
-//!   [`delivery`], [`idle`], [`fanout`], [`hostile`].
+//! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] and
+//!   [`words`] reuse), [`delivery`], [`idle`], [`fanout`], [`hostile`], [`words`].
 //!
 //! The event-stream scenarios register hundreds or thousands of members, each costing two
 //! argon2 hashes on the server; run the server with cheap hashing for them:
@@ -27,6 +27,7 @@ mod idle;
 mod report;
 mod send;
 mod stats;
+mod words;
 mod ws;
 
 use std::process::ExitCode;
@@ -58,6 +59,8 @@ enum Scenario {
     Idle,
     /// Sends per second with --receivers members connected, against none connected.
     Fanout,
+    /// Sends per second with a --words word list loaded, against none (needs --app-secret).
+    Words,
     /// Registration, message and password-guess floods from one IP against the default
     /// limits, with /healthz and bystanders' sends measured before and during them.
     Hostile,
@@ -150,6 +153,15 @@ struct Args {
     /// (send), or at the points each event-stream scenario describes.
     #[arg(long)]
     pid: Option<u32>,
+    /// words: how many words the list holds (1..=100000).
+    #[arg(long, default_value_t = 10_000)]
+    words: usize,
+    /// words: phase pairs with and without the list, run A B B A A B … (1..=50).
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+    /// words: the app's secret, to load and remove the list through the server API.
+    #[arg(long, value_name = "SECRET")]
+    app_secret: Option<String>,
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -162,7 +174,7 @@ impl Args {
     /// `--duration-secs`, or the scenario's default.
     fn duration_secs(&self) -> u64 {
         self.duration_secs.unwrap_or(match self.scenario {
-            Scenario::Send | Scenario::Fanout => 5,
+            Scenario::Send | Scenario::Fanout | Scenario::Words => 5,
             Scenario::Hostile => 10,
             Scenario::Delivery => 120,
             Scenario::Idle => 300,
@@ -223,7 +235,20 @@ impl Args {
             format!("1..={n}"),
         )?;
         in_range(self.hold_secs <= d, "hold-secs", format!("0..={d}"))?;
+        self.check_words()?;
         self.check_hostile()
+    }
+
+    /// The bounds of the words scenario's flags.
+    fn check_words(&self) -> anyhow::Result<()> {
+        ensure!(
+            (1..=100_000).contains(&self.words),
+            "--words must be 1..=100000"
+        );
+        ensure!((1..=50).contains(&self.rounds), "--rounds must be 1..=50");
+        let ok = self.scenario != Scenario::Words || self.app_secret.is_some();
+        ensure!(ok, "--app-secret must be given for --scenario words");
+        Ok(())
     }
 
     /// The bounds of the hostile scenario's flags.
@@ -322,6 +347,18 @@ async fn run(args: Args) -> anyhow::Result<()> {
             };
             fanout::run(&bench, plan).await
         }
+        Scenario::Words => {
+            let plan = words::Plan {
+                senders: args.max_concurrency(),
+                words: args.words,
+                rounds: args.rounds,
+                app_key: args.app_key.clone(),
+                app_secret: args.app_secret.clone().unwrap_or_default(),
+                duration,
+                requests_per_phase: args.requests_per_level,
+            };
+            words::run(&bench, plan).await
+        }
         Scenario::Hostile => {
             let plan = hostile::Plan {
                 registrations: args.registrations,
@@ -374,6 +411,9 @@ mod tests {
         assert!(parse(&["--duration-secs", "0"]).is_err());
         assert!(parse(&["--group-size", "1"]).is_err());
         assert!(parse(&["--hold-secs", "601"]).is_err());
+        assert!(parse(&["--scenario", "words"]).is_err());
+        assert!(parse(&["--scenario", "words", "--app-secret", "s"]).is_ok());
+        assert!(parse(&["--words", "0"]).is_err());
         assert!(parse(&["--scenario", "hostile"]).is_ok());
         assert!(parse(&["--guesses", "0"]).is_err());
         assert!(parse(&["--bystanders", "1"]).is_err());

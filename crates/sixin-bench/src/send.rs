@@ -108,6 +108,8 @@ struct Shared {
     issued: AtomicU64,
     limit: u64,
     deadline: Instant,
+    /// Appended to every text sent.
+    tail: &'static str,
 }
 
 /// Runs `c` workers of one phase until `duration` has passed or `limit` requests were issued.
@@ -118,6 +120,17 @@ pub async fn phase(
     c: usize,
     duration: Duration,
     limit: u64,
+) -> anyhow::Result<PhaseStats> {
+    phase_with(bench, kind, c, (duration, limit), "").await
+}
+
+/// [`phase`], with `tail` appended to every text sent.
+pub async fn phase_with(
+    bench: &Bench,
+    kind: &Phase,
+    c: usize,
+    (duration, limit): (Duration, u64),
+    tail: &'static str,
 ) -> anyhow::Result<PhaseStats> {
     if let Phase::Send(routes) = kind {
         ensure!(
@@ -133,6 +146,7 @@ pub async fn phase(
         issued: AtomicU64::new(0),
         limit,
         deadline: start + duration,
+        tail,
     });
     let mut workers = JoinSet::new();
     for w in 0..c {
@@ -192,7 +206,7 @@ async fn send(shared: &Shared, me: &Route, w: usize, n: u64) -> bool {
     let body = json!({
         "to": partner,
         "type": "text",
-        "data": {"content": format!("bench message {n} from worker {w}")},
+        "data": {"content": format!("bench message {n} from worker {w}{}", shared.tail)},
     });
     client::post_message(&shared.client, &shared.messages, &me.token, &body)
         .await

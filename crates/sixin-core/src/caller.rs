@@ -9,11 +9,31 @@ use crate::model::{App, Member};
 pub struct Caller {
     app: App,
     member: Member,
+    by_app: bool,
 }
 
 impl Caller {
     pub(crate) fn new(app: App, member: Member) -> Self {
-        Caller { app, member }
+        Caller {
+            app,
+            member,
+            by_app: false,
+        }
+    }
+
+    /// The app's backend acting in `member`'s place (the server API's sends and groups).
+    pub(crate) fn for_app(app: App, member: Member) -> Self {
+        Caller {
+            app,
+            member,
+            by_app: true,
+        }
+    }
+
+    /// Whether the app's backend acts in the member's place: the app's own words, which its
+    /// word list does not filter.
+    pub fn by_app(&self) -> bool {
+        self.by_app
     }
 
     pub fn app_id(&self) -> AppId {

@@ -12,6 +12,7 @@ pub enum Entity {
     Conversation,
     Message,
     Username,
+    Report,
     Webhook,
 }
 
@@ -23,6 +24,7 @@ impl Entity {
             Entity::Conversation => "conversation",
             Entity::Message => "message",
             Entity::Username => "username",
+            Entity::Report => "report",
             Entity::Webhook => "webhook",
         }
     }
@@ -255,6 +257,19 @@ impl From<Refusal> for Error {
             Refusal::RecallWindowPassed => Error::RecallWindowPassed,
             Refusal::GroupFull { max } => Error::TooManyRecipients { max },
             Refusal::NoticesOnly => Error::CannotReply,
+            Refusal::OwnReport => {
+                Error::Forbidden("members cannot report themselves or their own messages")
+            }
+            Refusal::TooManyReports { retry_after_secs } => Error::RateLimited(Throttle {
+                policy: "reports",
+                quota: u64::from(crate::rules::REPORTS_PER_DAY),
+                window_secs: 24 * 3600,
+                retry_after_secs,
+            }),
+            Refusal::WordListFull { max } => Error::invalid(
+                "words",
+                format!("an app's word list holds at most {max} words"),
+            ),
             Refusal::NotAccepted => Error::NotAccepted,
             Refusal::NewDirectCap {
                 cap,

@@ -37,6 +37,10 @@ int_id!(
     /// order on every backend, so paging by id never skips a message.
     MessageId
 );
+int_id!(
+    /// A member's report, numbered across the server.
+    ReportId
+);
 
 int_id!(
     /// A place in one member's event stream. Each member's positions are 1, 2, 3, … with no gap,

@@ -11,6 +11,7 @@
 //! - [`config`]: [`CoreConfig`], typed limits and lifetimes, and their validation.
 //! - [`limits`]: [`Limits`](limits::Limits), the rate limits and flood controls, per app.
 //! - [`validate`]: message-body rules and html sanitising, usernames, passwords, subjects.
+//! - [`filter`]: the sensitive-word matcher (normalisation, Aho-Corasick, masking).
 //! - [`passwords`]: new passwords too easy to guess (an embedded list of common ones).
 //! - [`auth`]: password hashing, session tokens (stored hashed), app keys and secrets.
 //! - [`rules`]: who may do what (group roles, ownership, recall, event audiences), as pure
@@ -26,6 +27,7 @@ pub mod caller;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod filter;
 pub mod ids;
 pub mod limits;
 pub mod model;

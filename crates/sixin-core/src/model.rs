@@ -7,6 +7,9 @@ use crate::ids::{
     AppId, AppKey, AppSecret, ConversationId, MemberId, MemberUuid, MessageId, Position, Timestamp,
 };
 
+mod safety;
+pub use safety::*;
+
 /// A tenant. Everything else belongs to exactly one app.
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {

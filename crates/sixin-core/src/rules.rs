@@ -14,6 +14,8 @@ pub use consent::*;
 use crate::ids::{MemberId, Timestamp};
 use crate::model::{ConversationKind, Member, Role};
 
+mod safety;
+pub use safety::*;
 mod lockout;
 pub use lockout::{lockout_secs, login_attempt, Lockout, LoginAttempt};
 
@@ -45,6 +47,12 @@ pub enum Refusal {
     GroupFull { max: usize },
     /// The peer is the app's system sender: its messages are notices, nobody writes to it.
     NoticesOnly,
+    /// A member reports themself or their own message.
+    OwnReport,
+    /// The reporter filed [`REPORTS_PER_DAY`] reports in the last 24 hours.
+    TooManyReports { retry_after_secs: u64 },
+    /// The app's word list would hold more than `max` words.
+    WordListFull { max: u64 },
     /// The recipient does not accept messages from the sender: they block the sender, or their
     /// who-may-message-me setting leaves the sender out (the two look the same on purpose).
     NotAccepted,

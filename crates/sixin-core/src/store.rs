@@ -31,6 +31,9 @@ pub use crate::rules::{Actor, Refusal, SendChecks};
 mod blocks;
 pub use blocks::{Block, BlockCursor};
 
+mod safety;
+pub use safety::{NewReport, ReportStore, ReportTarget, WordStore};
+
 /// Store failures. Lookups return `Option`; these are for writes and for infrastructure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -248,9 +251,12 @@ pub enum Events {
 }
 
 /// Durable state for sixin. See the module documentation for the general guarantees; the
-/// webhook methods are [`WebhookStore`](crate::webhook::WebhookStore)'s.
+/// webhook methods are [`WebhookStore`](crate::webhook::WebhookStore)'s, the word list's and
+/// the reports' [`WordStore`]'s and [`ReportStore`]'s.
 #[async_trait]
-pub trait Store: crate::webhook::WebhookStore + Send + Sync + 'static {
+pub trait Store:
+    crate::webhook::WebhookStore + WordStore + ReportStore + Send + Sync + 'static
+{
     /// Finishes the work already submitted, refuses new work (`Unavailable`) and releases the
     /// database: on SQLite the reader and writer threads end and the WAL is checkpointed into
     /// the database file, which then holds everything on its own; on PostgreSQL the pool

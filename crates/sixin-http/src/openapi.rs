@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::native::{blocks, conversations, dto, error, events, members, messages};
+use crate::native::{blocks, conversations, dto, error, events, members, messages, reports};
 use crate::ops;
 use crate::server;
 
@@ -40,6 +40,7 @@ use crate::server;
         messages::direct_history,
         messages::hide,
         messages::recall,
+        reports::file,
         conversations::list,
         conversations::detail,
         conversations::mark_read,
@@ -67,6 +68,11 @@ use crate::server;
         server::acts::create_group,
         server::acts::add_members,
         server::acts::remove_member,
+        server::words::list,
+        server::words::put,
+        server::words::remove,
+        server::reports::list,
+        server::reports::resolve,
         server::webhooks::create,
         server::webhooks::list,
         server::webhooks::show,
@@ -90,7 +96,8 @@ use crate::server;
         (name = "server", description = "The server API, for the app's backend only: \
             provision members under the app's own ids, issue and revoke their sessions, ban and \
             mute, the registration and who-may-message policies, rotating the app secret, webhook \
-            endpoints and their deliveries. Authenticate with `Authorization: Bearer <JWT>`: HS256 \
+            endpoints and their deliveries, the sensitive-word list, members' reports. \
+            Authenticate with `Authorization: Bearer <JWT>`: HS256 \
             signed with the app secret, claims `iss` (app key), `aud` = `sixin-server`, `iat`, \
             `exp` (at most `server_api.max_token_secs` after `iat`, 300 s by default) and a \
             single-use `jti`. Refusals are `401 bad_server_token` with the reason."),

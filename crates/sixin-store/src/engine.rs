@@ -421,4 +421,5 @@ impl<B: Backend> Store for Db<B> {
     }
 }
 
+mod safety;
 mod webhooks;

@@ -129,6 +129,15 @@ impl TestDb {
         })
     }
 
+    /// Another handle on the same database, for a second node: dropping it removes nothing.
+    pub fn same_database(&self) -> TestDb {
+        TestDb {
+            config: self.config.clone(),
+            _dir: None,
+            pg: None,
+        }
+    }
+
     /// Opens the store (migrating it).
     pub async fn open(&self) -> Arc<dyn Store> {
         sixin_store::open(&self.config)

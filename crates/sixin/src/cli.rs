@@ -134,6 +134,9 @@ pub enum AppCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The app's sensitive-word list: list, add, remove, import a file.
+    #[command(subcommand)]
+    Words(crate::words::WordsCommand),
     /// Who may start a direct conversation with a member who has not chosen for themself:
     /// everyone (the default), contacts (members who share a group with them) or nobody.
     SetDmPolicy {
@@ -360,6 +363,7 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
         AppCommand::SetRegistration { key, policy, json } => {
             moderation::set_registration(core, &key, policy, json).await?;
         }
+        AppCommand::Words(cmd) => crate::words::run(core, cmd).await?,
         AppCommand::SetDmPolicy { key, policy, json } => {
             moderation::set_dm_policy(core, &key, policy, json).await?;
         }

@@ -7,6 +7,7 @@
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
 //! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM and the webhook worker.
 //! - `webhooks_cli`: `sixin app webhooks …`, the app's webhook endpoints.
+//! - `words`: `sixin app words`, the app's sensitive-word list.
 
 mod app_limits;
 mod cli;
@@ -17,6 +18,7 @@ mod rotate;
 mod serve;
 mod webhooks_cli;
 mod wiring;
+mod words;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;

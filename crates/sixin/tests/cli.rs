@@ -514,3 +514,75 @@ fn member_erase_leaves_a_banned_tombstone_under_the_same_uuid() {
     assert_eq!(first["username"], format!("sixin:deleted:{uuid}"));
     assert!(first["banned"].is_object(), "{first}");
 }
+
+#[test]
+fn app_words_add_import_list_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let v = run_json(
+        dir.path(),
+        &db,
+        &[
+            "app",
+            "words",
+            "add",
+            &key,
+            "ＢＡＤ",
+            "坏蛋",
+            "--action",
+            "mask",
+            "--json",
+        ],
+    );
+    assert_eq!(v, serde_json::json!({"changed": 2, "version": 1}));
+    let file = dir.path().join("words.txt");
+    std::fs::write(&file, "# list\n法轮功 reject\nbad reject\nspam\n").unwrap();
+    let file = file.display().to_string();
+    let v = run_json(
+        dir.path(),
+        &db,
+        &["app", "words", "import", &key, &file, "--json"],
+    );
+    assert_eq!(v, serde_json::json!({"changed": 3, "version": 2}));
+    let listed = SIXIN.run(
+        dir.path(),
+        &["--database-url", &db, "app", "words", "list", &key],
+    );
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let mut lines: Vec<String> = stdout(&listed).lines().map(str::to_owned).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "bad\treject",
+            "spam\treject",
+            "坏蛋\tmask",
+            "法轮功\treject"
+        ]
+    );
+    let v = run_json(
+        dir.path(),
+        &db,
+        &["app", "words", "remove", &key, "S.P.A.M", "--json"],
+    );
+    assert_eq!(v, serde_json::json!({"changed": 1, "version": 3}));
+    let v = run_json(dir.path(), &db, &["app", "words", "list", &key, "--json"]);
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    let out = SIXIN.run(
+        dir.path(),
+        &[
+            "--database-url",
+            &db,
+            "app",
+            "words",
+            "add",
+            &key,
+            "x",
+            "--action",
+            "ban",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("reject or mask"), "{}", stderr(&out));
+}

@@ -154,7 +154,7 @@ impl Core {
         if rules::banned_at(&member, self.now()) {
             return Err(Error::Banned);
         }
-        Ok(Caller::new(app.app().clone(), member))
+        Ok(Caller::for_app(app.app().clone(), member))
     }
 
     /// Sends as a member of the app or as its system sender, through [`Core::send`] (one
@@ -162,7 +162,7 @@ impl Core {
     pub async fn app_send(&self, app: &AppCaller, req: AppSend) -> Result<AppSent> {
         let caller = match &req.from {
             AppSender::Member(who) => self.act_as(app, who, "from").await?,
-            AppSender::System => Caller::new(app.app().clone(), self.system_member(app).await?),
+            AppSender::System => Caller::for_app(app.app().clone(), self.system_member(app).await?),
         };
         let system = req.from == AppSender::System;
         let origin = if system {

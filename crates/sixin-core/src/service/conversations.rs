@@ -78,13 +78,14 @@ impl Core {
         actor: Actor,
     ) -> Result<MembershipChange> {
         validate::subject("subject", subject)?;
+        let subject = self.screen_subject(caller, subject).await?;
         let max = self.config().max_group_members;
         let members = self.resolve(caller, &members, max).await?;
         rules::group_fits(members.len() + 1, max)?;
         let new = NewGroup {
             owner: caller.member_id(),
             actor,
-            subject: subject.trim().to_owned(),
+            subject,
             members,
             max_members: max,
             created_at: self.now(),

@@ -20,7 +20,8 @@ impl Core {
     /// app's registration is closed; [`Error::RateLimited`] (`registrations`) when `from` has
     /// used up the app's `registrations_per_ip` on this node (every attempt counts, refused
     /// ones too, so the limit also bounds probing for taken usernames; no IP: no per-IP
-    /// limit). Usernames are unique per app ([`Error::Conflict`]).
+    /// limit). Usernames are unique per app ([`Error::Conflict`]). The app's word list applies
+    /// to the username and `ext_info.nickname` ([`Error::ContentRejected`]).
     pub async fn register(
         &self,
         app: &App,
@@ -36,6 +37,7 @@ impl Core {
             let quota = self.limits_for(app).registrations_per_ip;
             self.take_ip_token(BucketKey::Registrations(app.id, ip), quota)?;
         }
+        let ext_info = self.screen_registration(app, username, ext_info).await?;
         self.create_member(app, username, password, ext_info).await
     }
 

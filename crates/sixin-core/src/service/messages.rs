@@ -75,7 +75,9 @@ impl Core {
         origin: Origin,
     ) -> Result<Sent> {
         self.may_send(caller)?;
-        let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
+        let content = self
+            .content(caller, req.kind, req.data, req.ext_data, req.client_msg_id)
+            .await?;
         let target = match req.to {
             Recipient::Member(uuid) => {
                 let uuid = MemberUuid::parse(&uuid).ok_or(Error::NotFound(Entity::Member))?;
@@ -232,16 +234,21 @@ impl Core {
         Ok(done.message)
     }
 
-    pub(super) fn content(
+    /// The validated content of a send, with the app's word list applied (`service::words`):
+    /// one check however many recipients a multi-send has, so a rejected text refuses the
+    /// whole call (the same text goes to each of them, so none could get it).
+    pub(super) async fn content(
         &self,
+        caller: &Caller,
         kind: MessageType,
         data: Value,
         ext_data: Option<String>,
         client_msg_id: Option<String>,
     ) -> Result<NewContent> {
+        let data = validate::message_data(kind, data)?;
         Ok(NewContent {
             kind,
-            data: validate::message_data(kind, data)?,
+            data: self.screen_message(caller, kind, data).await?,
             ext_data: validate::ext_data(ext_data)?,
             client_msg_id: validate::client_msg_id(client_msg_id)?,
             created_at: self.now(),

@@ -10,6 +10,8 @@
 //! - `server`: the app backend's operations (server API): its JWT, members by the app's own
 //!   ids, their sessions, bans and mutes, the registration policy.
 //! - `events`: event streams (store catch-up, then live delivery through the node's hub).
+//! - `words`: the sensitive-word filter (one matcher per app, hot-reloaded) and the app's list.
+//! - `reports`: members' reports, and their review by the app's backend.
 //! - `webhooks`: the app's webhook endpoints, their deliveries, replays and test events.
 //! - `webhook_delivery`: the delivery worker's calls (leases, the next request, its outcome).
 //!
@@ -28,9 +30,11 @@ mod members;
 mod messages;
 mod multi_send;
 mod reads;
+mod reports;
 mod server;
 mod webhook_delivery;
 mod webhooks;
+mod words;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -49,9 +53,11 @@ pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
 pub use export::{Erased, Export, ExportRecord};
 pub use messages::{MultiSend, Recipient, SendMessage};
+pub use reports::{FileReport, Filed, MAX_REPORT_TEXT};
 pub use server::{MemberLookup, SERVER_AUDIENCE};
 pub use webhook_delivery::{Attempt, Next, Outcome};
 pub use webhooks::{WebhookEdit, WebhookSpec, MAX_REPLAY, MAX_WEBHOOKS_PER_APP};
+pub use words::MAX_WORDS_PER_CALL;
 
 /// The sixin core: cheap to clone, shared by every adapter.
 #[derive(Clone)]
@@ -70,6 +76,8 @@ struct Inner {
     hashing: tokio::sync::Semaphore,
     /// The event streams open on this node, fed by one dispatcher task.
     hub: Arc<events::Hub>,
+    /// The apps' word matchers on this node.
+    matchers: words::Matchers,
     /// This node's token buckets (sends per member, registrations and logins per IP: counted
     /// in memory, per node; see [`crate::limits::Buckets`]).
     buckets: crate::limits::Buckets,
@@ -94,6 +102,7 @@ impl Core {
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
                 hub: Arc::default(),
+                matchers: words::Matchers::default(),
                 buckets: crate::limits::Buckets::default(),
             }),
         }

@@ -58,7 +58,9 @@ impl Core {
                 max: MAX_MULTI_SEND,
             });
         }
-        let content = self.content(req.kind, req.data, req.ext_data, req.client_msg_id)?;
+        let content = self
+            .content(caller, req.kind, req.data, req.ext_data, req.client_msg_id)
+            .await?;
         let parsed: Vec<Option<MemberUuid>> =
             req.to.iter().map(|u| MemberUuid::parse(u.trim())).collect();
         let found = self.recipients(caller, &parsed).await?;

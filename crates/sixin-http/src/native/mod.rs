@@ -6,7 +6,8 @@
 //! - `cursor`: opaque page cursors.
 //! - `dto`: request and response bodies (serde + OpenAPI schemas) and their conversions.
 //! - `error`: [`sixin_core::Error`] → HTTP status and envelope, one exhaustive match.
-//! - `members`, `messages`, `conversations`, `blocks`: the handlers, one module per capability.
+//! - `members`, `messages`, `conversations`, `blocks`, `reports`: the handlers, one module per
+//!   capability.
 //! - `events`: `GET /v1/events`, the event stream over WebSocket or Server-Sent Events.
 
 pub(crate) mod auth;
@@ -19,4 +20,5 @@ pub(crate) mod events;
 pub(crate) mod extract;
 pub(crate) mod members;
 pub(crate) mod messages;
+pub(crate) mod reports;
 pub(crate) mod routes;

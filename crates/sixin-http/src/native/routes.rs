@@ -5,7 +5,7 @@ use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use super::error::{method_not_allowed, unknown_route};
-use super::{blocks, conversations, events, members, messages};
+use super::{blocks, conversations, events, members, messages, reports};
 use crate::openapi;
 use crate::state::AppState;
 
@@ -41,6 +41,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/unread", get(conversations::unread))
         .route("/groups", post(conversations::create_group))
+        .route("/reports", post(reports::file))
         .route("/events", get(events::events))
         .nest("/server", crate::server::routes::routes())
         .method_not_allowed_fallback(method_not_allowed)

@@ -9,6 +9,7 @@
 //! - `members`, `app`, `secret`: the handlers.
 //! - `acts`: messages and groups, the backend acting in its members' place.
 //! - `export`: a member's data as streamed NDJSON.
+//! - `words`: the app's sensitive-word list; `reports`: members' reports to review.
 //! - `webhooks`, `webhook_dto`: the app's webhook endpoints, deliveries, replays, test events.
 
 pub(crate) mod acts;
@@ -17,7 +18,9 @@ pub(crate) mod auth;
 pub(crate) mod dto;
 pub(crate) mod export;
 pub(crate) mod members;
+pub(crate) mod reports;
 pub(crate) mod routes;
 pub(crate) mod secret;
 pub(crate) mod webhook_dto;
 pub(crate) mod webhooks;
+pub(crate) mod words;

@@ -4,7 +4,7 @@
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{acts, app, export, members, secret, webhooks};
+use super::{acts, app, export, members, reports, secret, webhooks, words};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -36,6 +36,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/groups", post(acts::create_group))
         .route("/groups/{id}/members", post(acts::add_members))
         .route("/groups/{id}/members/{uuid}", delete(acts::remove_member))
+        .route(
+            "/words",
+            get(words::list).put(words::put).delete(words::remove),
+        )
+        .route("/reports", get(reports::list))
+        .route("/reports/{id}/resolve", post(reports::resolve))
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route(
             "/webhooks/{id}",

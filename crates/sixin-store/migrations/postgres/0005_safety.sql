@@ -34,8 +34,9 @@ CREATE INDEX blocks_blocked ON blocks (blocked_id);
 -- these (owner_id of a direct conversation is the member who sent its first message).
 CREATE INDEX conversations_opened ON conversations (owner_id, created_at) WHERE kind = 'direct';
 
--- The app's sensitive words, stored as the app's backend gave them; action 'reject' refuses a
--- text containing the word, 'mask' replaces it with '*'. word_list_version grows with every
+-- The app's sensitive words, stored folded as they are matched (NFKC, lower case, letters and
+-- digits only: 'ＢＡＤ' and 'b.a.d' are one word, 'bad'); action 'reject' refuses a text
+-- containing the word, 'mask' replaces it with '*'. word_list_version grows with every
 -- change, so each node rebuilds its matcher when an app row it reads carries a newer one.
 CREATE TABLE filter_words (
     app_id     BIGINT NOT NULL REFERENCES apps (id),
@@ -53,6 +54,12 @@ CREATE TABLE reports (
     reporter_id BIGINT NOT NULL REFERENCES members (id),
     member_id   BIGINT NOT NULL REFERENCES members (id),
     message_id  BIGINT REFERENCES messages (id),
+    -- The reported message's type and data (JSON) as they were when it was reported, so a
+    -- later recall or erase does not change what the app's backend reviews.
+    message_kind TEXT,
+    message_data TEXT,
+    category    TEXT   NOT NULL DEFAULT 'other'
+        CHECK (category IN ('spam', 'harassment', 'inappropriate', 'other')),
     reason      TEXT   NOT NULL,
     status      TEXT   NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
     resolution  TEXT,
@@ -60,3 +67,5 @@ CREATE TABLE reports (
     resolved_at BIGINT
 );
 CREATE INDEX reports_by_status ON reports (app_id, status, id);
+-- A reporter's recent reports (the daily cap) and their open report on a target.
+CREATE INDEX reports_by_reporter ON reports (reporter_id, created_at);

@@ -17,6 +17,7 @@
 //!   checks read): one file per capability.
 //! - `outbox`: the webhook outbox, written inside the transactions of the changes it records;
 //!   `webhooks` and `webhook_queue`: endpoints, deliveries and the delivery worker's leases.
+//! - `words` (an app's word list), `reports` (members' reports): the safety controls.
 //! - `shared`: row look-ups and locks the capabilities share.
 
 pub(crate) mod apps;
@@ -30,10 +31,12 @@ pub(crate) mod logins;
 pub(crate) mod members;
 pub(crate) mod outbox;
 pub(crate) mod reads;
+pub(crate) mod reports;
 pub(crate) mod send;
 mod shared;
 pub(crate) mod webhook_queue;
 pub(crate) mod webhooks;
+pub(crate) mod words;
 
 /// What every capability file imports.
 mod prelude {

@@ -21,7 +21,9 @@ macro_rules! from_row {
 }
 
 mod messages;
+mod safety;
 pub(crate) use messages::*;
+pub(crate) use safety::*;
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Other(format!("corrupt {what} in the database").into())

@@ -12,12 +12,14 @@ mod logins;
 mod members;
 mod paging;
 mod reads;
+mod reports;
 mod secret;
 mod send;
 mod send_limits;
 mod server;
 mod streams;
 mod webhooks;
+mod words;
 
 pub use app_acts::*;
 pub use blocks::*;
@@ -28,12 +30,14 @@ pub use logins::*;
 pub use members::*;
 pub use paging::*;
 pub use reads::*;
+pub use reports::*;
 pub use secret::*;
 pub use send::*;
 pub use send_limits::*;
 pub use server::*;
 pub use streams::*;
 pub use webhooks::*;
+pub use words::*;
 
 /// Expands to one `#[tokio::test]` per conformance case, each calling `$make()` for a fresh
 /// [`Harness`](crate::Harness) (returning `None` means the backend is not configured: skip).
@@ -93,6 +97,14 @@ macro_rules! conformance_tests {
             nobody_writes_to_the_system_sender,
             members_are_found_by_external_ids_in_their_app_only,
             secret_rotation_keeps_the_previous_secret_until_its_deadline,
+            word_lists_are_stored_folded_paged_and_versioned,
+            the_word_filter_masks_and_rejects_every_text_a_member_sends,
+            multi_send_and_groups_are_screened_once_for_everyone,
+            registration_screens_the_username_and_nickname,
+            a_new_list_version_reaches_every_core_on_its_next_request,
+            reports_are_filed_on_what_the_reporter_can_see,
+            reports_are_listed_and_resolved_by_their_app_only,
+            reports_per_member_are_capped_per_day,
             blocks_are_idempotent_listed_newest_first_and_lifted,
             a_blocked_member_cannot_message_the_blocker,
             multi_send_refuses_a_blocking_recipient_alone,
