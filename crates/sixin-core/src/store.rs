@@ -270,6 +270,9 @@ pub trait Store: crate::webhook::WebhookStore + Send + Sync + 'static {
     /// Sets (`Some`: a JSON object, already validated) or clears (`None`) an app's own rate
     /// limits; `None` if the app is unknown.
     async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>>;
+    /// Sets (`Some`: the hook as a JSON object, already validated) or clears (`None`) an app's
+    /// before-send hook; `None` if the app is unknown.
+    async fn set_before_send(&self, app: AppId, hook: Option<Value>) -> StoreResult<Option<App>>;
     /// Sets what an app-signed member token naming an unknown member does; `None` if the app
     /// is unknown.
     async fn set_member_tokens(&self, app: AppId, policy: MemberTokens)

@@ -77,6 +77,10 @@ impl<B: Backend> Store for Db<B> {
     async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>> {
         write!(self, |ex| apps::set_limits(ex, app, limits))
     }
+
+    async fn set_before_send(&self, app: AppId, hook: Option<Value>) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::set_before_send(ex, app, hook))
+    }
     async fn set_member_tokens(
         &self,
         app: AppId,

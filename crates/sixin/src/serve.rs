@@ -65,6 +65,8 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     let streams = sixin_http::Shutdown::default();
     // Kept to count the event streams still closing after the server stops; dropped below.
     let counting = core.clone();
+    // Members' sends are put to their app's before-send hook, if it has one.
+    core.set_hook_caller(std::sync::Arc::new(sixin_webhooks::HookClient::new(&core)));
     let worker = settings
         .webhooks
         .clone()

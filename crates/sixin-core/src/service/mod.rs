@@ -18,6 +18,7 @@
 
 mod app_acts;
 mod apps;
+mod before_send;
 mod blocks;
 mod conversations;
 mod events;
@@ -44,6 +45,7 @@ use crate::store::Store;
 
 pub use app_acts::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
 pub use apps::Signing;
+pub use before_send::{before_send_json, BeforeSendSpec};
 pub use blocks::DmSetting;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
@@ -73,6 +75,8 @@ struct Inner {
     /// This node's token buckets (sends per member, registrations and logins per IP: counted
     /// in memory, per node; see [`crate::limits::Buckets`]).
     buckets: crate::limits::Buckets,
+    /// Calls the apps' before-send hooks (set by `sixin serve`; see [`Core::set_hook_caller`]).
+    hook_caller: std::sync::OnceLock<Arc<dyn crate::webhook::HookCaller>>,
 }
 
 impl Core {
@@ -95,6 +99,7 @@ impl Core {
                 ),
                 hub: Arc::default(),
                 buckets: crate::limits::Buckets::default(),
+                hook_caller: std::sync::OnceLock::new(),
             }),
         }
     }

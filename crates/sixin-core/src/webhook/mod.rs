@@ -13,6 +13,7 @@
 //! - [`target`]: which URLs an endpoint may have (http(s), no private addresses by default).
 //! - [`store`]: [`WebhookStore`], the store methods behind endpoints, the outbox and leases.
 
+pub mod before_send;
 pub mod event;
 pub mod model;
 pub mod retry;
@@ -22,6 +23,7 @@ pub mod target;
 
 use std::time::Duration;
 
+pub use before_send::{BeforeSendHook, HookAnswer, HookCaller, HookRequest, OnFailure};
 pub use event::{MemberChange, MemberFacts, OutboxEntry};
 pub use model::{
     AttemptRecord, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewWebhook, QueuedDelivery,
