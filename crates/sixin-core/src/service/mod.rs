@@ -28,6 +28,7 @@ mod member_tokens;
 mod members;
 mod messages;
 mod multi_send;
+mod prune;
 mod reads;
 mod server;
 mod webhook_delivery;

@@ -43,6 +43,9 @@ pub struct WebhookPolicy {
     /// How long a node's claim on an endpoint's queue lasts unless renewed: how soon another
     /// node takes over the queue of a node that died.
     pub lease: Duration,
+    /// How long settled deliveries (delivered, failed, skipped) and their outbox entries are
+    /// kept before [`Core::prune`](crate::Core::prune) deletes them; pending ones are kept.
+    pub retention: Duration,
 }
 
 impl Default for WebhookPolicy {
@@ -51,6 +54,7 @@ impl Default for WebhookPolicy {
             allow_private_targets: false,
             retry: RetrySchedule::default(),
             lease: Duration::from_secs(10),
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
