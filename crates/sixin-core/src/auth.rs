@@ -159,6 +159,7 @@ mod tests {
             dm_policy: crate::model::DmPolicy::Everyone,
             limits: None,
             word_list_version: 0,
+            before_send: None,
             created_at: Timestamp(0),
         }
     }

@@ -95,6 +95,13 @@ pub enum Error {
     /// A text field contains a word the app's word list rejects. The word is not named.
     #[error("{} contains a word this app does not allow", .field)]
     ContentRejected { field: &'static str },
+    /// The app's before-send hook rejected the message, with the app's own code and text.
+    #[error("rejected by the app ({code}): {message}")]
+    RejectedByApp { code: String, message: String },
+    /// The app's before-send hook is down, slow or answering nonsense, and the app asked for
+    /// sends to be refused then (`on_failure: reject`). Retrying later may work.
+    #[error("the app's before-send check is unavailable ({reason}); retry later")]
+    HookFailed { reason: String },
     /// A rate limit is exhausted: retry after `throttle.retry_after_secs`.
     #[error("{}", rate_limited_message(.0))]
     RateLimited(Throttle),
@@ -239,6 +246,13 @@ impl Clone for Error {
             Error::TooManyStreams { max } => Error::TooManyStreams { max: *max },
             Error::NotAccepted => Error::NotAccepted,
             Error::ContentRejected { field } => Error::ContentRejected { field },
+            Error::RejectedByApp { code, message } => Error::RejectedByApp {
+                code: code.clone(),
+                message: message.clone(),
+            },
+            Error::HookFailed { reason } => Error::HookFailed {
+                reason: reason.clone(),
+            },
             Error::RateLimited(t) => Error::RateLimited(*t),
             Error::Conflict(e) => Error::Conflict(*e),
             Error::Unavailable => Error::Unavailable,

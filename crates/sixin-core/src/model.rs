@@ -33,6 +33,8 @@ pub struct App {
     pub limits: Option<Value>,
     /// Grows with every change to the app's word list: a node whose matcher is older rebuilds it.
     pub word_list_version: i64,
+    /// The app's before-send hook, if it has one.
+    pub before_send: Option<crate::webhook::BeforeSendHook>,
     pub created_at: Timestamp,
 }
 

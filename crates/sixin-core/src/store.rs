@@ -276,6 +276,21 @@ pub trait Store:
     /// Sets (`Some`: a JSON object, already validated) or clears (`None`) an app's own rate
     /// limits; `None` if the app is unknown.
     async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>>;
+    /// Sets (`Some`: the hook as a JSON object, already validated) or clears (`None`) an app's
+    /// before-send hook; `None` if the app is unknown.
+    async fn set_before_send(&self, app: AppId, hook: Option<Value>) -> StoreResult<Option<App>>;
+    /// For up to `members` members with an id above `after`: deletes their events more than
+    /// `keep` positions behind their latest. The rows deleted, and the last member visited
+    /// (`None`: no member is left after it).
+    async fn prune_events(
+        &self,
+        keep: i64,
+        after: MemberId,
+        members: u32,
+    ) -> StoreResult<(u64, Option<MemberId>)>;
+    /// Deletes up to `batch` settled webhook deliveries of outbox entries created before
+    /// `before`, and up to `batch` such entries left without deliveries (never a pending one).
+    async fn prune_outbox(&self, before: Timestamp, batch: u32) -> StoreResult<u64>;
     /// Sets what an app-signed member token naming an unknown member does; `None` if the app
     /// is unknown.
     async fn set_member_tokens(&self, app: AppId, policy: MemberTokens)

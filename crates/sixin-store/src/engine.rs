@@ -77,6 +77,27 @@ impl<B: Backend> Store for Db<B> {
     async fn set_limits(&self, app: AppId, limits: Option<Value>) -> StoreResult<Option<App>> {
         write!(self, |ex| apps::set_limits(ex, app, limits))
     }
+
+    async fn set_before_send(&self, app: AppId, hook: Option<Value>) -> StoreResult<Option<App>> {
+        write!(self, |ex| apps::set_before_send(ex, app, hook))
+    }
+
+    async fn prune_events(
+        &self,
+        keep: i64,
+        after: MemberId,
+        members: u32,
+    ) -> StoreResult<(u64, Option<MemberId>)> {
+        write!(self, |ex| crate::ops::prune::prune_events(
+            ex, keep, after, members
+        ))
+    }
+
+    async fn prune_outbox(&self, before: Timestamp, batch: u32) -> StoreResult<u64> {
+        write!(self, |ex| crate::ops::prune::prune_outbox(
+            ex, before, batch
+        ))
+    }
     async fn set_member_tokens(
         &self,
         app: AppId,

@@ -64,12 +64,17 @@ fn refused_literal(core: &Core, url: &str) -> Option<IpAddr> {
     (!core.webhook_address_allowed(ip)).then_some(ip)
 }
 
+/// Why an IP-literal URL may not be called, if it may not.
+pub(crate) fn refused(core: &Core, url: &str) -> Option<String> {
+    refused_literal(core, url).map(|ip| {
+        format!("{ip} is a private, loopback or link-local address, which webhooks may not call")
+    })
+}
+
 /// Makes the try: the answer's status, or why there was none.
 pub(crate) async fn post(client: &reqwest::Client, core: &Core, attempt: &Attempt) -> Outcome {
-    if let Some(ip) = refused_literal(core, &attempt.url) {
-        return Outcome::NoAnswer(format!(
-            "{ip} is a private, loopback or link-local address, which webhooks may not call"
-        ));
+    if let Some(why) = refused(core, &attempt.url) {
+        return Outcome::NoAnswer(why);
     }
     let mut req = client
         .post(&attempt.url)
@@ -87,7 +92,7 @@ pub(crate) async fn post(client: &reqwest::Client, core: &Core, attempt: &Attemp
 }
 
 /// What went wrong, in words, with the causes (the URL left out: it is the endpoint's own).
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "no answer in time"
     } else if e.is_connect() {

@@ -6,6 +6,7 @@
 //! - [`Worker`]: the node's loop: every `poll_interval` it claims endpoints with a delivery
 //!   due (each held by one node at a time through a lease in the database), renews the leases
 //!   it holds, and runs one task per claimed endpoint that delivers its queue in order.
+//! - [`HookClient`]: calls the apps' before-send hooks (the core decides what they answer).
 //! - `http`: the HTTP client: one POST per try, with a per-try timeout, no redirects, and
 //!   every address a host name resolves to checked against the target policy.
 //!
@@ -13,11 +14,13 @@
 //! leaves the delivery pending, and the node that takes the queue over sends it again with
 //! the same `webhook-id`.
 
+mod hook;
 mod http;
 mod worker;
 
 use std::time::Duration;
 
+pub use hook::HookClient;
 pub use worker::Worker;
 
 /// How the worker delivers.

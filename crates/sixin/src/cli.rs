@@ -152,6 +152,25 @@ pub enum AppCommand {
     /// Manage an app's webhook endpoints (where its changes are posted).
     #[command(subcommand)]
     Webhooks(crate::webhooks_cli::WebhooksCommand),
+    /// Set or remove an app's before-send hook (asked before each member's send commits);
+    /// prints {"app_key", "before_send"} as JSON, the new signing secret included when set.
+    BeforeSend {
+        /// The app_key.
+        #[arg(long, value_name = "KEY")]
+        app: String,
+        /// The hook's http(s) URL.
+        #[arg(long, conflicts_with = "clear", required_unless_present = "clear")]
+        url: Option<String>,
+        /// How long a send waits for the answer, 50..5000 ms (default 1500).
+        #[arg(long, value_name = "MS", conflicts_with = "clear")]
+        timeout_ms: Option<u32>,
+        /// What a send does when the hook fails: allow (default) or reject.
+        #[arg(long, value_name = "allow|reject", value_parser = crate::before_send_cli::parse_on_failure, conflicts_with = "clear")]
+        on_failure: Option<sixin_core::webhook::OnFailure>,
+        /// Remove the hook.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Override some of an app's rate limits, or clear the override; prints {"app_key",
     /// "limits" (the override), "effective"} as JSON.
     SetLimits {
@@ -368,6 +387,20 @@ async fn app_on(core: &Core, cmd: AppCommand) -> anyhow::Result<()> {
             moderation::set_dm_policy(core, &key, policy, json).await?;
         }
         AppCommand::Webhooks(cmd) => crate::webhooks_cli::run(core, cmd).await?,
+        AppCommand::BeforeSend {
+            app,
+            url,
+            timeout_ms,
+            on_failure,
+            ..
+        } => {
+            let spec = url.map(|url| sixin_core::service::BeforeSendSpec {
+                url,
+                timeout_ms,
+                on_failure,
+            });
+            crate::before_send_cli::run(core, &app, spec).await?;
+        }
         AppCommand::SetLimits { app, json, .. } => {
             crate::app_limits::set_limits(core, &app, json.as_deref()).await?;
         }

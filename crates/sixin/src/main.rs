@@ -6,10 +6,12 @@
 //! - `config`: [`config::Config`], layered defaults < file < `SIXIN_*` env < flags, validated.
 //! - `wiring`: store from the database URL, bus (NATS or in-process), system clock, core, router.
 //! - `serve`: `sixin serve`, with graceful shutdown on SIGINT/SIGTERM and the webhook worker.
+//! - `before_send_cli`: `sixin app before-send`, the app's before-send hook.
 //! - `webhooks_cli`: `sixin app webhooks …`, the app's webhook endpoints.
 //! - `words`: `sixin app words`, the app's sensitive-word list.
 
 mod app_limits;
+mod before_send_cli;
 mod cli;
 mod config;
 mod listener;

@@ -65,6 +65,25 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     let streams = sixin_http::Shutdown::default();
     // Kept to count the event streams still closing after the server stops; dropped below.
     let counting = core.clone();
+    // Every minute, events no client can replay and settled webhook history past its retention
+    // are deleted in small batches (every node does it; the deletes are idempotent).
+    let pruning = {
+        let core = core.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                match core.prune().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(rows = n, "pruned {n} rows"),
+                    Err(e) => tracing::warn!(error = %e, "pruning failed: {e}"),
+                }
+            }
+        })
+    };
+    // Members' sends are put to their app's before-send hook, if it has one.
+    core.set_hook_caller(std::sync::Arc::new(sixin_webhooks::HookClient::new(&core)));
     let worker = settings
         .webhooks
         .clone()
@@ -100,6 +119,7 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     while counting.open_streams() > 0 && started.elapsed() < grace {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    pruning.abort();
     if let Some(worker) = worker {
         worker.stop().await;
     }

@@ -106,3 +106,46 @@ fn serve_limits_registrations_per_client_ip_with_the_apps_override() {
         assert_eq!(body["error"]["code"], "rate_limited");
     });
 }
+
+/// `sixin app before-send --app KEY --url … | --clear`: checked by the core, stored, shown with
+/// its new secret, and removed.
+#[test]
+fn before_send_sets_checks_and_clears_an_apps_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/x.db", dir.path().display());
+    let key = SIXIN.create_app(dir.path(), &db);
+    let run = |args: &[&str]| {
+        let mut all = vec!["--database-url", &db, "app", "before-send", "--app", &key];
+        all.extend_from_slice(args);
+        SIXIN.run(dir.path(), &all)
+    };
+    let url = "https://hooks.example.com/before-send";
+    let out = run(&[
+        "--url",
+        url,
+        "--timeout-ms",
+        "800",
+        "--on-failure",
+        "reject",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let hook = &v["before_send"];
+    assert_eq!(
+        (&hook["url"], &hook["timeout_ms"], &hook["on_failure"]),
+        (&json!(url), &json!(800), &json!("reject"))
+    );
+    assert!(hook["secret"].as_str().unwrap().starts_with("whsec_"));
+    for bad in [
+        vec!["--url", url, "--timeout-ms", "9000"],
+        vec!["--url", "http://127.0.0.1/hook"],
+        vec!["--url", url, "--on-failure", "maybe"],
+    ] {
+        let out = run(&bad);
+        assert!(!out.status.success(), "{bad:?}");
+    }
+    let out = run(&["--clear"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["before_send"], Value::Null);
+}

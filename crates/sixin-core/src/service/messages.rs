@@ -12,6 +12,8 @@ use crate::model::{HistoryItem, Message, MessageType, Page, Sent};
 use crate::store::{HistoryWindow, MemberRef, NewContent, SendChecks, SendTarget};
 use crate::{rules, validate, Core};
 
+use super::before_send::HookTo;
+
 /// Where a message goes, as a client names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipient {
@@ -75,7 +77,7 @@ impl Core {
         origin: Origin,
     ) -> Result<Sent> {
         self.may_send(caller)?;
-        let content = self
+        let mut content = self
             .content(caller, req.kind, req.data, req.ext_data, req.client_msg_id)
             .await?;
         let target = match req.to {
@@ -90,12 +92,23 @@ impl Core {
                     .await?
                     .ok_or(Error::NotFound(Entity::Member))?;
                 rules::may_write_to(peer.external_id.as_deref())?;
-                SendTarget::Direct(peer.id)
+                (SendTarget::Direct(peer.id), Some(peer.uuid))
             }
-            Recipient::Conversation(id) => SendTarget::Conversation(id),
+            Recipient::Conversation(id) => (SendTarget::Conversation(id), None),
         };
+        let (target, peer) = target;
         if origin == Origin::Member {
             self.take_sends(caller, 1)?;
+            // Only members' sends are put to the app's before-send hook, after the bucket so
+            // a throttled member cannot make sixin call it.
+            let to = match (&peer, target) {
+                (Some(uuid), _) => HookTo::Member(uuid),
+                (None, SendTarget::Conversation(id)) => HookTo::Conversation(id),
+                (None, SendTarget::Direct(_)) => {
+                    return Err(Error::Internal("a direct send without its peer".into()))
+                }
+            };
+            content = self.screen_send(caller, to, content).await?;
         }
         let checks = self.send_checks(caller, origin);
         let sent = self

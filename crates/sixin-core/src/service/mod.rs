@@ -20,6 +20,7 @@
 
 mod app_acts;
 mod apps;
+mod before_send;
 mod blocks;
 mod conversations;
 mod events;
@@ -29,6 +30,7 @@ mod member_tokens;
 mod members;
 mod messages;
 mod multi_send;
+mod prune;
 mod reads;
 mod reports;
 mod server;
@@ -48,6 +50,7 @@ use crate::store::Store;
 
 pub use app_acts::{AppMember, AppRecipients, AppSend, AppSender, AppSent};
 pub use apps::Signing;
+pub use before_send::{before_send_json, BeforeSendSpec};
 pub use blocks::DmSetting;
 pub use conversations::GroupMembers;
 pub use events::{EventStream, StreamItem};
@@ -81,6 +84,8 @@ struct Inner {
     /// This node's token buckets (sends per member, registrations and logins per IP: counted
     /// in memory, per node; see [`crate::limits::Buckets`]).
     buckets: crate::limits::Buckets,
+    /// Calls the apps' before-send hooks (set by `sixin serve`; see [`Core::set_hook_caller`]).
+    hook_caller: std::sync::OnceLock<Arc<dyn crate::webhook::HookCaller>>,
 }
 
 impl Core {
@@ -104,6 +109,7 @@ impl Core {
                 hub: Arc::default(),
                 matchers: words::Matchers::default(),
                 buckets: crate::limits::Buckets::default(),
+                hook_caller: std::sync::OnceLock::new(),
             }),
         }
     }

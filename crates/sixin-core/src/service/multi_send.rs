@@ -8,9 +8,10 @@ use crate::config::MAX_MULTI_SEND;
 use crate::error::{Entity, Error, Result, Throttle};
 use crate::ids::{MemberId, MemberUuid};
 use crate::model::{MultiSendItem, Sent};
-use crate::store::Refusal;
+use crate::store::{NewContent, Refusal};
 use crate::{rules, Core};
 
+use super::before_send::HookTo;
 use super::messages::{MultiSend, Origin};
 
 /// A recipient the caller named, as found in the app.
@@ -25,6 +26,8 @@ struct Found {
 struct Outcomes {
     found: HashMap<MemberUuid, Found>,
     sent: HashMap<MemberId, Result<Sent, Refusal>>,
+    /// The recipients the app's before-send hook refused.
+    screened: HashMap<MemberId, Error>,
     /// The refusal of the recipients the sends bucket had no token for.
     throttle: Option<Throttle>,
 }
@@ -81,31 +84,27 @@ impl Core {
         // The store is asked in uuid order, as before rate limits existed.
         let mut allowed: Vec<&MemberUuid> = deliverable.into_iter().take(paid as usize).collect();
         allowed.sort();
-        let targets: Vec<MemberId> = allowed
+        let targets: Vec<(MemberId, &MemberUuid)> = allowed
             .iter()
-            .filter_map(|u| found.get(*u))
-            .map(|f| f.id)
+            .filter_map(|u| found.get(*u).map(|f| (f.id, *u)))
             .collect();
-        let results = if targets.is_empty() {
-            Vec::new()
-        } else {
-            let checks = self.send_checks(caller, origin);
-            self.store()
-                .send_many(
-                    caller.app_id(),
-                    caller.member_id(),
-                    &targets,
-                    content,
-                    checks,
-                )
-                .await?
-        };
-        for sent in results.iter().flatten() {
-            self.announce(caller, sent).await;
+        let (batches, screened) = self.screen_many(caller, origin, &targets, content).await;
+        let checks = self.send_checks(caller, origin);
+        let mut sent = HashMap::new();
+        for (content, ids) in batches {
+            let results = self
+                .store()
+                .send_many(caller.app_id(), caller.member_id(), &ids, content, checks)
+                .await?;
+            for r in results.iter().flatten() {
+                self.announce(caller, r).await;
+            }
+            sent.extend(ids.into_iter().zip(results));
         }
         let outcomes = Outcomes {
             found,
-            sent: targets.into_iter().zip(results).collect(),
+            sent,
+            screened,
             throttle,
         };
         Ok(req
@@ -157,6 +156,9 @@ impl Outcomes {
         if !found.writable {
             return Err(Error::CannotReply);
         }
+        if let Some(e) = self.screened.get(&found.id) {
+            return Err(e.clone());
+        }
         match self.sent.get(&found.id) {
             Some(Ok(sent)) => Ok(sent.clone()),
             Some(Err(refusal)) => Err(Error::from(*refusal)),
@@ -166,4 +168,53 @@ impl Outcomes {
             )),
         }
     }
+}
+
+/// One batch of a multi-send: a content and the recipients it goes to.
+type Batch = (NewContent, Vec<MemberId>);
+
+impl Core {
+    /// Puts each recipient of a member's multi-send to the app's before-send hook (all at
+    /// once): the recipients grouped by the content they get (one batch when the hook replaces
+    /// nothing), and the refusals. The app's backend and notices are not screened.
+    async fn screen_many(
+        &self,
+        caller: &Caller,
+        origin: Origin,
+        targets: &[(MemberId, &MemberUuid)],
+        content: NewContent,
+    ) -> (Vec<Batch>, HashMap<MemberId, Error>) {
+        let mut screened = HashMap::new();
+        if targets.is_empty() {
+            return (Vec::new(), screened);
+        }
+        if origin != Origin::Member || caller.app().before_send.is_none() {
+            let ids = targets.iter().map(|(id, _)| *id).collect();
+            return (vec![(content, ids)], screened);
+        }
+        let asks = targets.iter().map(|(id, uuid)| {
+            let content = content.clone();
+            async move {
+                let to = HookTo::Member(uuid);
+                (*id, self.screen_send(caller, to, content).await)
+            }
+        });
+        let mut batches: Vec<Batch> = Vec::new();
+        for (id, result) in futures::future::join_all(asks).await {
+            match result {
+                Ok(c) => match batches.iter_mut().find(|(b, _)| same_content(b, &c)) {
+                    Some((_, ids)) => ids.push(id),
+                    None => batches.push((c, vec![id])),
+                },
+                Err(e) => {
+                    screened.insert(id, e);
+                }
+            }
+        }
+        (batches, screened)
+    }
+}
+
+fn same_content(a: &NewContent, b: &NewContent) -> bool {
+    a.kind == b.kind && a.data == b.data && a.ext_data == b.ext_data
 }

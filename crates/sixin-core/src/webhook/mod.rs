@@ -13,6 +13,7 @@
 //! - [`target`]: which URLs an endpoint may have (http(s), no private addresses by default).
 //! - [`store`]: [`WebhookStore`], the store methods behind endpoints, the outbox and leases.
 
+pub mod before_send;
 pub mod event;
 pub mod model;
 pub mod retry;
@@ -22,6 +23,7 @@ pub mod target;
 
 use std::time::Duration;
 
+pub use before_send::{BeforeSendHook, HookAnswer, HookCaller, HookRequest, OnFailure};
 pub use event::{MemberChange, MemberFacts, OutboxEntry};
 pub use model::{
     AttemptRecord, DeliveryQuery, DeliveryRecord, DeliveryStatus, NewWebhook, QueuedDelivery,
@@ -41,6 +43,9 @@ pub struct WebhookPolicy {
     /// How long a node's claim on an endpoint's queue lasts unless renewed: how soon another
     /// node takes over the queue of a node that died.
     pub lease: Duration,
+    /// How long settled deliveries (delivered, failed, skipped) and their outbox entries are
+    /// kept before [`Core::prune`](crate::Core::prune) deletes them; pending ones are kept.
+    pub retention: Duration,
 }
 
 impl Default for WebhookPolicy {
@@ -49,6 +54,7 @@ impl Default for WebhookPolicy {
             allow_private_targets: false,
             retry: RetrySchedule::default(),
             lease: Duration::from_secs(10),
+            retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

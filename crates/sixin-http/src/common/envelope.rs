@@ -7,7 +7,7 @@
 //! | 400 | bad or missing parameter (invalid message data included) |
 //! | 404 | unknown service |
 //! | 406 | signature, access_token or session token check failed |
-//! | 407 | unknown app_key, or no permission (a muted member sending, closed registration) |
+//! | 407 | unknown app_key, or no permission (a muted member sending, closed registration, a send the app's before-send hook rejected) |
 //! | 408 | member not logged in, or banned |
 //! | 429 | a rate limit is exhausted (`msg` says which and when to retry) |
 //! | 500 | server error |
@@ -76,6 +76,8 @@ pub(crate) fn ret_of(e: &Error) -> u16 {
         Error::TooManyStreams { .. } => NO_PERMISSION,
         Error::NotAccepted => NO_PERMISSION,
         Error::ContentRejected { .. } => BAD_REQUEST,
+        Error::RejectedByApp { .. } => NO_PERMISSION,
+        Error::HookFailed { .. } => SERVER_ERROR,
         Error::RateLimited(_) => RATE_LIMITED,
         Error::Conflict(_) => BAD_REQUEST,
         Error::Unavailable => SERVER_ERROR,
@@ -145,6 +147,19 @@ mod tests {
             (Error::CannotReply, 407),
             (Error::NotAccepted, 407),
             (Error::ContentRejected { field: "text" }, 400),
+            (
+                Error::RejectedByApp {
+                    code: "spam".into(),
+                    message: "no".into(),
+                },
+                407,
+            ),
+            (
+                Error::HookFailed {
+                    reason: "down".into(),
+                },
+                500,
+            ),
             (
                 Error::RateLimited(sixin_core::Throttle {
                     policy: "logins",

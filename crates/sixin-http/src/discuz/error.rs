@@ -95,6 +95,8 @@ fn code_of(e: &Error) -> u16 {
         Error::TooManyStreams { .. } => 429,
         Error::NotAccepted => 403,
         Error::ContentRejected { .. } => 400,
+        Error::RejectedByApp { .. } => 403,
+        Error::HookFailed { .. } => 503,
         Error::RateLimited(_) => 429,
         Error::Conflict(_) => 409,
         Error::Unavailable => 503,
@@ -145,6 +147,19 @@ mod tests {
             (Error::CannotReply, 403),
             (Error::NotAccepted, 403),
             (Error::ContentRejected { field: "text" }, 400),
+            (
+                Error::RejectedByApp {
+                    code: "spam".into(),
+                    message: "no".into(),
+                },
+                403,
+            ),
+            (
+                Error::HookFailed {
+                    reason: "down".into(),
+                },
+                503,
+            ),
             (
                 Error::RateLimited(sixin_core::Throttle {
                     policy: "logins",

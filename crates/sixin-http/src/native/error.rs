@@ -114,6 +114,8 @@ fn classify(e: &Error) -> (StatusCode, &'static str) {
         Error::TooManyStreams { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_streams"),
         Error::NotAccepted => (StatusCode::FORBIDDEN, "not_accepted"),
         Error::ContentRejected { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "content_rejected"),
+        Error::RejectedByApp { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "rejected_by_app"),
+        Error::HookFailed { .. } => (StatusCode::SERVICE_UNAVAILABLE, "hook_unavailable"),
         Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -276,6 +278,21 @@ mod tests {
                 Error::ContentRejected { field: "text" },
                 422,
                 "content_rejected",
+            ),
+            (
+                Error::RejectedByApp {
+                    code: "spam".into(),
+                    message: "no".into(),
+                },
+                422,
+                "rejected_by_app",
+            ),
+            (
+                Error::HookFailed {
+                    reason: "down".into(),
+                },
+                503,
+                "hook_unavailable",
             ),
             (Error::RateLimited(THROTTLE), 429, "rate_limited"),
             (Error::SelfSend, 400, "self_send"),

@@ -15,6 +15,7 @@
 pub(crate) mod acts;
 pub(crate) mod app;
 pub(crate) mod auth;
+pub(crate) mod before_send;
 pub(crate) mod dto;
 pub(crate) mod export;
 pub(crate) mod members;

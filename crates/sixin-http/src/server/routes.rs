@@ -4,7 +4,7 @@
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
-use super::{acts, app, export, members, reports, secret, webhooks, words};
+use super::{acts, app, before_send, export, members, reports, secret, webhooks, words};
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -14,6 +14,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/app/member-tokens", put(app::set_member_tokens))
         .route("/app/dm-policy", put(app::set_dm_policy))
         .route("/app/secret", post(secret::rotate))
+        .route(
+            "/app/before-send",
+            put(before_send::set)
+                .get(before_send::show)
+                .delete(before_send::delete),
+        )
         .route("/members", get(members::find_or_list))
         .route(
             "/members/{external_id}",

@@ -127,16 +127,22 @@ struct MultiSendData {
 /// `MultiSend` → `{err_code, err_msg, detail[]}`. `err_code` is 0 when at least one message
 /// was sent; otherwise 1 if every recipient was the caller, else 2. A recipient refused on its
 /// own — the app's system sender, a member who does not accept the caller's messages, one past
-/// a rate limit — is a failed send of its own (`err_code` 2 in its detail, the reason in its
+/// a rate limit, one the app's before-send hook rejected (or failed on, closed, or replaced
+/// with invalid data) — is a failed send of its own (`err_code` 2 in its detail, the reason in its
 /// `err_msg`), so it does not hide the messages the others got.
 pub(super) fn multi_send(items: Vec<MultiSendItem>) -> Result<Data, YesApiError> {
     let mut detail = Vec::with_capacity(items.len());
     for item in items {
         let (code, id) = match item.result {
             Ok(sent) => (Code::ok(), sent.message.id.0),
-            Err(e @ (Error::CannotReply | Error::NotAccepted | Error::RateLimited(_))) => {
-                (Code::err(2, e.to_string()), 0)
-            }
+            Err(
+                e @ (Error::CannotReply
+                | Error::NotAccepted
+                | Error::RateLimited(_)
+                | Error::RejectedByApp { .. }
+                | Error::HookFailed { .. }
+                | Error::Invalid { .. }),
+            ) => (Code::err(2, e.to_string()), 0),
             Err(e) => (send_code(&e).ok_or(e)?, 0),
         };
         detail.push(Detail {

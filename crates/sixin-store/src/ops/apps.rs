@@ -70,6 +70,17 @@ pub(crate) async fn set_limits(
     row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
 }
 
+pub(crate) async fn set_before_send(
+    ex: &mut dyn Exec,
+    app: AppId,
+    hook: Option<serde_json::Value>,
+) -> StoreResult<Option<App>> {
+    let sql = format!("UPDATE apps SET before_send = $1 WHERE id = $2 RETURNING {APP_COLS}");
+    let text = hook.map(|v| v.to_string());
+    let row = ex.opt(&sql, params![text, app.0]).await?;
+    row.map(|r| AppRow::from_row(&r)?.into_app()).transpose()
+}
+
 pub(crate) async fn set_member_tokens(
     ex: &mut dyn Exec,
     app: AppId,

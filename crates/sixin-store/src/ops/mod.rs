@@ -30,6 +30,7 @@ pub(crate) mod history;
 pub(crate) mod logins;
 pub(crate) mod members;
 pub(crate) mod outbox;
+pub(crate) mod prune;
 pub(crate) mod reads;
 pub(crate) mod reports;
 pub(crate) mod send;

@@ -43,7 +43,7 @@ fn json(s: &str) -> StoreResult<Value> {
 
 pub(crate) const APP_COLS: &str = "id, key, secret, name, require_sign, registration, \
     previous_secret, previous_secret_until, member_tokens, dm_policy, limits, \
-    word_list_version, created_at";
+    word_list_version, before_send, created_at";
 
 pub(crate) struct AppRow {
     id: i64,
@@ -58,6 +58,7 @@ pub(crate) struct AppRow {
     dm_policy: String,
     limits: Option<String>,
     word_list_version: i64,
+    before_send: Option<String>,
     created_at: i64,
 }
 
@@ -78,6 +79,7 @@ impl AppRow {
                 dm_policy,
                 limits,
                 word_list_version,
+                before_send,
                 created_at
             }
         )
@@ -104,6 +106,11 @@ impl AppRow {
             dm_policy: DmPolicy::parse(&self.dm_policy).ok_or_else(|| corrupt("dm policy"))?,
             limits: self.limits.as_deref().map(json).transpose()?,
             word_list_version: self.word_list_version,
+            before_send: self
+                .before_send
+                .as_deref()
+                .map(|s| serde_json::from_str(s).map_err(|_| corrupt("before-send hook")))
+                .transpose()?,
             created_at: Timestamp(self.created_at),
         })
     }
@@ -187,6 +194,7 @@ pub(crate) struct SessionRow {
     a_dm_policy: String,
     a_limits: Option<String>,
     a_word_list_version: i64,
+    a_before_send: Option<String>,
     a_created_at: i64,
     member: MemberRow,
     expires_at: i64,
@@ -197,7 +205,7 @@ pub(crate) const SESSION_SELECT: &str = "SELECT a.id AS a_id, a.key AS a_key, \
     a.registration AS a_registration, a.previous_secret AS a_previous_secret, \
     a.previous_secret_until AS a_previous_secret_until, a.member_tokens AS a_member_tokens, \
     a.dm_policy AS a_dm_policy, a.limits AS a_limits, \
-    a.word_list_version AS a_word_list_version, \
+    a.word_list_version AS a_word_list_version, a.before_send AS a_before_send, \
     a.created_at AS a_created_at, m.id, m.app_id, m.uuid, \
     m.username, m.ext_info, m.external_id, m.banned, m.banned_until, m.ban_reason, m.muted, \
     m.muted_until, m.dm_policy, m.created_at, s.expires_at \
@@ -219,6 +227,7 @@ impl SessionRow {
             a_dm_policy: row.get("a_dm_policy")?,
             a_limits: row.opt_text("a_limits")?,
             a_word_list_version: row.get("a_word_list_version")?,
+            a_before_send: row.opt_text("a_before_send")?,
             a_created_at: row.get("a_created_at")?,
             member: MemberRow::from_row(row)?,
             expires_at: row.get("expires_at")?,
@@ -239,6 +248,7 @@ impl SessionRow {
             dm_policy: self.a_dm_policy,
             limits: self.a_limits,
             word_list_version: self.a_word_list_version,
+            before_send: self.a_before_send,
             created_at: self.a_created_at,
         };
         Ok(sixin_core::model::SessionInfo {

@@ -26,6 +26,7 @@ pub fn live_config(retry_for: Duration) -> CoreConfig {
                 retry_for,
             },
             lease: Duration::from_secs(2),
+            ..WebhookPolicy::default()
         },
         ..fast_config()
     }

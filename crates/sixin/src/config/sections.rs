@@ -304,6 +304,8 @@ pub struct WebhooksSection {
     pub poll_interval_ms: u64,
     /// The most endpoints one node delivers to at once.
     pub max_endpoints_per_node: usize,
+    /// How long settled deliveries and their outbox entries are kept, in seconds.
+    pub retention_secs: u64,
 }
 
 impl Default for WebhooksSection {
@@ -320,6 +322,7 @@ impl Default for WebhooksSection {
             lease_secs: policy.lease.as_secs(),
             poll_interval_ms: delivery.poll_interval.as_millis() as u64,
             max_endpoints_per_node: delivery.max_endpoints,
+            retention_secs: policy.retention.as_secs(),
         }
     }
 }

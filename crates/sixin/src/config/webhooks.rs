@@ -20,6 +20,7 @@ impl WebhooksSection {
                 retry_for: Duration::from_secs(self.retry_for_secs),
             },
             lease: Duration::from_secs(self.lease_secs),
+            retention: Duration::from_secs(self.retention_secs),
         }
     }
 
