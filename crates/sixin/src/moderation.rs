@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Args;
 use serde_json::{json, Value};
 use sixin_core::ids::Timestamp;
-use sixin_core::model::{DmPolicy, Member, MemberTokens, Registration};
+use sixin_core::model::{App, DmPolicy, Member, MemberTokens, Registration};
 use sixin_core::service::MemberLookup;
 use sixin_core::store::Ban;
 use sixin_core::{AppCaller, Core};
@@ -151,19 +151,17 @@ pub async fn set_registration(
         .await
         .with_context(|| format!("app {key}"))?;
     let app = core.set_registration(&app, policy).await?;
-    if as_json {
-        println!(
-            "{}",
-            json!({"app_key": app.key.as_str(), "registration": app.registration.as_str()})
-        );
-    } else {
-        println!(
-            "app {}: registration = {}",
-            app.key,
-            app.registration.as_str()
-        );
-    }
+    show_setting(&app, "registration", app.registration.as_str(), as_json);
     Ok(())
+}
+
+/// Prints one app setting after a change: `{"app_key", NAME: VALUE}` as JSON, or a line.
+fn show_setting(app: &App, name: &str, value: &str, as_json: bool) {
+    if as_json {
+        println!("{}", json!({"app_key": app.key.as_str(), name: value}));
+    } else {
+        println!("app {}: {name} = {value}", app.key);
+    }
 }
 
 /// A time given as Unix milliseconds, for `--until`.
@@ -196,15 +194,7 @@ pub async fn set_member_tokens(
         .await
         .with_context(|| format!("app {key}"))?;
     let app = core.set_member_tokens(&app, policy).await?;
-    let shown = app.member_tokens.as_str();
-    if as_json {
-        println!(
-            "{}",
-            json!({"app_key": app.key.as_str(), "member_tokens": shown})
-        );
-    } else {
-        println!("app {}: member_tokens = {shown}", app.key);
-    }
+    show_setting(&app, "member_tokens", app.member_tokens.as_str(), as_json);
     Ok(())
 }
 
@@ -226,15 +216,7 @@ pub async fn set_dm_policy(
         .await
         .with_context(|| format!("app {key}"))?;
     let app = core.set_app_dm_policy(&app, policy).await?;
-    let shown = app.dm_policy.as_str();
-    if as_json {
-        println!(
-            "{}",
-            json!({"app_key": app.key.as_str(), "dm_policy": shown})
-        );
-    } else {
-        println!("app {}: dm_policy = {shown}", app.key);
-    }
+    show_setting(&app, "dm_policy", app.dm_policy.as_str(), as_json);
     Ok(())
 }
 
