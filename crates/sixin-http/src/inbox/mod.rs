@@ -12,50 +12,44 @@ use axum::Router;
 
 use crate::state::AppState;
 
-/// One embedded file: its name under `/inbox/`, content type and bytes.
+/// One embedded file: its name under `/inbox/` and its bytes.
 struct Asset {
     name: &'static str,
-    content_type: &'static str,
     body: &'static str,
+}
+
+impl Asset {
+    /// The content type, by the file's extension.
+    fn content_type(&self) -> &'static str {
+        match self.name.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("html") => "text/html; charset=utf-8",
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            _ => "application/octet-stream",
+        }
+    }
+}
+
+/// `asset!("app.js")`: the file `crates/sixin-http/inbox/app.js`, embedded.
+macro_rules! asset {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            body: include_str!(concat!("../../inbox/", $name)),
+        }
+    };
 }
 
 /// Every file of the inbox. `index.html` is also served at `/inbox/`.
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "index.html",
-        content_type: "text/html; charset=utf-8",
-        body: include_str!("../../inbox/index.html"),
-    },
-    Asset {
-        name: "app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../inbox/app.js"),
-    },
-    Asset {
-        name: "api.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../inbox/api.js"),
-    },
-    Asset {
-        name: "dom.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../inbox/dom.js"),
-    },
-    Asset {
-        name: "i18n.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("../../inbox/i18n.js"),
-    },
-    Asset {
-        name: "style.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_str!("../../inbox/style.css"),
-    },
-    Asset {
-        name: "icon.svg",
-        content_type: "image/svg+xml",
-        body: include_str!("../../inbox/icon.svg"),
-    },
+    asset!("index.html"),
+    asset!("app.js"),
+    asset!("api.js"),
+    asset!("dom.js"),
+    asset!("i18n.js"),
+    asset!("style.css"),
+    asset!("icon.svg"),
 ];
 
 /// The headers every inbox response carries, built once from the configuration.
@@ -106,7 +100,7 @@ fn serve(h: &InboxHeaders, name: &str) -> Response {
     let mut response = match found {
         Some(asset) => (
             [
-                (header::CONTENT_TYPE, asset.content_type),
+                (header::CONTENT_TYPE, asset.content_type()),
                 (header::CACHE_CONTROL, "no-cache"),
             ],
             asset.body,
@@ -153,6 +147,17 @@ mod tests {
             }
             assert!(index.contains(asset.name), "{} not linked", asset.name);
         }
+    }
+
+    #[test]
+    fn each_asset_has_the_content_type_of_its_extension() {
+        // Browsers refuse ES modules served with another type.
+        let types: Vec<(&str, &str)> = ASSETS.iter().map(|a| (a.name, a.content_type())).collect();
+        assert!(types.contains(&("app.js", "text/javascript; charset=utf-8")));
+        assert!(types.contains(&("index.html", "text/html; charset=utf-8")));
+        assert!(types.contains(&("style.css", "text/css; charset=utf-8")));
+        assert!(types.contains(&("icon.svg", "image/svg+xml")));
+        assert!(types.iter().all(|(_, t)| *t != "application/octet-stream"));
     }
 
     #[test]
