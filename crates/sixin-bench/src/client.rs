@@ -142,6 +142,65 @@ impl Bench {
     }
 }
 
+/// The app's backend: server API calls, each with a fresh HS256 token signed with the app
+/// secret.
+pub struct ServerApi<'a> {
+    bench: &'a Bench,
+    app_key: &'a str,
+    app_secret: &'a str,
+}
+
+impl<'a> ServerApi<'a> {
+    pub fn new(bench: &'a Bench, app_key: &'a str, app_secret: &'a str) -> ServerApi<'a> {
+        ServerApi {
+            bench,
+            app_key,
+            app_secret,
+        }
+    }
+
+    /// `method path` with `body`; the JSON answer (`null` when empty), if it is a success.
+    pub async fn call(&self, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+        let url = self.bench.endpoint(path)?;
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let resp = self
+            .bench
+            .client
+            .request(method.clone(), url)
+            .bearer_auth(self.token()?)
+            .json(&body)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .with_context(|| format!("{method} {path}"))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        ensure!(
+            status.is_success(),
+            "{method} {path} answered {status}: {text}"
+        );
+        tracing::info!("{method} {path}: {text}");
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    fn token(&self) -> anyhow::Result<String> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+        let claims = json!({
+            "iss": self.app_key,
+            "aud": "sixin-server",
+            "iat": now.as_secs(),
+            "exp": now.as_secs() + 60,
+            "jti": format!("bench-{}-{}", std::process::id(), now.as_nanos()),
+        });
+        let key = jsonwebtoken::EncodingKey::from_secret(self.app_secret.as_bytes());
+        Ok(jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &key,
+        )?)
+    }
+}
+
 /// POSTs a message to `/v1/messages` (`url`) as `token`; Ok once the 201 answer was read
 /// (reading it returns the connection to the pool), else what went wrong.
 pub async fn post_message(

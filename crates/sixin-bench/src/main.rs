@@ -13,7 +13,8 @@
 //! - [`stats`]: the one percentile function, latency summaries and phase figures.
 //! - [`report`]: the one printer: a JSON object, or the same figures as lines and tables.
 //! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] and
-//!   [`words`] reuse), [`delivery`], [`idle`], [`fanout`], [`hostile`], [`words`].
+//!   [`words`] reuse), [`delivery`], [`idle`], [`fanout`], [`hostile`], [`words`],
+//!   [`webhooks`].
 //!
 //! The event-stream scenarios register hundreds or thousands of members, each costing two
 //! argon2 hashes on the server; run the server with cheap hashing for them:
@@ -27,6 +28,7 @@ mod idle;
 mod report;
 mod send;
 mod stats;
+mod webhooks;
 mod words;
 mod ws;
 
@@ -64,6 +66,11 @@ enum Scenario {
     /// Registration, message and password-guess floods from one IP against the default
     /// limits, with /healthz and bystanders' sends measured before and during them.
     Hostile,
+    /// Exactly --messages sends by the largest --concurrency workers, to grow a database.
+    Fill,
+    /// Sends per second with one webhook endpoint (answering 200) against none, and the
+    /// delivery lag from commit to the receiver (needs --app-secret).
+    Webhooks,
 }
 
 #[derive(Debug, clap::Parser)]
@@ -103,7 +110,8 @@ struct Args {
     /// At most this many requests per phase and level, whichever ends first with the duration.
     #[arg(long, default_value_t = 1_000_000)]
     requests_per_level: u64,
-    /// delivery: direct messages sent one after another (1..=1000000).
+    /// delivery: direct messages sent one after another (1..=1000000); webhooks: messages
+    /// sent one at a time, --lag-interval-ms apart, for the delivery lag; fill: sends in all.
     #[arg(long, default_value_t = 1000)]
     messages: u64,
     /// delivery: members of the group, the sender included (2..=2000), each with one stream.
@@ -156,10 +164,14 @@ struct Args {
     /// words: how many words the list holds (1..=100000).
     #[arg(long, default_value_t = 10_000)]
     words: usize,
-    /// words: phase pairs with and without the list, run A B B A A B … (1..=50).
+    /// words, webhooks: phase pairs with and without the list (the endpoint), run
+    /// A B B A A B … (1..=50).
     #[arg(long, default_value_t = 2)]
     rounds: usize,
-    /// words: the app's secret, to load and remove the list through the server API.
+    /// webhooks: milliseconds between the messages whose delivery lag is measured (0..=10000).
+    #[arg(long, default_value_t = 20)]
+    lag_interval_ms: u64,
+    /// words, webhooks: the app's secret, for the server API (the word list, the endpoint).
     #[arg(long, value_name = "SECRET")]
     app_secret: Option<String>,
     /// Print one JSON object on stdout instead of the table.
@@ -174,7 +186,8 @@ impl Args {
     /// `--duration-secs`, or the scenario's default.
     fn duration_secs(&self) -> u64 {
         self.duration_secs.unwrap_or(match self.scenario {
-            Scenario::Send | Scenario::Fanout | Scenario::Words => 5,
+            Scenario::Send | Scenario::Fanout | Scenario::Words | Scenario::Webhooks => 5,
+            Scenario::Fill => 600,
             Scenario::Hostile => 10,
             Scenario::Delivery => 120,
             Scenario::Idle => 300,
@@ -246,8 +259,16 @@ impl Args {
             "--words must be 1..=100000"
         );
         ensure!((1..=50).contains(&self.rounds), "--rounds must be 1..=50");
-        let ok = self.scenario != Scenario::Words || self.app_secret.is_some();
-        ensure!(ok, "--app-secret must be given for --scenario words");
+        let needs_secret = matches!(self.scenario, Scenario::Words | Scenario::Webhooks);
+        let ok = !needs_secret || self.app_secret.is_some();
+        ensure!(
+            ok,
+            "--app-secret must be given for --scenario words and webhooks"
+        );
+        ensure!(
+            self.lag_interval_ms <= 10_000,
+            "--lag-interval-ms must be 0..=10000"
+        );
         Ok(())
     }
 
@@ -358,6 +379,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 requests_per_phase: args.requests_per_level,
             };
             words::run(&bench, plan).await
+        }
+        Scenario::Fill => send::fill(&bench, args.max_concurrency(), args.messages, duration).await,
+        Scenario::Webhooks => {
+            let plan = webhooks::Plan {
+                senders: args.max_concurrency(),
+                rounds: args.rounds,
+                app_key: args.app_key.clone(),
+                app_secret: args.app_secret.clone().unwrap_or_default(),
+                duration,
+                requests_per_phase: args.requests_per_level,
+                lag_messages: args.messages,
+                lag_interval: Duration::from_millis(args.lag_interval_ms),
+            };
+            webhooks::run(&bench, plan).await
         }
         Scenario::Hostile => {
             let plan = hostile::Plan {

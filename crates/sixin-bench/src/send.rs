@@ -45,6 +45,7 @@ struct Level {
 }
 
 /// Who one send worker sends as, and to whom: `to` in rotation.
+#[derive(Clone)]
 pub struct Route {
     pub token: String,
     pub to: Vec<String>,
@@ -57,16 +58,56 @@ pub enum Phase {
     Send(Arc<Vec<Route>>),
 }
 
-pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
-    let max_c = plan.levels.iter().copied().max().unwrap_or(1);
-    let members = bench.provision(2 * max_c).await?;
-    let routes = members
+/// `c` send routes over `2 c` fresh members: each worker sends to its own partner.
+pub async fn pairs(bench: &Bench, c: usize) -> anyhow::Result<Vec<Route>> {
+    let members = bench.provision(2 * c).await?;
+    Ok(members
         .chunks_exact(2)
         .map(|pair| Route {
             token: pair[0].token.clone(),
             to: vec![pair[1].uuid.clone()],
         })
-        .collect();
+        .collect())
+}
+
+/// `--scenario fill`: `messages` sends by `c` workers, each to its own partner (fewer if
+/// `cap` passes first), to grow a database to a size (`scripts/storage.sh`).
+pub async fn fill(bench: &Bench, c: usize, messages: u64, cap: Duration) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Filled {
+        url: String,
+        concurrency: usize,
+        send: PhaseStats,
+    }
+    let sends = Phase::Send(Arc::new(pairs(bench, c).await?));
+    tracing::info!("fill: {messages} sends by {c} workers (at most {cap:?})");
+    let send = phase(bench, &sends, c, cap, messages).await?;
+    let report = Filled {
+        url: bench.base.to_string(),
+        concurrency: c,
+        send,
+    };
+    report::print(bench.json, &report, |r| {
+        let mut text = Text::default();
+        text.line(format!(
+            "sixin-bench fill: {} — {} workers",
+            r.url, r.concurrency
+        ));
+        let mut table = Table::new(["phase"].into_iter().chain(PHASE_COLUMNS));
+        table.row(
+            ["send".to_owned()]
+                .into_iter()
+                .chain(report::phase_cells(&r.send)),
+        );
+        text.table(table);
+        text
+    })
+}
+
+pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
+    let max_c = plan.levels.iter().copied().max().unwrap_or(1);
+    let routes = pairs(bench, max_c).await?;
+    let members = 2 * routes.len();
     let sends = Phase::Send(Arc::new(routes));
     let mut levels = Vec::with_capacity(plan.levels.len());
     for &c in &plan.levels {
@@ -76,7 +117,7 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
         url: bench.base.to_string(),
         duration_secs: plan.duration.as_secs(),
         requests_per_level: plan.requests_per_level,
-        members: members.len(),
+        members,
         levels,
     };
     report::print(bench.json, &report, layout)

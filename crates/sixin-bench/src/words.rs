@@ -15,16 +15,14 @@
 //! counted (the first seconds on a fresh database run faster than the rest). The report gives
 //! each phase and the ratio of B's requests per second to A's, over all of each.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use anyhow::{ensure, Context as _};
-use reqwest::StatusCode;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::client::Bench;
+use crate::client::{Bench, ServerApi};
 use crate::report::{self, Table, Text, PHASE_COLUMNS};
-use crate::send::{self, Phase, Route};
+use crate::send::{self, Phase};
 use crate::stats::{self, PhaseStats};
 
 /// What every text ends with: Chinese, so the server folds non-ASCII text.
@@ -65,23 +63,15 @@ struct Named {
 
 pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
     let c = plan.senders;
-    let members = bench.provision(2 * c).await?;
-    let routes: Vec<Route> = members
-        .chunks_exact(2)
-        .map(|pair| Route {
-            token: pair[0].token.clone(),
-            to: vec![pair[1].uuid.clone()],
-        })
-        .collect();
-    let sends = Phase::Send(std::sync::Arc::new(routes));
+    let sends = Phase::Send(std::sync::Arc::new(send::pairs(bench, c).await?));
     let list = word_list(plan.words);
-    let server = Server { bench, plan: &plan };
-    server
-        .words(
-            "DELETE",
-            &json!(list.iter().map(|(w, _)| w).collect::<Vec<_>>()),
-        )
-        .await?;
+    let server = ServerApi::new(bench, &plan.app_key, &plan.app_secret);
+    let words = |method, body| server.call(method, "/v1/server/words", body);
+    words(
+        "DELETE",
+        json!(list.iter().map(|(w, _)| w).collect::<Vec<_>>()),
+    )
+    .await?;
     let mut phases = Vec::new();
     let order = (0..plan.rounds).flat_map(|r| {
         if r % 2 == 0 {
@@ -97,14 +87,13 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
                 .iter()
                 .map(|(w, a)| json!({"word": w, "action": a}))
                 .collect();
-            server.words("PUT", &Value::Array(body)).await?;
+            words("PUT", Value::Array(body)).await?;
         } else if !with_list && loaded {
-            server
-                .words(
-                    "DELETE",
-                    &json!(list.iter().map(|(w, _)| w).collect::<Vec<_>>()),
-                )
-                .await?;
+            words(
+                "DELETE",
+                json!(list.iter().map(|(w, _)| w).collect::<Vec<_>>()),
+            )
+            .await?;
         }
         // One untimed round: the server rebuilds its matcher for the new version here.
         send::phase_with(bench, &sends, 1, (Duration::from_secs(5), 1), TAIL).await?;
@@ -127,12 +116,11 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
             stats,
         });
     }
-    server
-        .words(
-            "DELETE",
-            &json!(list.iter().map(|(w, _)| w).collect::<Vec<_>>()),
-        )
-        .await?;
+    words(
+        "DELETE",
+        json!(list.iter().map(|(w, _)| w).collect::<Vec<_>>()),
+    )
+    .await?;
     let rps = |on: bool| {
         phases
             .iter()
@@ -169,54 +157,6 @@ fn word_list(n: usize) -> Vec<(String, &'static str)> {
             (w, if i % 2 == 0 { "mask" } else { "reject" })
         })
         .collect()
-}
-
-/// The app's backend: server API calls with a fresh HS256 token each.
-struct Server<'a> {
-    bench: &'a Bench,
-    plan: &'a Plan,
-}
-
-impl Server<'_> {
-    async fn words(&self, method: &str, body: &Value) -> anyhow::Result<()> {
-        let url = self.bench.endpoint("/v1/server/words")?;
-        let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let resp = self
-            .bench
-            .client
-            .request(method.clone(), url)
-            .bearer_auth(self.token()?)
-            .json(body)
-            .timeout(Duration::from_secs(120))
-            .send()
-            .await
-            .with_context(|| format!("{method} /v1/server/words"))?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        ensure!(
-            status == StatusCode::OK,
-            "{method} /v1/server/words answered {status}: {text}"
-        );
-        tracing::info!("{method} /v1/server/words: {text}");
-        Ok(())
-    }
-
-    fn token(&self) -> anyhow::Result<String> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
-        let claims = json!({
-            "iss": self.plan.app_key,
-            "aud": "sixin-server",
-            "iat": now.as_secs(),
-            "exp": now.as_secs() + 60,
-            "jti": format!("bench-{}-{}", std::process::id(), now.as_nanos()),
-        });
-        let key = jsonwebtoken::EncodingKey::from_secret(self.plan.app_secret.as_bytes());
-        Ok(jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &key,
-        )?)
-    }
 }
 
 fn layout(r: &Report) -> Text {

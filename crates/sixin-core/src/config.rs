@@ -24,6 +24,9 @@ pub struct CoreConfig {
     pub stream_buffer: usize,
     /// The most events replayed to a reconnecting client; further behind, it is told to resync.
     pub max_replay: u64,
+    /// Events older than this are pruned too, even within `max_replay` (30 days; zero: no
+    /// age limit). A client further back is told to resync.
+    pub max_event_age: Duration,
     /// How long a PhalApi access token (`App.Auth.ApplyToken`) stays valid (2 hours).
     pub access_token_ttl: Duration,
     /// The longest lifetime (`exp - iat`) a server API token may claim (5 minutes).
@@ -68,6 +71,7 @@ impl Default for CoreConfig {
             max_streams_per_member: 8,
             stream_buffer: 1024,
             max_replay: 10_000,
+            max_event_age: Duration::from_secs(30 * 24 * 3600),
             access_token_ttl: Duration::from_secs(2 * 3600),
             server_token_max_lifetime: Duration::from_secs(300),
             member_token_max_lifetime: Duration::from_secs(24 * 3600),
@@ -97,7 +101,8 @@ impl CoreConfig {
     /// - `argon2_memory_kib`: at least 8, Argon2's floor for the one lane sixin hashes with;
     ///   `argon2_iterations`: at least 1.
     /// - `max_streams_per_member`: at least 1; `stream_buffer`: 1..=[`MAX_STREAM_BUFFER`].
-    /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions.
+    /// - `max_replay`: at most `i64::MAX`, since it is compared with event positions;
+    ///   `max_event_age`: any (zero: no age limit).
     /// - `server_token_max_lifetime`: 1 second..=[`MAX_SERVER_TOKEN_LIFETIME`].
     /// - `secret_grace`: 0..=[`MAX_SECRET_GRACE`].
     /// - `limits`: as [`Limits::validate`](crate::limits::Limits::validate) says; the error's
@@ -253,6 +258,7 @@ mod tests {
             max_streams_per_member: 1,
             stream_buffer: MAX_STREAM_BUFFER,
             max_replay: i64::MAX as u64,
+            max_event_age: Duration::MAX,
             access_token_ttl: Duration::from_secs(1),
             server_token_max_lifetime: Duration::from_secs(1),
             member_token_max_lifetime: MAX_MEMBER_TOKEN_LIFETIME,
@@ -264,6 +270,7 @@ mod tests {
         let one = CoreConfig {
             stream_buffer: 1,
             max_replay: 0,
+            max_event_age: Duration::ZERO,
             secret_grace: Duration::ZERO,
             ..edge
         };

@@ -280,17 +280,33 @@ pub trait Store:
     /// before-send hook; `None` if the app is unknown.
     async fn set_before_send(&self, app: AppId, hook: Option<Value>) -> StoreResult<Option<App>>;
     /// For up to `members` members with an id above `after`: deletes their events more than
-    /// `keep` positions behind their latest. The rows deleted, and the last member visited
-    /// (`None`: no member is left after it).
+    /// `keep` positions behind their latest and, with `older_than`, those before their first
+    /// event created at or after it (always a prefix of the stream, even if clocks of several
+    /// nodes disagree). The rows deleted, and the last member visited (`None`: no member is
+    /// left after it).
     async fn prune_events(
         &self,
         keep: i64,
+        older_than: Option<Timestamp>,
         after: MemberId,
         members: u32,
     ) -> StoreResult<(u64, Option<MemberId>)>;
     /// Deletes up to `batch` settled webhook deliveries of outbox entries created before
     /// `before`, and up to `batch` such entries left without deliveries (never a pending one).
     async fn prune_outbox(&self, before: Timestamp, batch: u32) -> StoreResult<u64>;
+    /// Presence, for the offline hint of `message.created` webhooks: marks node `node` alive
+    /// until `until` and records, in the same transaction, that the members `online` now have
+    /// an event stream open on it and the members `offline` no longer have one.
+    async fn set_presence(
+        &self,
+        node: &str,
+        until: Timestamp,
+        online: Vec<MemberId>,
+        offline: Vec<MemberId>,
+    ) -> StoreResult<()>;
+    /// Deletes node `node` (when `Some`) and every node alive only until before `before`, with
+    /// their presence rows; the rows deleted.
+    async fn remove_nodes(&self, node: Option<&str>, before: Timestamp) -> StoreResult<u64>;
     /// Sets what an app-signed member token naming an unknown member does; `None` if the app
     /// is unknown.
     async fn set_member_tokens(&self, app: AppId, policy: MemberTokens)

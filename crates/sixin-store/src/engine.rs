@@ -85,17 +85,36 @@ impl<B: Backend> Store for Db<B> {
     async fn prune_events(
         &self,
         keep: i64,
+        older_than: Option<Timestamp>,
         after: MemberId,
         members: u32,
     ) -> StoreResult<(u64, Option<MemberId>)> {
         write!(self, |ex| crate::ops::prune::prune_events(
-            ex, keep, after, members
+            ex, keep, older_than, after, members
         ))
     }
 
     async fn prune_outbox(&self, before: Timestamp, batch: u32) -> StoreResult<u64> {
         write!(self, |ex| crate::ops::prune::prune_outbox(
             ex, before, batch
+        ))
+    }
+    async fn set_presence(
+        &self,
+        node: &str,
+        until: Timestamp,
+        online: Vec<MemberId>,
+        offline: Vec<MemberId>,
+    ) -> StoreResult<()> {
+        let node = node.to_owned();
+        write!(self, |ex| crate::ops::presence::set_presence(
+            ex, node, until, online, offline
+        ))
+    }
+    async fn remove_nodes(&self, node: Option<&str>, before: Timestamp) -> StoreResult<u64> {
+        let node = node.map(str::to_owned);
+        write!(self, |ex| crate::ops::presence::remove_nodes(
+            ex, node, before
         ))
     }
     async fn set_member_tokens(

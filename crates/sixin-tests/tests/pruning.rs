@@ -1,6 +1,6 @@
 //! Storage stays bounded, on SQLite and PostgreSQL: `Core::prune` keeps each member's newest
-//! `max_replay` events (a client resuming from a pruned position is told to resync, one
-//! resuming within them continues), and deletes outbox entries past the webhook retention
+//! `max_replay` events and none older than `max_event_age` (a client resuming from a pruned
+//! position is told to resync, one resuming within them continues), and deletes outbox entries past the webhook retention
 //! unless a delivery of theirs is still pending.
 
 #![allow(clippy::unwrap_used)]
@@ -109,7 +109,69 @@ async fn settled_outbox_entries_go_after_the_retention_and_pending_ones_stay(h: 
     );
 }
 
+async fn events_older_than_the_age_limit_go_even_within_max_replay(h: Harness) {
+    let h = h.reconfigured(CoreConfig {
+        max_replay: 100,
+        max_event_age: Duration::from_secs(3600),
+        ..config()
+    });
+    let app = h.app().await;
+    let (a, b) = (h.person(&app, "ann").await, h.person(&app, "bob").await);
+    for i in 0..3 {
+        h.text(&a, &b, &format!("old {i}")).await;
+    }
+    let events = |after: i64| {
+        let (store, app, bob) = (h.store.clone(), app.id, b.member.id);
+        async move {
+            store
+                .events_since(app, bob, Position(after), 100)
+                .await
+                .unwrap()
+        }
+    };
+    let Events::Page { latest: old, .. } = events(0).await else {
+        panic!("nothing is pruned yet")
+    };
+    h.clock.advance(Duration::from_secs(3000));
+    h.text(&a, &b, "recent").await;
+    assert_eq!(
+        h.core.prune().await.unwrap(),
+        0,
+        "nothing is an hour old yet"
+    );
+    h.clock.advance(Duration::from_secs(700));
+    h.text(&a, &b, "newest").await;
+    // Ann's and Bob's three first events are past the hour; the others stay.
+    assert_eq!(h.core.prune().await.unwrap(), 6);
+    assert!(matches!(events(0).await, Events::Resync { .. }));
+    let Events::Page { events: kept, .. } = events(old.0).await else {
+        panic!("a client that saw the old events continues")
+    };
+    let texts: Vec<String> = kept
+        .iter()
+        .map(|e| match &e.kind {
+            sixin_core::EventKind::Message { message } => message.data["content"].to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(texts, ["\"recent\"", "\"newest\""]);
+    // A member whose every event is past the age keeps none, and resumes from the latest.
+    h.clock.advance(Duration::from_secs(7200));
+    assert_eq!(h.core.prune().await.unwrap(), 4);
+    let Events::Page {
+        events: none,
+        latest,
+    } = events(old.0 + 2).await
+    else {
+        panic!("the latest position still continues")
+    };
+    assert!(none.is_empty());
+    assert_eq!(latest, Position(old.0 + 2));
+    assert!(matches!(events(old.0).await, Events::Resync { .. }));
+}
+
 sixin_tests::both_backends!(
+    events_older_than_the_age_limit_go_even_within_max_replay,
     pruning_keeps_the_newest_max_replay_events_per_member,
     settled_outbox_entries_go_after_the_retention_and_pending_ones_stay,
 );

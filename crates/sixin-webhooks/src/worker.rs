@@ -6,9 +6,10 @@ use std::time::Duration;
 use rand::RngCore;
 use sixin_core::ids::WebhookId;
 use sixin_core::service::Next;
-use sixin_core::Core;
-use tokio::sync::watch;
+use sixin_core::{Core, Signal};
+use tokio::sync::{broadcast, watch};
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 use crate::{http, DeliveryConfig};
 
@@ -60,6 +61,10 @@ impl Drop for Worker {
     }
 }
 
+/// The shortest time between two claims woken by committed events: a burst of sends costs one
+/// claim per this much time, not one per send.
+const WAKE_GAP: Duration = Duration::from_millis(10);
+
 /// The endpoints this node is delivering to.
 struct Active {
     tasks: JoinSet<WebhookId>,
@@ -79,6 +84,12 @@ async fn run(core: Core, cfg: DeliveryConfig, node: String, mut stopped: watch::
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut renew = tokio::time::interval(core.config().webhooks.lease / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Committed changes wake the worker at once (on every node, with a shared bus), so an
+    // event does not wait for the next poll; the poll still finds what no signal announced
+    // (member changes, retries coming due, other nodes' queues whose lease ran out).
+    let mut news = Some(core.bus().subscribe());
+    let mut wake: Option<Instant> = None;
+    let mut last_claim = Instant::now();
     loop {
         tokio::select! {
             _ = stopped.changed() => break,
@@ -86,8 +97,26 @@ async fn run(core: Core, cfg: DeliveryConfig, node: String, mut stopped: watch::
                 if let Ok(id) = done {
                     active.handles.remove(&id);
                 }
+                // Its queue looked empty just before it gave the lease up: an event committed
+                // in between would otherwise wait for the poll.
+                wake.get_or_insert(last_claim + WAKE_GAP);
             }
-            _ = poll.tick() => claim(&core, &cfg, &node, &client, &mut active).await,
+            signal = recv(&mut news) => match signal {
+                Ok(Signal::Event(_) | Signal::Gap) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    wake.get_or_insert(last_claim + WAKE_GAP);
+                }
+                Ok(Signal::Revoked(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => news = None,
+            },
+            _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                wake = None;
+                last_claim = Instant::now();
+                claim(&core, &cfg, &node, &client, &mut active).await;
+            }
+            _ = poll.tick() => {
+                last_claim = Instant::now();
+                claim(&core, &cfg, &node, &client, &mut active).await;
+            }
             _ = renew.tick() => {
                 let held: Vec<WebhookId> = active.handles.keys().copied().collect();
                 if !held.is_empty() {
@@ -105,6 +134,16 @@ async fn run(core: Core, cfg: DeliveryConfig, node: String, mut stopped: watch::
         }
     }
     tracing::info!(webhooks.node = %node, "webhook delivery worker stopped");
+}
+
+/// The next signal of the bus, or never once it closed.
+async fn recv(
+    news: &mut Option<broadcast::Receiver<Signal>>,
+) -> Result<Signal, broadcast::error::RecvError> {
+    match news {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Claims endpoints with a delivery due, up to the free capacity, and starts their tasks.

@@ -1,7 +1,8 @@
 //! `sixin serve`: bind, start the webhook delivery worker (unless `webhooks.deliver = false`),
 //! serve until SIGINT/SIGTERM, tell every event stream to reconnect elsewhere, let in-flight
 //! requests finish (bounded by `http.shutdown_grace_secs`), stop the worker (its leases are given
-//! up, so other nodes take its queues over at once), then close the store (SQLite: queued writes
+//! up, so other nodes take its queues over at once), remove this node's presence rows, then
+//! close the store (SQLite: queued writes
 //! commit, the WAL is checkpointed into the database file).
 
 use std::net::SocketAddr;
@@ -122,6 +123,10 @@ pub async fn run(settings: &Settings, core: Core) -> Result<(), ServeError> {
     pruning.abort();
     if let Some(worker) = worker {
         worker.stop().await;
+    }
+    // Its members no longer count as online for the offline hint of webhooks.
+    if let Err(e) = counting.leave_node().await {
+        tracing::warn!(error = %e, "removing this node's presence: {e}");
     }
     // Requests have drained: close the store. Writes still queued commit; SQLite then
     // checkpoints its WAL so the database file alone holds everything.

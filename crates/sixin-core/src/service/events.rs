@@ -103,6 +103,11 @@ impl Core {
             self.config().max_streams_per_member,
             self.config().stream_buffer,
         )?;
+        // Recorded as present before the read: a message committed from here on does not name
+        // this member offline (the offline hint of `message.created` webhooks).
+        if let Some(presence) = hub.presence.get() {
+            let _ = presence.touch((app, member)).await;
+        }
         // Registered first: whatever commits from here on reaches `rx`.
         let (last, behind) = match after {
             Some(p) => (p, true),
@@ -135,6 +140,13 @@ impl Core {
         hub.dispatcher.get_or_init(|| {
             let rx = self.inner.bus.subscribe();
             tokio::spawn(dispatch(Arc::downgrade(hub), rx));
+            let presence = super::presence::Presence::start(
+                Arc::downgrade(hub),
+                Arc::clone(&self.inner.store),
+                Arc::clone(&self.inner.clock),
+                self.node().to_owned(),
+            );
+            let _ = hub.presence.set(presence);
         });
         Arc::clone(hub)
     }
@@ -271,6 +283,8 @@ pub(crate) struct Hub {
     next_id: AtomicU64,
     open: AtomicU64,
     dispatcher: OnceLock<()>,
+    /// Records which members have streams here (started with the dispatcher).
+    presence: OnceLock<super::presence::Presence>,
 }
 
 /// A stream's place in the hub; removes it when dropped.
@@ -291,6 +305,10 @@ impl Drop for Registration {
                     slots.remove(&self.key);
                 }
             }
+            drop(slots);
+            if let Some(presence) = hub.presence.get() {
+                presence.touch_later(self.key);
+            }
         }
     }
 }
@@ -302,6 +320,11 @@ impl Hub {
         self.slots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `key` has a stream registered here (one that lagged no longer counts).
+    pub(crate) fn has_streams(&self, key: (AppId, MemberId)) -> bool {
+        self.lock().get(&key).is_some_and(|list| !list.is_empty())
     }
 
     fn register(

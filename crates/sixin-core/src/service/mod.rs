@@ -9,7 +9,8 @@
 //! - `conversations`: the conversation list and detail, groups.
 //! - `server`: the app backend's operations (server API): its JWT, members by the app's own
 //!   ids, their sessions, bans and mutes, the registration policy.
-//! - `events`: event streams (store catch-up, then live delivery through the node's hub).
+//! - `events`: event streams (store catch-up, then live delivery through the node's hub);
+//!   `presence`: which members have a stream open on this node, recorded in the store.
 //! - `words`: the sensitive-word filter (one matcher per app, hot-reloaded) and the app's list.
 //! - `reports`: members' reports, and their review by the app's backend.
 //! - `webhooks`: the app's webhook endpoints, their deliveries, replays and test events.
@@ -30,6 +31,7 @@ mod member_tokens;
 mod members;
 mod messages;
 mod multi_send;
+mod presence;
 mod prune;
 mod reads;
 mod reports;
@@ -86,6 +88,8 @@ struct Inner {
     buckets: crate::limits::Buckets,
     /// Calls the apps' before-send hooks (set by `sixin serve`; see [`Core::set_hook_caller`]).
     hook_caller: std::sync::OnceLock<Arc<dyn crate::webhook::HookCaller>>,
+    /// This node's id (random, per core), as its presence rows name it.
+    node: String,
 }
 
 impl Core {
@@ -110,6 +114,10 @@ impl Core {
                 matchers: words::Matchers::default(),
                 buckets: crate::limits::Buckets::default(),
                 hook_caller: std::sync::OnceLock::new(),
+                node: {
+                    let id: [u8; 8] = rand::random();
+                    id.iter().map(|b| format!("{b:02x}")).collect()
+                },
             }),
         }
     }
@@ -122,6 +130,22 @@ impl Core {
     /// The bus events are published on (the event stream subscribes here).
     pub fn bus(&self) -> &Arc<dyn Bus> {
         &self.inner.bus
+    }
+
+    /// This node's id: random, new for each core.
+    pub fn node(&self) -> &str {
+        &self.inner.node
+    }
+
+    /// Says this node is leaving: its presence rows are deleted, so its members no longer
+    /// count as online (otherwise they would until its lease ran out). For a clean shutdown,
+    /// after the event streams have closed and before the store closes.
+    pub async fn leave_node(&self) -> Result<()> {
+        let node = self.node();
+        self.store()
+            .remove_nodes(Some(node), Timestamp(i64::MIN))
+            .await?;
+        Ok(())
     }
 
     /// Now, by the injected clock.

@@ -1,6 +1,7 @@
 //! Keeping storage bounded: [`Core::prune`] deletes the per-member events no client can replay
 //! any more (more than `max_replay` behind the member's latest position: a client resuming
-//! from there is told to resync anyway) and webhook deliveries and outbox entries settled more
+//! from there is told to resync anyway) or older than `max_event_age`, the presence rows of
+//! nodes that stopped renewing them, and webhook deliveries and outbox entries settled more
 //! than `webhooks.retention` ago (pending ones are never deleted). `sixin serve` runs it on
 //! every node in the background; the deletes are small and idempotent, so nodes running it at
 //! once only repeat each other's work.
@@ -19,12 +20,14 @@ impl Core {
     /// yielding between them). Returns the rows deleted.
     pub async fn prune(&self) -> Result<u64> {
         let keep = i64::try_from(self.config().max_replay).unwrap_or(i64::MAX);
+        let age = self.config().max_event_age;
+        let older_than = (!age.is_zero()).then(|| self.now().minus(age));
         let mut deleted = 0;
         let mut after = MemberId(0);
         loop {
             let (n, last) = self
                 .store()
-                .prune_events(keep, after, MEMBERS_PER_BATCH)
+                .prune_events(keep, older_than, after, MEMBERS_PER_BATCH)
                 .await?;
             deleted += n;
             match last {
@@ -42,6 +45,9 @@ impl Core {
             }
             tokio::task::yield_now().await;
         }
+        // Nodes that stopped renewing a minute ago, and their presence rows.
+        let dead = self.now().minus(super::presence::ALIVE_FOR * 3);
+        deleted += self.store().remove_nodes(None, dead).await?;
         Ok(deleted)
     }
 }

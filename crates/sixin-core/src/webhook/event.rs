@@ -73,6 +73,9 @@ pub struct MemberFacts {
     pub id: MemberId,
     pub uuid: MemberUuid,
     pub external_id: Option<String>,
+    /// Whether the member had an event stream open on a live node when the change committed
+    /// (read for new messages only: their payload names the recipients without one).
+    pub online: bool,
 }
 
 /// The reference to a member in a payload.
@@ -108,14 +111,16 @@ fn message_json(m: &Message, known: &[MemberFacts]) -> Value {
 pub fn member_event(kind: &EventKind, audience: &[MemberFacts], at: Timestamp) -> OutboxEntry {
     let (name, data) = match kind {
         EventKind::Message { message } => {
-            let recipients: Vec<Value> = audience
-                .iter()
-                .filter(|m| m.uuid != message.sender_uuid)
+            let recipients = audience.iter().filter(|m| m.uuid != message.sender_uuid);
+            let offline: Vec<Value> = recipients
+                .clone()
+                .filter(|m| !m.online)
                 .map(reference)
                 .collect();
             let data = json!({
                 "message": message_json(message, audience),
-                "recipients": recipients,
+                "recipients": recipients.map(reference).collect::<Vec<_>>(),
+                "offline_recipients": offline,
             });
             (MESSAGE_CREATED, data)
         }
@@ -190,6 +195,7 @@ pub fn member_change(change: MemberChange, member: &Member, at: Timestamp) -> Ou
         id: member.id,
         uuid: member.uuid.clone(),
         external_id: member.external_id.clone(),
+        online: false,
     };
     let mut subject = reference(&facts);
     let (name, data) = match change {
@@ -234,6 +240,7 @@ mod tests {
             id: MemberId(id),
             uuid: MemberUuid::generate(),
             external_id: ext.map(str::to_owned),
+            online: false,
         }
     }
 
@@ -244,6 +251,10 @@ mod tests {
     #[test]
     fn a_new_message_names_its_sender_and_recipients_as_the_backend_knows_them() {
         let (ann, bob) = (facts(1, Some("u-1")), facts(2, None));
+        let cat = MemberFacts {
+            online: true,
+            ..facts(3, None)
+        };
         let message = Message {
             id: MessageId(9),
             conversation: ConversationId(3),
@@ -260,7 +271,7 @@ mod tests {
         let bob_uuid = bob.uuid.clone();
         let e = member_event(
             &EventKind::Message { message },
-            &[ann, bob],
+            &[ann, bob, cat.clone()],
             Timestamp(1_700_000_000_123),
         );
         assert_eq!(e.kind, MESSAGE_CREATED);
@@ -269,10 +280,11 @@ mod tests {
         assert_eq!(b["timestamp"], "2023-11-14T22:13:20.123Z");
         assert_eq!(b["data"]["message"]["sender"]["external_id"], "u-1");
         assert_eq!(b["data"]["message"]["data"]["content"], "hi");
-        assert_eq!(
-            b["data"]["recipients"],
-            json!([{"uuid": bob_uuid.as_str(), "uid": 2, "external_id": null}])
-        );
+        let bob_ref = json!({"uuid": bob_uuid.as_str(), "uid": 2, "external_id": null});
+        let cat_ref = json!({"uuid": cat.uuid.as_str(), "uid": 3, "external_id": null});
+        assert_eq!(b["data"]["recipients"], json!([bob_ref, cat_ref]));
+        // Cat had an event stream open: only Bob needs a push.
+        assert_eq!(b["data"]["offline_recipients"], json!([bob_ref]));
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //!   checks read): one file per capability.
 //! - `outbox`: the webhook outbox, written inside the transactions of the changes it records;
 //!   `webhooks` and `webhook_queue`: endpoints, deliveries and the delivery worker's leases.
+//! - `presence`: which members have an event stream open on which node (the offline hint).
 //! - `words` (an app's word list), `reports` (members' reports): the safety controls.
 //! - `shared`: row look-ups and locks the capabilities share.
 
@@ -30,6 +31,7 @@ pub(crate) mod history;
 pub(crate) mod logins;
 pub(crate) mod members;
 pub(crate) mod outbox;
+pub(crate) mod presence;
 pub(crate) mod prune;
 pub(crate) mod reads;
 pub(crate) mod reports;

@@ -3,7 +3,9 @@
 //!
 //! A change of an app without an enabled endpoint costs one indexed read and writes nothing;
 //! the payload is only built when some endpoint may want it, and building it may need the
-//! members' external ids, which that read decides whether to look up.
+//! members' external ids, which that read decides whether to look up. A new message's entry
+//! also names the recipients who had no event stream open on a live node at its commit (the
+//! offline hint), read from the [`presence`](super::presence) rows in the same statement.
 
 use sixin_core::webhook::{event, MemberChange, MemberFacts, OutboxEntry};
 
@@ -62,7 +64,9 @@ pub(crate) async fn record_event(
     if !wanted(ex, app).await? {
         return Ok(());
     }
-    let facts = member_facts(ex, deliveries.iter().map(|d| d.member)).await?;
+    // Only a new message's payload says who was online (the offline hint).
+    let presence = matches!(kind, EventKind::Message { .. }).then_some(now);
+    let facts = member_facts(ex, deliveries.iter().map(|d| d.member), presence).await?;
     write(ex, app, &event::member_event(kind, &facts, now)).await?;
     Ok(())
 }
@@ -82,21 +86,35 @@ pub(crate) async fn record_member(
     Ok(())
 }
 
-/// Uuid and external id of each member, in id order.
+/// Uuid and external id of each member, in id order, and with `presence_at`, whether they had
+/// an event stream open on a node alive at that time.
 async fn member_facts(
     ex: &mut dyn Exec,
     ids: impl Iterator<Item = MemberId>,
+    presence_at: Option<Timestamp>,
 ) -> StoreResult<Vec<MemberFacts>> {
-    let ids: Vec<Param> = ids.map(|m| Param::Int(m.0)).collect();
-    if ids.is_empty() {
+    let mut params: Vec<Param> = ids.map(|m| Param::Int(m.0)).collect();
+    if params.is_empty() {
         return Ok(Vec::new());
     }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let marks: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
+    let online = match presence_at {
+        Some(at) => {
+            params.push(Param::Int(at.0));
+            format!(
+                "EXISTS (SELECT 1 FROM stream_presence p JOIN nodes n ON n.id = p.node_id \
+                 WHERE p.member_id = members.id AND n.alive_until > ${})",
+                params.len()
+            )
+        }
+        None => "FALSE".to_owned(),
+    };
     let sql = format!(
-        "SELECT id, uuid, external_id FROM members WHERE id IN ({}) ORDER BY id",
+        "SELECT id, uuid, external_id, {online} AS online FROM members WHERE id IN ({}) \
+         ORDER BY id",
         marks.join(", ")
     );
-    ex.all(&sql, &ids)
+    ex.all(&sql, &params)
         .await?
         .iter()
         .map(|r| {
@@ -105,6 +123,7 @@ async fn member_facts(
                 uuid: MemberUuid::parse(&r.text("uuid")?)
                     .ok_or_else(|| StoreError::Other("corrupt member uuid".into()))?,
                 external_id: r.opt_text("external_id")?,
+                online: r.bool("online")?,
             })
         })
         .collect()

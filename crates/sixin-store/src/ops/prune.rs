@@ -5,11 +5,13 @@
 use super::prelude::*;
 
 /// For up to `members` members after `after` (by id): deletes their events more than `keep`
-/// positions behind their latest. Returns the deleted row count and the last member visited
-/// (`None`: the walk is done).
+/// positions behind their latest and, with `older_than`, every event before their first one
+/// created at or after it. Returns the deleted row count and the last member visited (`None`:
+/// the walk is done).
 pub(crate) async fn prune_events(
     ex: &mut dyn Exec,
     keep: i64,
+    older_than: Option<Timestamp>,
     after: MemberId,
     members: u32,
 ) -> StoreResult<(u64, Option<MemberId>)> {
@@ -31,6 +33,17 @@ pub(crate) async fn prune_events(
                 .execute(
                     "DELETE FROM events WHERE member_id = $1 AND position <= $2",
                     params![member, cut],
+                )
+                .await?;
+        }
+        if let Some(at) = older_than {
+            // The walk stops at the first recent event: it reads about what it deletes.
+            deleted += ex
+                .execute(
+                    "DELETE FROM events WHERE member_id = $1 AND position < COALESCE(\
+                     (SELECT position FROM events WHERE member_id = $1 AND created_at >= $2 \
+                     ORDER BY position LIMIT 1), $3)",
+                    params![member, at.0, i64::MAX],
                 )
                 .await?;
         }

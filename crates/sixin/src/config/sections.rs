@@ -152,6 +152,8 @@ pub struct EventsSection {
     pub buffer: usize,
     /// The most events replayed to a reconnecting client; further behind, it gets `resync`.
     pub max_replay: u64,
+    /// Events older than this many seconds are pruned too (0: no age limit).
+    pub max_age_secs: u64,
 }
 
 impl Default for EventsSection {
@@ -165,6 +167,7 @@ impl Default for EventsSection {
             max_streams_per_member: core.max_streams_per_member,
             buffer: core.stream_buffer,
             max_replay: core.max_replay,
+            max_age_secs: core.max_event_age.as_secs(),
         }
     }
 }
