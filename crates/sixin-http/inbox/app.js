@@ -24,6 +24,8 @@ const convs = new Map();
  * `to` is the peer of a direct conversation; `peerRead` the peer's read-up-to mark seen live.
  */
 let thread = null;
+/** Whether the thread is scrolled to its end (kept there as pictures load). */
+let pinned = true;
 
 function setTitle() {
   document.title = unreadTotal > 0 ? `(${unreadTotal}) ${t("inbox")}` : t("inbox");
@@ -175,7 +177,10 @@ function addMessages(list, { stick = true } = {}) {
     box.insertBefore(li, after === undefined ? null : thread.items.get(after));
   }
   box.querySelector(".empty")?.remove();
-  if (stick && wasAtBottom) box.scrollTop = box.scrollHeight;
+  if (stick && wasAtBottom) {
+    box.scrollTop = box.scrollHeight;
+    pinned = true;
+  }
 }
 
 function showThread(title) {
@@ -267,6 +272,7 @@ function fillFirstPage(page) {
   const box = $("messages");
   if (!msgs.length) box.append(el("li", "empty", t("noMessages")));
   box.scrollTop = box.scrollHeight;
+  pinned = true;
 }
 
 async function loadOlder() {
@@ -433,8 +439,13 @@ function wire() {
   });
   $("members-btn").addEventListener("click", () => showMembers(thread.id).catch(fail));
   $("messages").addEventListener("scroll", () => {
+    pinned = atBottom($("messages"));
     if ($("messages").scrollTop < 60) loadOlder().catch(fail);
   });
+  // A picture that loads grows its message: a thread read at its end stays at its end.
+  $("messages").addEventListener("load", (e) => {
+    if (e.target.localName === "img" && pinned) $("messages").scrollTop = $("messages").scrollHeight;
+  }, true);
   $("back").addEventListener("click", closeThread);
   document.addEventListener("visibilitychange", () => markRead().catch(fail));
 }
