@@ -65,7 +65,12 @@ try {
     sentAt[m.id] = before;
     await new Promise((r) => setTimeout(r, 20));
   }
-  await page.waitForFunction((n) => Object.keys(window.drawn).length >= n, 200);
+  // Polled from here: waitForFunction's in-page polling evaluates a string, which the inbox's
+  // CSP (no 'unsafe-eval') refuses. Bounded: 30 s.
+  for (let i = 0; i < 300; i++) {
+    if (await page.evaluate(() => Object.keys(window.drawn).length) >= 200) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const drawn = await page.evaluate(() => window.drawn);
   const lat = Object.entries(sentAt).map(([id, t]) => drawn[id] - t).sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
