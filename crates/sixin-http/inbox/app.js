@@ -1,8 +1,11 @@
 // The web inbox: conversation list, thread, composer, live through /v1/events.
-// User data is only ever set with textContent (never innerHTML).
+// User data is only ever set with textContent; rich text is rebuilt from an allow-list (render.js).
 import { Api, ApiError, Events } from "./api.js";
 import { t, translatePage } from "./i18n.js";
-import { el, preview, showStatus, timeOf } from "./dom.js";
+import { el, showStatus, timeOf } from "./dom.js";
+import { messageBody, preview } from "./render.js";
+import { onMembership, showMembers, wireGroups } from "./groups.js";
+import { focusComposer, wireComposer } from "./composer.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "sixin.inbox.token";
@@ -14,10 +17,15 @@ let me = null;
 let unreadTotal = 0;
 /** The uuids of the members this member blocks. */
 const blocked = new Set();
-/** id → {id, title, unread, last, lastId, activity} */
+/** id → {id, kind, title, members, unread, last, lastId, activity, peer} */
 const convs = new Map();
-/** The open thread: {id, to, items: Map id → li, prevCursor, hasMore, loading}. */
+/**
+ * The open thread: {id, to, items: Map id → li, prevCursor, hasMore, loading, peerRead}.
+ * `to` is the peer of a direct conversation; `peerRead` the peer's read-up-to mark seen live.
+ */
 let thread = null;
+/** Whether the thread is scrolled to its end (kept there as pictures load). */
+let pinned = true;
 
 function setTitle() {
   document.title = unreadTotal > 0 ? `(${unreadTotal}) ${t("inbox")}` : t("inbox");
@@ -30,8 +38,8 @@ function convFromItem(c) {
     ? (c.subject || t("group", c.member_count)) : (c.peer?.username ?? "?");
   const last = c.last_message ?? null;
   return {
-    id: c.id, title, unread: c.unread, last, lastId: last?.id ?? 0,
-    activity: c.last_activity_at, peer: c.peer?.uuid ?? null,
+    id: c.id, kind: c.kind, title, members: c.member_count, unread: c.unread, last,
+    lastId: last?.id ?? 0, activity: c.last_activity_at, peer: c.peer?.uuid ?? null,
   };
 }
 
@@ -43,6 +51,7 @@ async function loadConversations() {
   unreadTotal = unread.total;
   setTitle();
   renderList();
+  showMembersButton();
 }
 
 let listTimer = null;
@@ -61,13 +70,17 @@ function renderList() {
     b.type = "button";
     if (thread?.id === c.id) b.setAttribute("aria-current", "true");
     const head = el("span", "conv-head");
-    head.append(el("span", "name", c.title));
+    const name = el("span", "name", c.title);
+    name.dir = "auto";
+    head.append(name);
     if (c.unread > 0) {
       const badge = el("span", "badge", String(c.unread));
       badge.setAttribute("aria-label", t("unread", c.unread));
       head.append(badge);
     }
-    b.append(head, el("span", "preview", preview(c.last)));
+    const line = el("span", "preview", preview(c.last));
+    line.dir = "auto";
+    b.append(head, line);
     b.addEventListener("click", () => openConversation(c.id).catch(fail));
     li.append(b);
     return li;
@@ -78,16 +91,37 @@ function renderList() {
 // ---- thread ----
 
 function messageItem(m) {
-  const li = el("li", m.sender.uuid === me.uuid ? "msg mine" : "msg");
+  const mine = m.sender.uuid === me.uuid;
+  const li = el("li", mine ? "msg mine" : "msg");
   li.dataset.id = m.id;
   const meta = el("div", "meta");
-  meta.append(el("span", "who", m.sender.uuid === me.uuid ? t("you") : m.sender.username));
+  const who = el("span", "who", mine ? t("you") : m.sender.username);
+  who.dir = "auto";
+  meta.append(who);
   const time = el("time", null, timeOf(m.created_at));
   time.dateTime = new Date(m.created_at).toISOString();
   meta.append(time);
+  if (mine && thread?.to && !m.recalled) {
+    // Direct conversations: whether the peer has read it (history's `read`, then `read` events).
+    const read = m.read || m.id <= thread.peerRead;
+    li.dataset.read = read;
+    meta.append(el("span", read ? "receipt read" : "receipt", t(read ? "read" : "sent")));
+  }
   if (!m.recalled) meta.append(messageActions(m));
-  li.append(meta, el("div", m.recalled ? "body recalled" : "body", preview(m)));
+  li.append(meta, messageBody(m));
   return li;
+}
+
+/** The peer read up to `upTo` (or the one message `one`): own messages there show Read. */
+function onPeerRead(upTo, one) {
+  thread.peerRead = Math.max(thread.peerRead, upTo);
+  for (const [id, li] of thread.items) {
+    if (li.dataset.read !== "false" || (id > thread.peerRead && id !== one)) continue;
+    li.dataset.read = "true";
+    const r = li.querySelector(".receipt");
+    r.textContent = t("read");
+    r.classList.add("read");
+  }
 }
 
 /** Recall (own messages; the server decides whether the window has passed) and delete for me. */
@@ -143,7 +177,10 @@ function addMessages(list, { stick = true } = {}) {
     box.insertBefore(li, after === undefined ? null : thread.items.get(after));
   }
   box.querySelector(".empty")?.remove();
-  if (stick && wasAtBottom) box.scrollTop = box.scrollHeight;
+  if (stick && wasAtBottom) {
+    box.scrollTop = box.scrollHeight;
+    pinned = true;
+  }
 }
 
 function showThread(title) {
@@ -154,6 +191,25 @@ function showThread(title) {
   box.replaceChildren();
   box.dataset.conversation = thread.id ?? "";
   showBlock();
+  showMembersButton();
+}
+
+function showMembersButton() {
+  const c = thread && convs.get(thread.id);
+  $("members-btn").hidden = c?.kind !== "group";
+  if (c?.kind === "group") $("members-btn").textContent = t("membersN", c.members);
+}
+
+/** Closes the open thread (Back, or after leaving a group). */
+function closeThread() {
+  document.body.classList.remove("in-thread");
+  thread = null;
+  $("thread-title").textContent = t("pick");
+  $("messages").replaceChildren();
+  $("composer").hidden = true;
+  showBlock();
+  showMembersButton();
+  renderList();
 }
 
 function showBlock() {
@@ -182,25 +238,29 @@ async function loadPage(query) {
 
 async function openConversation(id) {
   const c = convs.get(id);
-  thread = { id, to: c?.peer ?? null, items: new Map(), prevCursor: null, hasMore: false };
+  thread = {
+    id, to: c?.peer ?? null, items: new Map(), prevCursor: null, hasMore: false, peerRead: 0,
+  };
   showThread(c?.title ?? "");
   renderList();
   const page = await loadPage(`limit=${PAGE}`);
   if (thread.id !== id) return;
   fillFirstPage(page);
   await markRead();
-  $("text").focus();
+  focusComposer();
 }
 
 async function openDirect(uuid) {
   const known = [...convs.values()].find((c) => c.peer === uuid);
   if (known) return openConversation(known.id);
   const profile = await api.call("GET", `/members/${encodeURIComponent(uuid)}`);
-  thread = { id: null, to: profile.uuid, items: new Map(), prevCursor: null, hasMore: false };
+  thread = {
+    id: null, to: profile.uuid, items: new Map(), prevCursor: null, hasMore: false, peerRead: 0,
+  };
   showThread(profile.username);
   renderList();
   fillFirstPage(await loadPage(`limit=${PAGE}`));
-  $("text").focus();
+  focusComposer();
 }
 
 function fillFirstPage(page) {
@@ -212,6 +272,7 @@ function fillFirstPage(page) {
   const box = $("messages");
   if (!msgs.length) box.append(el("li", "empty", t("noMessages")));
   box.scrollTop = box.scrollHeight;
+  pinned = true;
 }
 
 async function loadOlder() {
@@ -243,10 +304,10 @@ async function markRead() {
   }
 }
 
-async function send(text) {
+async function send(type, data) {
   const target = thread.id !== null ? { conversation_id: thread.id } : { to: thread.to };
   const m = await api.call("POST", "/messages", {
-    ...target, type: "text", data: { content: text }, client_msg_id: crypto.randomUUID(),
+    ...target, type, data, client_msg_id: crypto.randomUUID(),
   });
   if (thread.id === null) thread.id = m.conversation_id;
   onMessage(m);
@@ -281,9 +342,17 @@ function onEvent(frame) {
     if (c && frame.message_id === null) c.unread = 0;
     if (frame.message_id !== null) reloadListSoon();
     renderList();
+  } else if (frame.type === "read") {
+    if (thread?.to && thread.id === frame.conversation_id) {
+      onPeerRead(frame.last_read_id, frame.message_id);
+    }
   } else if (frame.type === "recalled") onRecalled(frame.message);
   else if (frame.type === "hidden") removeMessage(frame.message_id);
-  else if (frame.type === "membership") reloadListSoon();
+  else if (frame.type === "membership") {
+    onMembership(frame);
+    if (thread?.id === frame.conversation_id && frame.removed.includes(me.uuid)) closeThread();
+    reloadListSoon();
+  }
 }
 
 // ---- sign-in and start ----
@@ -357,31 +426,27 @@ function wire() {
     e.preventDefault();
     openDirect($("new-uuid").value.trim()).then(() => { $("new-uuid").value = ""; }, fail);
   });
-  $("composer").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const text = $("text").value;
-    if (!text.trim()) return;
-    $("text").value = "";
-    send(text).catch((err) => {
-      $("text").value = text;
-      fail(err);
-    });
+  wireComposer(send, fail);
+  wireGroups({
+    api: () => api, me: () => me, fail, reload: loadConversations, open: openConversation,
+    left: (id) => {
+      if (thread?.id === id) closeThread();
+      convs.delete(id);
+      renderList();
+      showStatus(t("left"));
+      setTimeout(() => showStatus(""), 5000);
+    },
   });
-  $("text").addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-      e.preventDefault();
-      $("composer").requestSubmit();
-    }
-  });
+  $("members-btn").addEventListener("click", () => showMembers(thread.id).catch(fail));
   $("messages").addEventListener("scroll", () => {
+    pinned = atBottom($("messages"));
     if ($("messages").scrollTop < 60) loadOlder().catch(fail);
   });
-  $("back").addEventListener("click", () => {
-    document.body.classList.remove("in-thread");
-    thread = null;
-    showBlock();
-    renderList();
-  });
+  // A picture that loads grows its message: a thread read at its end stays at its end.
+  $("messages").addEventListener("load", (e) => {
+    if (e.target.localName === "img" && pinned) $("messages").scrollTop = $("messages").scrollHeight;
+  }, true);
+  $("back").addEventListener("click", closeThread);
   document.addEventListener("visibilitychange", () => markRead().catch(fail));
 }
 

@@ -16,6 +16,15 @@ const words = {
     block: "Block", unblock: "Unblock", dmPolicy: "Who may start a chat with me",
     everyone: "Everyone", contacts: "People in my groups", nobody: "No one new",
     notAccepted: "This member does not accept your messages.",
+    kind: "Message type", kindText: "Text", kindLink: "Link", kindImage: "Image",
+    kindHtml: "Rich text", linkUrl: "Link address", linkTitle: "Title (optional)",
+    imageUrl: "Image address (https://…)", bold: "Bold", italic: "Italic",
+    richText: "Rich text message", image: "Image", imageMsg: "[Image]",
+    read: "Read", sent: "Sent", newGroup: "New group", subject: "Group name",
+    memberIds: "Member IDs (one per line)", cancel: "Cancel", create: "Create",
+    members: "Members", membersN: (n) => `Members (${n})`, addMember: "Add a member by ID",
+    add: "Add", remove: "Remove", leave: "Leave group", close: "Close", owner: "owner",
+    left: "You left the group.",
   },
   zh: {
     inbox: "私信", signIn: "登录", signOut: "退出", appKey: "应用 Key",
@@ -33,6 +42,15 @@ const words = {
     block: "屏蔽", unblock: "取消屏蔽", dmPolicy: "谁可以向我发起私信",
     everyone: "所有人", contacts: "同一群聊的成员", nobody: "不接受新的私信",
     notAccepted: "对方不接收你的消息。",
+    kind: "消息类型", kindText: "文字", kindLink: "链接", kindImage: "图片",
+    kindHtml: "富文本", linkUrl: "链接地址", linkTitle: "标题（可选）",
+    imageUrl: "图片地址（https://…）", bold: "加粗", italic: "斜体",
+    richText: "富文本消息", image: "图片", imageMsg: "[图片]",
+    read: "已读", sent: "未读", newGroup: "新建群聊", subject: "群名称",
+    memberIds: "成员 ID（每行一个）", cancel: "取消", create: "创建",
+    members: "成员", membersN: (n) => `成员（${n}）`, addMember: "按 ID 添加成员",
+    add: "添加", remove: "移出", leave: "退出群聊", close: "关闭", owner: "群主",
+    left: "你已退出群聊。",
   },
 };
 
@@ -48,4 +66,9 @@ export function t(key, ...args) {
 export function translatePage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const el of document.querySelectorAll("[data-tl]")) {
+    el.setAttribute("aria-label", t(el.dataset.tl));
+    el.title = t(el.dataset.tl);
+  }
+  for (const el of document.querySelectorAll("[data-tp]")) el.placeholder = t(el.dataset.tp);
 }

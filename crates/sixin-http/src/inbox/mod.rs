@@ -2,10 +2,14 @@
 //! members, served as static files embedded at compile time (plain ES modules and CSS, no build
 //! step). It decides nothing: every rule stays behind `/v1`. Every response carries a strict
 //! Content-Security-Policy (no inline script or style; the page may be framed only by
-//! `http.inbox_frame_ancestors`) and the other usual security headers.
+//! `http.inbox_frame_ancestors`) and the other usual security headers. Files go gzipped to
+//! clients that accept it (compressed once, on first use), with `Vary: Accept-Encoding`.
+
+use std::io::Write;
+use std::sync::OnceLock;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -48,6 +52,9 @@ const ASSETS: &[Asset] = &[
     asset!("api.js"),
     asset!("dom.js"),
     asset!("i18n.js"),
+    asset!("render.js"),
+    asset!("groups.js"),
+    asset!("composer.js"),
     asset!("style.css"),
     asset!("icon.svg"),
 ];
@@ -68,7 +75,7 @@ impl InboxHeaders {
             frame_ancestors.join(" ")
         };
         let csp = format!(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
              connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
              frame-ancestors {ancestors}"
         );
@@ -87,25 +94,77 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/inbox/{file}", get(file))
 }
 
-async fn index(State(s): State<AppState>) -> Response {
-    serve(&s.inbox, "index.html")
+async fn index(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    serve(&s.inbox, "index.html", accepts_gzip(&headers))
 }
 
-async fn file(State(s): State<AppState>, Path(name): Path<String>) -> Response {
-    serve(&s.inbox, &name)
+async fn file(State(s): State<AppState>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    serve(&s.inbox, &name, accepts_gzip(&headers))
 }
 
-fn serve(h: &InboxHeaders, name: &str) -> Response {
-    let found = ASSETS.iter().find(|a| a.name == name);
+/// Each asset gzipped (in [`ASSETS`] order), made on first use.
+fn gzipped() -> &'static [Vec<u8>] {
+    static GZIPPED: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    GZIPPED.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                // Writing to a Vec cannot fail.
+                let _ = gz.write_all(a.body.as_bytes());
+                gz.finish().unwrap_or_default()
+            })
+            .collect()
+    })
+}
+
+/// Whether `Accept-Encoding` accepts gzip: `gzip` (or `x-gzip`) with a q-value above 0, or
+/// else `*` with one.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let (mut gzip, mut any) = (None, None);
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+            match coding.as_str() {
+                "gzip" | "x-gzip" => gzip = Some(q),
+                "*" => any = Some(q),
+                _ => {}
+            }
+        }
+    }
+    gzip.or(any).is_some_and(|q| q > 0.0)
+}
+
+fn serve(h: &InboxHeaders, name: &str, gzip: bool) -> Response {
+    let found = ASSETS.iter().position(|a| a.name == name);
     let mut response = match found {
-        Some(asset) => (
-            [
-                (header::CONTENT_TYPE, asset.content_type()),
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            asset.body,
-        )
-            .into_response(),
+        Some(i) => {
+            let asset = &ASSETS[i];
+            let mut response = (
+                [
+                    (header::CONTENT_TYPE, asset.content_type()),
+                    (header::CACHE_CONTROL, "no-cache"),
+                    (header::VARY, "accept-encoding"),
+                ],
+                asset.body,
+            )
+                .into_response();
+            match gzipped().get(i) {
+                Some(gz) if gzip && !gz.is_empty() && gz.len() < asset.body.len() => {
+                    *response.body_mut() = axum::body::Body::from(gz.as_slice());
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                }
+                _ => {}
+            }
+            response
+        }
         None => (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -140,12 +199,17 @@ mod tests {
 
     #[test]
     fn every_asset_the_page_names_is_embedded() {
+        // Every module is preloaded by name, so the first load is one round of requests.
         let index = ASSETS[0].body;
         for asset in &ASSETS[1..] {
-            if asset.name.ends_with(".js") && asset.name != "app.js" {
-                continue; // imported by app.js
-            }
             assert!(index.contains(asset.name), "{} not linked", asset.name);
+        }
+        for imported in ASSETS
+            .iter()
+            .flat_map(|a| a.body.split("from \"./").skip(1))
+        {
+            let name = imported.split('"').next().unwrap_or_default();
+            assert!(ASSETS.iter().any(|a| a.name == name), "{name} not embedded");
         }
     }
 
@@ -158,6 +222,23 @@ mod tests {
         assert!(types.contains(&("style.css", "text/css; charset=utf-8")));
         assert!(types.contains(&("icon.svg", "image/svg+xml")));
         assert!(types.iter().all(|(_, t)| *t != "application/octet-stream"));
+    }
+
+    #[test]
+    fn gzip_is_chosen_by_accept_encoding() {
+        let accepts = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(!accepts_gzip(&HeaderMap::new()));
+        assert!(accepts("gzip, deflate, br, zstd"));
+        assert!(accepts("br;q=1.0, GZIP;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("br, deflate"));
+        assert!(!accepts("gzip;q=0, *"));
+        assert!(!accepts("*;q=0"));
+        assert!(!accepts("identity"));
     }
 
     #[test]
