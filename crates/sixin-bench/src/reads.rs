@@ -101,7 +101,10 @@ pub async fn run_unread(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
     let report = Report {
         scenario: "unread",
         url: bench.base.to_string(),
-        small_case: format!("a member in {} conversations, one unread message each", plan.few),
+        small_case: format!(
+            "a member in {} conversations, one unread message each",
+            plan.few
+        ),
         large_case: format!(
             "a member in {} conversations, one unread message each",
             plan.many
@@ -172,7 +175,10 @@ async fn groups_with_one_unread(
     n: usize,
     deadline: Instant,
 ) -> anyhow::Result<()> {
-    tracing::info!("making {n} groups with one unread message for {}", reader.username);
+    tracing::info!(
+        "making {n} groups with one unread message for {}",
+        reader.username
+    );
     let groups = bench.endpoint("/v1/groups")?;
     let messages = bench.endpoint("/v1/messages")?;
     futures::stream::iter(0..n)
@@ -220,7 +226,11 @@ async fn read_conversation(bench: &Bench, writer: &Member, reader: &Member) -> a
         .bearer_auth(&reader.token)
         .send()
         .await?;
-    ensure!(resp.status() == StatusCode::OK, "marking read: {}", resp.status());
+    ensure!(
+        resp.status() == StatusCode::OK,
+        "marking read: {}",
+        resp.status()
+    );
     Ok(id)
 }
 
@@ -322,7 +332,12 @@ async fn measure(
 /// One GET as `token`: (microseconds until the whole 200 answer was read, its size).
 async fn get(bench: &Bench, url: &reqwest::Url, token: &str) -> anyhow::Result<(i64, usize)> {
     let t = Instant::now();
-    let resp = bench.client.get(url.clone()).bearer_auth(token).send().await?;
+    let resp = bench
+        .client
+        .get(url.clone())
+        .bearer_auth(token)
+        .send()
+        .await?;
     let status = resp.status();
     let body = resp.bytes().await?;
     let us = i64::try_from(t.elapsed().as_micros()).unwrap_or(i64::MAX);
@@ -350,8 +365,10 @@ fn layout(r: &Report) -> Text {
         "request", "case", "samples", "p50 ms", "p99 ms", "max ms", "bytes",
     ]);
     for p in &r.pairs {
-        for (case, l, b) in [("small", &p.small, p.small_bytes), ("large", &p.large, p.large_bytes)]
-        {
+        for (case, l, b) in [
+            ("small", &p.small, p.small_bytes),
+            ("large", &p.large, p.large_bytes),
+        ] {
             table.row([
                 p.request.clone(),
                 case.to_owned(),

@@ -525,7 +525,11 @@ async fn unread_entries_page_by_cursor_with_the_total(h: Harness) {
     let all = t.call("GET", "/v1/unread", Some(&me.token), None).await;
     assert_eq!(all.body["conversations"].as_array().unwrap().len(), 5);
     assert_eq!(all.body["has_more"], false);
-    for bad in ["/v1/unread?cursor=%%", "/v1/unread?limit=0", "/v1/unread?limit=101"] {
+    for bad in [
+        "/v1/unread?cursor=%%",
+        "/v1/unread?limit=0",
+        "/v1/unread?limit=101",
+    ] {
         let r = t.call("GET", bad, Some(&me.token), None).await;
         assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
     }

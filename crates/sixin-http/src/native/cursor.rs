@@ -125,7 +125,10 @@ mod tests {
             "a list cursor is no block cursor"
         );
         assert!(parse_block("cursor", &URL_SAFE_NO_PAD.encode("b:1:x")).is_err());
-        assert!(parse_unread("cursor", &list).is_err(), "a list cursor is no unread cursor");
+        assert!(
+            parse_unread("cursor", &list).is_err(),
+            "a list cursor is no unread cursor"
+        );
         assert!(parse_unread("cursor", &URL_SAFE_NO_PAD.encode("u:-1")).is_err());
     }
 }

@@ -57,11 +57,10 @@ pub(crate) async fn lock_streams(ex: &mut dyn Exec, members: &[MemberId]) -> Sto
 /// applies it to the stream rows it has just locked, so the totals take no lock of their own.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Unread<'a> {
-    /// No unread count changed.
-    Same,
     /// A new message: one more for every member of the conversation but its sender.
     Message(MemberId),
-    /// These members' totals change by these amounts; each of them is in the audience.
+    /// These members' totals change by these amounts (none: no count changed); each of them is
+    /// in the audience.
     By(&'a [(MemberId, i64)]),
 }
 
@@ -88,7 +87,6 @@ pub(crate) async fn append(
     let n = p.len();
     let mut update = p.clone();
     let totals = match unread {
-        Unread::Same => String::new(),
         Unread::Message(sender) => {
             update.push(Param::Int(sender.0));
             format!(

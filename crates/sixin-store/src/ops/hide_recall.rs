@@ -95,7 +95,7 @@ pub(crate) async fn recall(
         // Only counts above zero go down, so each member returned has one fewer unread.
         let lowered = ex
             .all(
-            "UPDATE conversation_members SET unread_count = unread_count - 1 \
+                "UPDATE conversation_members SET unread_count = unread_count - 1 \
              WHERE conversation_id = $1 AND member_id <> $2 AND unread_count > 0 \
              AND last_read_id < $3 \
              AND visible_from < $3 \
@@ -104,9 +104,9 @@ pub(crate) async fn recall(
              AND NOT EXISTS (SELECT 1 FROM message_hides h \
                 WHERE h.member_id = conversation_members.member_id AND h.message_id = $3) \
              RETURNING member_id",
-            params![conversation, sender.0, message.0],
-        )
-        .await?;
+                params![conversation, sender.0, message.0],
+            )
+            .await?;
         let change = lowered
             .iter()
             .map(|r| Ok((MemberId(r.i64("member_id")?), -1)))

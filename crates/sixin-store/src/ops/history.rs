@@ -17,8 +17,7 @@ pub(crate) async fn history(
     window: HistoryWindow,
     limit: u32,
 ) -> StoreResult<Option<Page<HistoryItem>>> {
-    let Some((_, visible_from, _)) = membership(ex, app, viewer, conversation, false).await?
-    else {
+    let Some((_, visible_from, _)) = membership(ex, app, viewer, conversation, false).await? else {
         return Ok(None);
     };
     let fetch = i64::from(limit) + 1;

@@ -45,10 +45,9 @@ pub(crate) async fn mark_read(
     )
     .await?;
     let left = lower_unread(ex, conversation.0, reader, now).await?;
-    let change = [(reader, left - unread)];
-    let unread_change = Unread::By(&change);
-    let deliveries =
-        read_event(ex, app, reader, conversation, last_read, Some(id), unread_change, now).await?;
+    let read = (last_read, Some(id));
+    let by = left - unread;
+    let deliveries = read_event(ex, app, reader, conversation, read, by, now).await?;
     Ok(ReadOutcome {
         marked: 1,
         unread: count(left),
@@ -82,9 +81,8 @@ async fn mark_all_read(
     )
     .await?;
     let deliveries = if unread > 0 {
-        let change = [(reader, -i64::from(unread))];
-        let unread = Unread::By(&change);
-        read_event(ex, app, reader, conversation, last_read, None, unread, now).await?
+        let by = -i64::from(unread);
+        read_event(ex, app, reader, conversation, (last_read, None), by, now).await?
     } else {
         Vec::new()
     };
@@ -114,17 +112,16 @@ async fn lower_unread(
     row.i64("unread_count")
 }
 
-/// Tells the reader's other devices, and in a direct conversation the peer, what was read;
-/// `unread` is how the reader's total changed.
-#[allow(clippy::too_many_arguments)]
+/// Tells the reader's other devices, and in a direct conversation the peer, what was read:
+/// `read` is (everything up to here, the one message read if it was one); `by` is how the
+/// reader's unread total changed.
 async fn read_event(
     ex: &mut dyn Exec,
     app: AppId,
     reader: MemberId,
     conversation: ConversationId,
-    last_read: MessageId,
-    message: Option<MessageId>,
-    unread: Unread<'_>,
+    (last_read, message): (MessageId, Option<MessageId>),
+    by: i64,
     now: Timestamp,
 ) -> StoreResult<Vec<Delivery>> {
     let kind = conversation_row(ex, conversation).await?.kind;
@@ -141,11 +138,16 @@ async fn read_event(
         message,
     };
     let audience = rules::read_audience(kind, reader, &members);
-    append(ex, app, audience, &event, unread, now).await
+    let change = [(reader, by)];
+    append(ex, app, audience, &event, Unread::By(&change), now).await
 }
 
 /// The member's unread total, kept in their stream row: one row, however many conversations.
-pub(crate) async fn unread_total(ex: &mut dyn Exec, app: AppId, member: MemberId) -> StoreResult<u64> {
+pub(crate) async fn unread_total(
+    ex: &mut dyn Exec,
+    app: AppId,
+    member: MemberId,
+) -> StoreResult<u64> {
     let row = ex
         .opt(
             "SELECT ms.unread_total FROM member_streams ms JOIN members m ON m.id = ms.member_id \

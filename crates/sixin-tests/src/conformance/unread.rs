@@ -41,7 +41,10 @@ async fn assert_total(h: &Harness, p: &Person, expected: u64, what: &str) {
     assert_eq!(total, expected, "{what}: the total");
     assert_eq!(sum, expected, "{what}: the sum of the entries {entries:?}");
     assert!(totals.iter().all(|t| *t == expected), "{what}: {totals:?}");
-    assert!(entries.iter().all(|(_, n)| *n > 0), "{what}: only unread entries");
+    assert!(
+        entries.iter().all(|(_, n)| *n > 0),
+        "{what}: only unread entries"
+    );
     let (app, member) = (p.caller.app_id(), p.caller.member_id());
     let latest = match h.store.events_since(app, member, Position(0), 0).await {
         Ok(Events::Page { latest, .. } | Events::Resync { latest }) => latest,
@@ -85,7 +88,13 @@ pub async fn unread_pages_never_skip_or_repeat_and_the_total_stays_right(h: &Har
     let ids: Vec<ConversationId> = expected.keys().copied().collect();
     let first = h
         .core
-        .unread(&reader.caller, UnreadQuery { after: None, limit: 4 })
+        .unread(
+            &reader.caller,
+            UnreadQuery {
+                after: None,
+                limit: 4,
+            },
+        )
         .await
         .unwrap();
     assert!(first.has_more);
@@ -170,7 +179,13 @@ pub async fn the_unread_total_follows_every_kind_of_change(h: &Harness) {
     let mut in_group = Vec::new();
     for i in 0..4 {
         let from = if i % 2 == 0 { &o } else { &s };
-        in_group.push(h.core.send(&from.caller, to_group("g")).await.unwrap().message);
+        in_group.push(
+            h.core
+                .send(&from.caller, to_group("g"))
+                .await
+                .unwrap()
+                .message,
+        );
     }
     let mut from_s = Vec::new();
     for _ in 0..3 {
