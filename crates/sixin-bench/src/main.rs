@@ -14,7 +14,7 @@
 //! - [`report`]: the one printer: a JSON object, or the same figures as lines and tables.
 //! - One module per `--scenario`: [`send`] (default; also the send phase [`fanout`] and
 //!   [`words`] reuse), [`delivery`], [`idle`], [`fanout`], [`hostile`], [`words`],
-//!   [`webhooks`].
+//!   [`webhooks`], and [`reads`] for `unread` and `history`.
 //!
 //! The event-stream scenarios register hundreds or thousands of members, each costing two
 //! argon2 hashes on the server; run the server with cheap hashing for them:
@@ -25,6 +25,7 @@ mod delivery;
 mod fanout;
 mod hostile;
 mod idle;
+mod reads;
 mod report;
 mod send;
 mod stats;
@@ -71,7 +72,18 @@ enum Scenario {
     /// Sends per second with one webhook endpoint (answering 200) against none, and the
     /// delivery lag from commit to the receiver (needs --app-secret).
     Webhooks,
+    /// GET /v1/unread and the conversation list for a member in --conversations
+    /// conversations against one in --few-conversations.
+    Unread,
+    /// The newest history page of a conversation of --history-messages messages against one of
+    /// --small-history (seeded with --seed-sqlite or --seed-postgres).
+    History,
 }
+
+/// The most conversations the unread scenario makes for one member.
+const MAX_CONVERSATIONS: usize = 100_000;
+/// The most messages the history scenario seeds into one conversation.
+const MAX_HISTORY: u64 = 100_000_000;
 
 #[derive(Debug, clap::Parser)]
 #[command(
@@ -174,6 +186,32 @@ struct Args {
     /// words, webhooks: the app's secret, for the server API (the word list, the endpoint).
     #[arg(long, value_name = "SECRET")]
     app_secret: Option<String>,
+    /// unread: conversations of the large case (1..=100000).
+    #[arg(long, default_value_t = 10_000)]
+    conversations: usize,
+    /// unread: conversations of the small case (1..=100000).
+    #[arg(long, default_value_t = 10)]
+    few_conversations: usize,
+    /// history: messages in the large conversation (2..=100000000).
+    #[arg(long, default_value_t = 10_000_000)]
+    history_messages: u64,
+    /// history: messages in the small conversation (2..=100000000).
+    #[arg(long, default_value_t = 10_000)]
+    small_history: u64,
+    /// history: the server's SQLite database, seeded with `sqlite3` and
+    /// scripts/seed-history.sqlite.sql.
+    #[arg(long, value_name = "PATH", conflicts_with = "seed_postgres")]
+    seed_sqlite: Option<String>,
+    /// history: the server's PostgreSQL database, seeded with `psql` and
+    /// scripts/seed-history.postgres.sql.
+    #[arg(long, value_name = "URL")]
+    seed_postgres: Option<String>,
+    /// unread, history: requests of each kind measured on each case (1..=10000000).
+    #[arg(long, default_value_t = 1000)]
+    samples: u64,
+    /// unread, history: a cap on the setup (requests and seeding), in seconds (1..=3600).
+    #[arg(long, default_value_t = 1800)]
+    setup_secs: u64,
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -189,6 +227,7 @@ impl Args {
             Scenario::Send | Scenario::Fanout | Scenario::Words | Scenario::Webhooks => 5,
             Scenario::Fill => 600,
             Scenario::Hostile => 10,
+            Scenario::Unread | Scenario::History => 120,
             Scenario::Delivery => 120,
             Scenario::Idle => 300,
         })
@@ -249,7 +288,40 @@ impl Args {
         )?;
         in_range(self.hold_secs <= d, "hold-secs", format!("0..={d}"))?;
         self.check_words()?;
+        self.check_reads()?;
         self.check_hostile()
+    }
+
+    /// The bounds of the unread and history scenarios' flags.
+    fn check_reads(&self) -> anyhow::Result<()> {
+        let c = MAX_CONVERSATIONS;
+        for (flag, n) in [
+            ("conversations", self.conversations),
+            ("few-conversations", self.few_conversations),
+        ] {
+            ensure!((1..=c).contains(&n), "--{flag} must be 1..={c}");
+        }
+        let h = MAX_HISTORY;
+        for (flag, n) in [
+            ("history-messages", self.history_messages),
+            ("small-history", self.small_history),
+        ] {
+            ensure!((2..=h).contains(&n), "--{flag} must be 2..={h}");
+        }
+        ensure!(
+            (1..=MAX_REQUESTS_PER_LEVEL).contains(&self.samples),
+            "--samples must be 1..={MAX_REQUESTS_PER_LEVEL}"
+        );
+        ensure!(
+            (1..=3600).contains(&self.setup_secs),
+            "--setup-secs must be 1..=3600"
+        );
+        let seeded = self.seed_sqlite.is_some() || self.seed_postgres.is_some();
+        ensure!(
+            self.scenario != Scenario::History || seeded,
+            "--scenario history needs --seed-sqlite PATH or --seed-postgres URL"
+        );
+        Ok(())
     }
 
     /// The bounds of the words scenario's flags.
@@ -408,6 +480,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
             };
             hostile::run(&bench, plan).await
         }
+        Scenario::Unread | Scenario::History => {
+            let seed = match (&args.seed_sqlite, &args.seed_postgres) {
+                (Some(path), _) => Some(reads::Seed::Sqlite(path.clone())),
+                (None, Some(url)) => Some(reads::Seed::Postgres(url.clone())),
+                (None, None) => None,
+            };
+            let plan = reads::Plan {
+                few: args.few_conversations,
+                many: args.conversations,
+                small_history: args.small_history,
+                large_history: args.history_messages,
+                seed,
+                samples: args.samples,
+                setup: Duration::from_secs(args.setup_secs),
+                duration,
+            };
+            if args.scenario == Scenario::Unread {
+                reads::run_unread(&bench, plan).await
+            } else {
+                reads::run_history(&bench, plan).await
+            }
+        }
     }
 }
 
@@ -453,5 +547,10 @@ mod tests {
         assert!(parse(&["--guesses", "0"]).is_err());
         assert!(parse(&["--bystanders", "1"]).is_err());
         assert!(parse(&["--flood-secs", "601"]).is_err());
+        assert!(parse(&["--scenario", "unread"]).is_ok());
+        assert!(parse(&["--conversations", "0"]).is_err());
+        assert!(parse(&["--scenario", "history"]).is_err());
+        assert!(parse(&["--scenario", "history", "--seed-sqlite", "s.db"]).is_ok());
+        assert!(parse(&["--history-messages", "1"]).is_err());
     }
 }

@@ -384,9 +384,12 @@ pub struct Page<T> {
 /// Unread counters of one member.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UnreadCounts {
+    /// Unread messages in all the member's conversations.
     pub total: u64,
-    /// Conversations with at least one unread message.
+    /// One page of the conversations with at least one unread message, by ascending id.
     pub conversations: Vec<(ConversationId, u32)>,
+    /// Whether more such conversations came after this page when it was read.
+    pub has_more: bool,
 }
 
 /// What a mark-read call did.

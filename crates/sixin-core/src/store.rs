@@ -200,6 +200,14 @@ pub struct ListQuery {
     pub limit: u32,
 }
 
+/// A page of a member's unread conversations (ascending conversation id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadQuery {
+    /// The conversations after this one (none: from the first).
+    pub after: Option<ConversationId>,
+    pub limit: u32,
+}
+
 /// A new group conversation. `members` excludes the owner and has no duplicates.
 #[derive(Debug, Clone)]
 pub struct NewGroup {
@@ -464,8 +472,26 @@ pub trait Store:
         target: ReadTarget,
         now: Timestamp,
     ) -> StoreResult<ReadOutcome>;
-    /// Unread counters, read from the maintained per-conversation counters (no history scan).
-    async fn unread(&self, app: AppId, member: MemberId) -> StoreResult<UnreadCounts>;
+    /// The member's total unread count, kept with every write that changes a conversation's
+    /// count (one row to read, however many conversations the member has; no history scan).
+    async fn unread_total(&self, app: AppId, member: MemberId) -> StoreResult<u64>;
+    /// The total (as [`Store::unread_total`]) and, read with it in one snapshot, one page of
+    /// the member's conversations with unread messages in ascending id order: those after
+    /// `query.after`, at most `query.limit`. Ids never change, so paging on never skips or
+    /// repeats a conversation that stays unread throughout.
+    async fn unread(
+        &self,
+        app: AppId,
+        member: MemberId,
+        query: UnreadQuery,
+    ) -> StoreResult<UnreadCounts>;
+    /// The member's unread count in one conversation; `None` when they are not a member.
+    async fn unread_in(
+        &self,
+        app: AppId,
+        member: MemberId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<u32>>;
     /// The member's conversations by last activity, newest first (ties by id, descending).
     async fn conversations(
         &self,

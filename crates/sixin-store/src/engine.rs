@@ -16,7 +16,8 @@ use sixin_core::rules::{Lockout, LoginAttempt};
 use sixin_core::store::{
     Actor, Ban, Block, BlockCursor, Credentials, Events, HistoryWindow, ListQuery, MemberRef,
     MembershipChange, MessageUpdate, NewApp, NewContent, NewGroup, NewMember, NewSession,
-    ReadTarget, Refusal, SendChecks, SendTarget, Store, StoreResult, UpsertMember, Upserted,
+    ReadTarget, Refusal, SendChecks, SendTarget, Store, StoreResult, UnreadQuery, UpsertMember,
+    Upserted,
 };
 
 use crate::ops::members::OwnedRef;
@@ -302,8 +303,24 @@ impl<B: Backend> Store for Db<B> {
             now
         ))
     }
-    async fn unread(&self, app: AppId, member: MemberId) -> StoreResult<UnreadCounts> {
-        read!(self, |ex| reads::unread(ex, app, member))
+    async fn unread_total(&self, app: AppId, member: MemberId) -> StoreResult<u64> {
+        read!(self, |ex| reads::unread_total(ex, app, member))
+    }
+    async fn unread(
+        &self,
+        app: AppId,
+        member: MemberId,
+        query: UnreadQuery,
+    ) -> StoreResult<UnreadCounts> {
+        read!(self, |ex| reads::unread(ex, app, member, query))
+    }
+    async fn unread_in(
+        &self,
+        app: AppId,
+        member: MemberId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<u32>> {
+        read!(self, |ex| reads::unread_in(ex, app, member, conversation))
     }
 
     async fn conversations(

@@ -120,7 +120,7 @@ async fn yesapi_send_and_multi_send_show_refusals(h: Harness) {
                     "err_code": 2, "err_msg": SENDS_LIMITED}],
     }});
     assert_eq!(unsigned(&text, &v, &secret), expected);
-    assert_eq!(srv.h.core.unread(&c.caller).await.unwrap().total, 1);
+    assert_eq!(srv.h.core.unread_total(&c.caller).await.unwrap(), 1);
 }
 
 async fn yesapi_send_is_refused_by_a_who_may_message_setting_and_the_daily_cap(h: Harness) {

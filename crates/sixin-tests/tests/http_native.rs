@@ -65,8 +65,10 @@ async fn bob_sees_one_unread_message(t: &NativeApi, alice: &Member, bob: &Member
     let unread = t.call("GET", "/v1/unread", Some(&bob.token), None).await;
     assert_eq!(
         unread.body,
-        json!({"total": 1, "conversations": [{"conversation_id": conv, "unread": 1}]})
+        json!({"total": 1, "conversations": [{"conversation_id": conv, "unread": 1}],
+            "next_cursor": unread.body["next_cursor"], "has_more": false})
     );
+    assert!(unread.body["next_cursor"].is_string());
 
     let list = t
         .call("GET", "/v1/conversations", Some(&bob.token), None)
@@ -115,7 +117,10 @@ async fn reading_and_replying_update_both_sides(
         .await;
     assert_eq!(read.body, json!({"marked": 1, "unread": 0}));
     let unread = t.call("GET", "/v1/unread", Some(&bob.token), None).await;
-    assert_eq!(unread.body, json!({"total": 0, "conversations": []}));
+    assert_eq!(
+        unread.body,
+        json!({"total": 0, "conversations": [], "next_cursor": null, "has_more": false})
+    );
     let uri = format!("/v1/conversations/{conv}/messages");
     let history = t.call("GET", &uri, Some(&alice.token), None).await;
     assert_eq!(
@@ -480,7 +485,58 @@ async fn mark_read_accepts_an_empty_body_with_a_json_content_type(h: Harness) {
     assert_eq!(r.body["error"]["code"], "invalid_request");
 }
 
+/// `GET /v1/unread` pages its entries by conversation id, with the total on every page.
+async fn unread_entries_page_by_cursor_with_the_total(h: Harness) {
+    let t = NativeApi::start(h).await;
+    let me = t.member("me").await;
+    let mut convs = Vec::new();
+    for i in 0..5 {
+        let peer = t.member(&format!("peer{i}")).await;
+        for _ in 0..=i {
+            let sent = t.send_text(&peer, &me, "hello").await;
+            convs.push(sent["conversation_id"].as_i64().unwrap());
+        }
+    }
+    convs.dedup();
+    let mut seen = Vec::new();
+    let mut uri = "/v1/unread?limit=2".to_owned();
+    for _ in 0..10 {
+        let page = t.call("GET", &uri, Some(&me.token), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        assert_eq!(page.body["total"], 15);
+        let entries = page.body["conversations"].as_array().unwrap();
+        assert!(entries.len() <= 2);
+        seen.extend(entries.iter().map(|e| {
+            (
+                e["conversation_id"].as_i64().unwrap(),
+                e["unread"].as_i64().unwrap(),
+            )
+        }));
+        match page.body["next_cursor"]
+            .as_str()
+            .filter(|_| page.body["has_more"] == true)
+        {
+            Some(c) => uri = format!("/v1/unread?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    let want: Vec<(i64, i64)> = convs.iter().zip(1..).map(|(c, n)| (*c, n)).collect();
+    assert_eq!(seen, want);
+    let all = t.call("GET", "/v1/unread", Some(&me.token), None).await;
+    assert_eq!(all.body["conversations"].as_array().unwrap().len(), 5);
+    assert_eq!(all.body["has_more"], false);
+    for bad in [
+        "/v1/unread?cursor=%%",
+        "/v1/unread?limit=0",
+        "/v1/unread?limit=101",
+    ] {
+        let r = t.call("GET", bad, Some(&me.token), None).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "invalid_request");
+    }
+}
+
 sixin_tests::both_backends!(
+    unread_entries_page_by_cursor_with_the_total,
     a_client_follows_a_conversation_with_next_cursor_alone,
     members_register_log_in_send_read_and_count_unread,
     history_cursors_page_both_ways_without_gaps_or_repeats,

@@ -227,7 +227,7 @@ async fn errors_follow_the_phalapi_table(h: Harness) {
     assert!(ret == 406 || ret == 408, "{v}");
 
     // None of it wrote anything.
-    assert_eq!(srv.h.core.unread(&b.caller).await.unwrap().total, 0);
+    assert_eq!(srv.h.core.unread_total(&b.caller).await.unwrap(), 0);
 }
 
 async fn access_tokens_are_required_when_the_app_requires_signatures(h: Harness) {
@@ -284,7 +284,7 @@ async fn access_tokens_are_required_when_the_app_requires_signatures(h: Harness)
     // Tokens expire after two hours.
     srv.h.clock.advance(Duration::from_secs(7201));
     error(&get(&srv, &with_token(&token)).await, 406);
-    assert_eq!(srv.h.core.unread(&b.caller).await.unwrap().total, 1);
+    assert_eq!(srv.h.core.unread_total(&b.caller).await.unwrap(), 1);
 }
 
 async fn debug_block_needs_the_server_setting(h: Harness) {
@@ -374,7 +374,7 @@ async fn members_cannot_reach_other_members_or_apps_conversations(h: Harness) {
     let mut cross = send(member(&other, &x), a.member.uuid.as_str());
     cross[0].1 = app.key.to_string();
     error(&get(&srv, &cross).await, 406);
-    assert_eq!(srv.h.core.unread(&a.caller).await.unwrap().total, 0);
+    assert_eq!(srv.h.core.unread_total(&a.caller).await.unwrap(), 0);
     assert_eq!(
         srv.h
             .core

@@ -216,7 +216,7 @@ async fn the_old_secret_works_everywhere_until_the_grace_ends(h: Harness) {
     let token = apply_token(&srv, &app, &new).await.unwrap();
     assert_eq!(phalapi_send(&srv, &app, &a, &b, &token).await, 200);
     // Sent during grace: 2 YesApi + 3 PhalApi; after: 1 + 2.
-    assert_eq!(srv.h.core.unread(&b.caller).await.unwrap().total, 8);
+    assert_eq!(srv.h.core.unread_total(&b.caller).await.unwrap(), 8);
 }
 
 async fn a_zero_grace_stops_the_old_secret_at_once_and_rotating_again_forgets_it(h: Harness) {

@@ -443,8 +443,7 @@ async fn multi_send_reports_each_recipient(h: Harness) {
         let id = item["chat_message_id"].as_i64().expect("integer id");
         assert_eq!(id > 0, code == 0, "{item}");
     }
-    let unread = srv.h.core.unread(&b.caller).await.unwrap();
-    assert_eq!(unread.total, 1);
+    assert_eq!(srv.h.core.unread_total(&b.caller).await.unwrap(), 1);
 
     // Nobody reachable: err_code 2 (or 1 when every recipient is yourself).
     let p = with(
@@ -494,7 +493,7 @@ async fn multi_send_reports_each_recipient(h: Harness) {
     .await;
     envelope(&r, 400, &secret);
     assert_eq!(
-        srv.h.core.unread(&b.caller).await.unwrap().total,
+        srv.h.core.unread_total(&b.caller).await.unwrap(),
         1,
         "bad input changes nothing"
     );
@@ -592,7 +591,7 @@ async fn take_message_list_pages_by_direction(h: Harness) {
     }
 
     // Reading a list marks nothing.
-    assert_eq!(srv.h.core.unread(&a.caller).await.unwrap().total, 2);
+    assert_eq!(srv.h.core.unread_total(&a.caller).await.unwrap(), 2);
 
     for bad in [
         ("perpage", "0"),
@@ -669,7 +668,7 @@ async fn mark_as_readed_marks_one_or_all(h: Harness) {
         400,
         &secret,
     );
-    assert_eq!(srv.h.core.unread(&a.caller).await.unwrap().total, 0);
+    assert_eq!(srv.h.core.unread_total(&a.caller).await.unwrap(), 0);
 }
 
 async fn chat_list_and_unread_num(h: Harness) {
@@ -1011,7 +1010,7 @@ async fn members_cannot_read_other_members_or_apps_conversations(h: Harness) {
         &secret,
     );
     assert_eq!(d["readed_num"].as_i64(), Some(0));
-    assert_eq!(srv.h.core.unread(&b.caller).await.unwrap().total, 1);
+    assert_eq!(srv.h.core.unread_total(&b.caller).await.unwrap(), 1);
 
     // Another app: its members do not exist here, and its keys open nothing here.
     let r = get(
@@ -1136,7 +1135,7 @@ async fn replies_to_system_notices_get_ret_407(h: Harness) {
     let d = ok(&post(&srv, &format!("{CHAT}/MultiSend"), &p).await, &secret);
     assert_eq!(d["detail"][0]["err_code"].as_i64(), Some(2), "{d}");
     assert_eq!(d["detail"][1]["err_code"].as_i64(), Some(0), "{d}");
-    assert_eq!(srv.h.core.unread(&b.caller).await.unwrap().total, 1);
+    assert_eq!(srv.h.core.unread_total(&b.caller).await.unwrap(), 1);
 }
 
 sixin_tests::both_backends!(

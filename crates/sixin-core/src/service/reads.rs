@@ -5,7 +5,7 @@ use crate::caller::Caller;
 use crate::error::Result;
 use crate::ids::ConversationId;
 use crate::model::{ReadOutcome, UnreadCounts};
-use crate::store::ReadTarget;
+use crate::store::{ReadTarget, UnreadQuery};
 use crate::Core;
 
 impl Core {
@@ -41,11 +41,21 @@ impl Core {
         Ok(outcome)
     }
 
-    /// The caller's unread counters: the total and each conversation with unread messages.
-    pub async fn unread(&self, caller: &Caller) -> Result<UnreadCounts> {
+    /// The caller's total unread count: one kept counter, however many conversations.
+    pub async fn unread_total(&self, caller: &Caller) -> Result<u64> {
         Ok(self
             .store()
-            .unread(caller.app_id(), caller.member_id())
+            .unread_total(caller.app_id(), caller.member_id())
+            .await?)
+    }
+
+    /// The caller's unread total and one page of their conversations with unread messages (by
+    /// ascending id, after `query.after`); `limit` 1..=[`MAX_PAGE`](crate::config::MAX_PAGE).
+    pub async fn unread(&self, caller: &Caller, query: UnreadQuery) -> Result<UnreadCounts> {
+        super::page_limit("limit", query.limit)?;
+        Ok(self
+            .store()
+            .unread(caller.app_id(), caller.member_id(), query)
             .await?)
     }
 
@@ -55,11 +65,10 @@ impl Core {
         let Some(id) = self.direct_with(caller, peer).await? else {
             return Ok(0);
         };
-        let counts = self.unread(caller).await?;
-        Ok(counts
-            .conversations
-            .iter()
-            .find(|(c, _)| *c == id)
-            .map_or(0, |(_, n)| *n))
+        let unread = self
+            .store()
+            .unread_in(caller.app_id(), caller.member_id(), id)
+            .await?;
+        Ok(unread.unwrap_or(0))
     }
 }

@@ -1,7 +1,7 @@
 //! Opaque page cursors: base64url (no padding) of a short text, so clients cannot come to rely
 //! on what is inside. History cursors hold a message id; list cursors hold
 //! `activity_at:conversation_id` of the last entry of a page; block-list cursors
-//! `b:created_at:member_id`.
+//! `b:created_at:member_id`; unread-list cursors `u:conversation_id`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -39,6 +39,21 @@ pub(crate) fn parse_conversation(
     let at = at.parse::<i64>().map_err(|_| malformed(field))?;
     let id = id.parse::<i64>().map_err(|_| malformed(field))?;
     Ok((Timestamp(at), ConversationId(id)))
+}
+
+/// The cursor after an unread-list entry.
+pub(crate) fn unread(id: ConversationId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("u:{}", id.0))
+}
+
+/// The conversation id inside an unread-list cursor; `400 invalid_request` if malformed.
+pub(crate) fn parse_unread(field: &'static str, cursor: &str) -> Result<ConversationId, Error> {
+    let text = decode(field, cursor)?;
+    text.strip_prefix("u:")
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id >= 0)
+        .map(ConversationId)
+        .ok_or_else(|| malformed(field))
 }
 
 /// The cursor after a block-list entry.
@@ -86,6 +101,8 @@ mod tests {
             member: MemberId(9),
         };
         assert_eq!(parse_block("cursor", &block(at)).unwrap(), at);
+        let c = unread(ConversationId(12));
+        assert_eq!(parse_unread("cursor", &c).unwrap(), ConversationId(12));
     }
 
     #[test]
@@ -108,5 +125,10 @@ mod tests {
             "a list cursor is no block cursor"
         );
         assert!(parse_block("cursor", &URL_SAFE_NO_PAD.encode("b:1:x")).is_err());
+        assert!(
+            parse_unread("cursor", &list).is_err(),
+            "a list cursor is no unread cursor"
+        );
+        assert!(parse_unread("cursor", &URL_SAFE_NO_PAD.encode("u:-1")).is_err());
     }
 }

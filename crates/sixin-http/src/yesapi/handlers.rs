@@ -75,7 +75,7 @@ pub(super) async fn get_all_chat_list(s: &YesApiState, app: &App, p: &Params) ->
 /// # App.Market_ChatMessage.GetAllUnreadNum (seeds/000, "GetAllUnreadNum")
 pub(super) async fn get_all_unread_num(s: &YesApiState, app: &App, p: &Params) -> Reply {
     let caller = auth::member(&s.core, app, p).await?;
-    response::unread_num(s.core.unread(&caller).await?.total)
+    response::unread_num(s.core.unread_total(&caller).await?)
 }
 
 /// # App.User.Register — username + password, from the client IP `ip` (the per-IP limit

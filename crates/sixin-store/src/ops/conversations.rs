@@ -62,6 +62,14 @@ pub(crate) async fn conversations(
 /// One conversation-list entry for member `$1` of app `$2`, of kind `$3` (or any): the unread
 /// count, the last message the member can see (with whether it was read) and the direct peer.
 /// The caller appends the window and order.
+///
+/// The last message the member can see is the conversation's `last_message_id` unless they hid
+/// it: then the newest one below it they did not hide, found walking `messages_conversation`
+/// down from there (the row comparison keeps PostgreSQL on that index: with `conversation_id`
+/// fixed it would walk the primary key down through every newer message of every conversation,
+/// which a conversation of millions of messages made seconds long), and left out if it is not
+/// in this conversation or below `visible_from`. An entry costs the same however long the
+/// conversation is.
 const LIST_SELECT: &str = "SELECT c.id, c.app_id, c.kind, c.subject, c.owner_id, c.created_at, \
         c.last_activity_at, c.message_count, c.member_count, \
         cm.unread_count, cm.last_activity_at AS activity, \
@@ -80,10 +88,16 @@ const LIST_SELECT: &str = "SELECT c.id, c.app_id, c.kind, c.subject, c.owner_id,
         p.id AS p_id, p.uuid AS p_uuid, p.username AS p_username, p.ext_info AS p_ext_info \
         FROM conversation_members cm \
         JOIN conversations c ON c.id = cm.conversation_id \
-        LEFT JOIN messages m ON m.id = (SELECT MAX(x.id) FROM messages x \
-            WHERE x.conversation_id = c.id AND x.id > cm.visible_from \
-            AND NOT EXISTS (SELECT 1 FROM message_hides h \
-                WHERE h.member_id = cm.member_id AND h.message_id = x.id)) \
+        LEFT JOIN messages m ON m.conversation_id = c.id AND m.id > cm.visible_from \
+            AND m.id = CASE WHEN c.last_message_id <= cm.visible_from THEN NULL \
+            WHEN NOT EXISTS (SELECT 1 FROM message_hides h \
+                WHERE h.member_id = cm.member_id AND h.message_id = c.last_message_id) \
+            THEN c.last_message_id \
+            ELSE (SELECT x.id FROM messages x \
+                WHERE (x.conversation_id, x.id) < (c.id, c.last_message_id) \
+                AND NOT EXISTS (SELECT 1 FROM message_hides h \
+                    WHERE h.member_id = cm.member_id AND h.message_id = x.id) \
+                ORDER BY x.conversation_id DESC, x.id DESC LIMIT 1) END \
         LEFT JOIN members s ON s.id = m.sender_id \
         LEFT JOIN members p ON c.kind = 'direct' AND p.id = (SELECT o.member_id \
             FROM conversation_members o WHERE o.conversation_id = c.id \

@@ -52,18 +52,31 @@ pub(crate) async fn lock_streams(ex: &mut dyn Exec, members: &[MemberId]) -> Sto
     Ok(())
 }
 
+/// How a write changed the unread totals (`member_streams.unread_total`, always the sum of the
+/// member's `conversation_members.unread_count`) of the members its event reaches. [`append`]
+/// applies it to the stream rows it has just locked, so the totals take no lock of their own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unread<'a> {
+    /// A new message: one more for every member of the conversation but its sender.
+    Message(MemberId),
+    /// These members' totals change by these amounts (none: no count changed); each of them is
+    /// in the audience.
+    By(&'a [(MemberId, i64)]),
+}
+
 /// Appends `event` to the stream of each member of `audience` (decided by the core's
-/// [`rules`](sixin_core::rules)), and records it in the webhook outbox; their deliveries by
-/// member id.
+/// [`rules`](sixin_core::rules)), applies `unread` to their totals, and records the event in the
+/// webhook outbox; their deliveries by member id, each with the member's total after the write.
 pub(crate) async fn append(
     ex: &mut dyn Exec,
     app: AppId,
     audience: Audience,
     kind: &EventKind,
+    unread: Unread<'_>,
     now: Timestamp,
 ) -> StoreResult<Vec<Delivery>> {
     let event = kind.record();
-    let (filter, mut p) = filter(&audience, event.conversation);
+    let (filter, p) = filter(&audience, event.conversation);
     if !ex.lock().is_empty() {
         let sql = format!(
             "SELECT member_id FROM member_streams WHERE {filter} ORDER BY member_id{}",
@@ -71,16 +84,39 @@ pub(crate) async fn append(
         );
         ex.all(&sql, &p).await?;
     }
-    let sql = format!("UPDATE member_streams SET last_position = last_position + 1 WHERE {filter}");
-    ex.execute(&sql, &p).await?;
     let n = p.len();
+    let mut update = p.clone();
+    let totals = match unread {
+        Unread::Message(sender) => {
+            update.push(Param::Int(sender.0));
+            format!(
+                ", unread_total = unread_total + CASE WHEN member_id = ${} THEN 0 ELSE 1 END",
+                n + 1
+            )
+        }
+        Unread::By(changes) => {
+            let mut arms = String::new();
+            for (member, by) in changes.iter().filter(|(_, by)| *by != 0) {
+                let i = update.len();
+                arms.push_str(&format!(" WHEN ${} THEN ${}", i + 1, i + 2));
+                update.extend([Param::Int(member.0), Param::Int(*by)]);
+            }
+            if arms.is_empty() {
+                String::new()
+            } else {
+                format!(", unread_total = unread_total + CASE member_id{arms} ELSE 0 END")
+            }
+        }
+    };
+    let sql = format!(
+        "UPDATE member_streams SET last_position = last_position + 1{totals} WHERE {filter}"
+    );
+    ex.execute(&sql, &update).await?;
     let sql = format!(
         "INSERT INTO events (member_id, position, app_id, kind, conversation_id, message_id, \
          data, unread_total, created_at) \
-         SELECT ms.member_id, ms.last_position, ${a}, ${k}, ${c}, ${m}, ${d}, \
-         (SELECT CAST(COALESCE(SUM(cm.unread_count), 0) AS BIGINT) FROM conversation_members cm \
-          WHERE cm.member_id = ms.member_id AND cm.unread_count > 0), ${t} \
-         FROM member_streams ms WHERE ms.{filter} \
+         SELECT ms.member_id, ms.last_position, ${a}, ${k}, ${c}, ${m}, ${d}, ms.unread_total, \
+         ${t} FROM member_streams ms WHERE ms.{filter} \
          RETURNING member_id, position, unread_total",
         a = n + 1,
         k = n + 2,
@@ -89,6 +125,7 @@ pub(crate) async fn append(
         d = n + 5,
         t = n + 6,
     );
+    let mut p = p;
     p.extend([
         Param::Int(app.0),
         Param::from(event.name),
@@ -111,6 +148,24 @@ pub(crate) async fn append(
     out.sort_by_key(|d| d.member);
     super::outbox::record_event(ex, app, kind, &out, now).await?;
     Ok(out)
+}
+
+/// Sets the unread totals of `members` back to the sum of their conversations' counts, after a
+/// write that changed those counts in bulk without telling them (erasing a member). Locks
+/// their stream rows in id order first (PostgreSQL), as [`append`] does.
+pub(crate) async fn recount_unread(ex: &mut dyn Exec, members: &[MemberId]) -> StoreResult<()> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    lock_streams(ex, members).await?;
+    let (filter, p) = members_filter(members);
+    let sql = format!(
+        "UPDATE member_streams SET unread_total = (SELECT COALESCE(SUM(cm.unread_count), 0) \
+         FROM conversation_members cm WHERE cm.member_id = member_streams.member_id) \
+         WHERE {filter}"
+    );
+    ex.execute(&sql, &p).await?;
+    Ok(())
 }
 
 /// `member`'s events after `after`, oldest first, at most `limit`.

@@ -49,15 +49,8 @@ pub(crate) async fn create_group(
     let mut everyone = new.members.clone();
     everyone.push(new.owner);
     everyone.sort();
-    membership_change(
-        ex,
-        app,
-        ConversationId(id),
-        everyone,
-        Change::Added,
-        new.created_at,
-    )
-    .await
+    let (group, added) = (ConversationId(id), Change::Added);
+    membership_change(ex, app, group, everyone, added, &[], new.created_at).await
 }
 
 /// How a membership changed.
@@ -67,14 +60,15 @@ enum Change {
     Removed,
 }
 
-/// Records a membership change in the streams of the current members (and of the removed one)
-/// and describes the result.
+/// Records a membership change in the streams of the current members (and of the removed one,
+/// whose unread total changes by `unread`) and describes the result.
 async fn membership_change(
     ex: &mut dyn Exec,
     app: AppId,
     group: ConversationId,
     changed: Vec<MemberId>,
     change: Change,
+    unread: &[(MemberId, i64)],
     now: Timestamp,
 ) -> StoreResult<MembershipChange> {
     let members = audience(ex, group).await?;
@@ -119,7 +113,7 @@ async fn membership_change(
         added: added.clone(),
         removed: removed.clone(),
     };
-    let deliveries = append(ex, app, audience, &event, now).await?;
+    let deliveries = append(ex, app, audience, &event, Unread::By(unread), now).await?;
     Ok(MembershipChange {
         conversation,
         changed,
@@ -197,7 +191,7 @@ pub(crate) async fn add_members(
         params![added.len() as i64, group.0],
     )
     .await?;
-    membership_change(ex, app, group, added, Change::Added, now).await
+    membership_change(ex, app, group, added, Change::Added, &[], now).await
 }
 
 pub(crate) async fn remove_member(
@@ -213,8 +207,15 @@ pub(crate) async fn remove_member(
     let Some(removed_role) = role_of(ex, group, member).await? else {
         return Err(StoreError::NotFound(Entity::Member));
     };
+    let gone = ex
+        .one(
+            "DELETE FROM conversation_members WHERE conversation_id = $1 AND member_id = $2 \
+             RETURNING unread_count",
+            params![group.0, member.0],
+        )
+        .await?;
+    let unread = [(member, -gone.i64("unread_count")?)];
     for sql in [
-        "DELETE FROM conversation_members WHERE conversation_id = $1 AND member_id = $2",
         "DELETE FROM message_reads WHERE conversation_id = $1 AND member_id = $2",
         "DELETE FROM message_hides WHERE conversation_id = $1 AND member_id = $2",
     ] {
@@ -239,7 +240,8 @@ pub(crate) async fn remove_member(
         )
         .await?;
     }
-    membership_change(ex, app, group, vec![member], Change::Removed, now).await
+    let removed = Change::Removed;
+    membership_change(ex, app, group, vec![member], removed, &unread, now).await
 }
 
 /// Erases a member: every session ends; every message they sent becomes a tombstone (data
@@ -284,9 +286,19 @@ pub(crate) async fn erase_member(
         "UPDATE conversation_members SET unread_count = \
          CASE WHEN unread_count > {unread} THEN unread_count - {unread} ELSE 0 END \
          WHERE member_id <> $1 AND conversation_id IN \
-         (SELECT conversation_id FROM messages WHERE sender_id = $1)"
+         (SELECT conversation_id FROM messages WHERE sender_id = $1) \
+         RETURNING member_id"
     );
-    ex.execute(&sql, params![member.0]).await?;
+    let mut lowered = ex
+        .all(&sql, params![member.0])
+        .await?
+        .iter()
+        .map(|r| Ok(MemberId(r.i64("member_id")?)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    lowered.sort();
+    lowered.dedup();
+    // Their counts went down in bulk, with no event to them: their totals are summed again.
+    super::events::recount_unread(ex, &lowered).await?;
     ex.execute(
         "UPDATE messages SET data = '{}', ext_data = NULL, \
          recalled_at = COALESCE(recalled_at, $2) WHERE sender_id = $1 AND app_id = $3",

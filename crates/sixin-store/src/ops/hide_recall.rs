@@ -28,7 +28,7 @@ pub(crate) async fn hide_message(
         };
     };
     let conv = ConversationId(conversation);
-    let Some((last_read, _, _)) = membership(ex, app, member, conv, true).await? else {
+    let Some((last_read, _, before)) = membership(ex, app, member, conv, true).await? else {
         return Err(StoreError::NotFound(Entity::Message));
     };
     let unread = is_unread(ex, member, message.0, sender, recalled.is_some(), last_read).await?;
@@ -37,20 +37,25 @@ pub(crate) async fn hide_message(
         params![member.0, message.0, conversation],
     )
     .await?;
+    let mut change = Vec::new();
     if unread {
-        ex.execute(
-            "UPDATE conversation_members SET unread_count = \
-             CASE WHEN unread_count > 0 THEN unread_count - 1 ELSE 0 END \
-             WHERE conversation_id = $1 AND member_id = $2",
-            params![conversation, member.0],
-        )
-        .await?;
+        let left = ex
+            .one(
+                "UPDATE conversation_members SET unread_count = \
+                 CASE WHEN unread_count > 0 THEN unread_count - 1 ELSE 0 END \
+                 WHERE conversation_id = $1 AND member_id = $2 RETURNING unread_count",
+                params![conversation, member.0],
+            )
+            .await?
+            .i64("unread_count")?;
+        change.push((member, left - before));
     }
     let event = EventKind::Hidden {
         conversation: conv,
         message,
     };
-    let deliveries = append(ex, app, rules::hidden_audience(member), &event, now).await?;
+    let audience = rules::hidden_audience(member);
+    let deliveries = append(ex, app, audience, &event, Unread::By(&change), now).await?;
     Ok(MessageUpdate {
         message: message_by_id(ex, message.0).await?,
         deliveries,
@@ -87,18 +92,25 @@ pub(crate) async fn recall(
     if !already {
         // The first recall: the core's rule decides on the row as it is now.
         rules::may_recall(sender, author, sent_at, now, window).map_err(StoreError::Refused)?;
-        ex.execute(
-            "UPDATE conversation_members SET unread_count = \
-             CASE WHEN unread_count > 0 THEN unread_count - 1 ELSE 0 END \
-             WHERE conversation_id = $1 AND member_id <> $2 AND last_read_id < $3 \
+        // Only counts above zero go down, so each member returned has one fewer unread.
+        let lowered = ex
+            .all(
+                "UPDATE conversation_members SET unread_count = unread_count - 1 \
+             WHERE conversation_id = $1 AND member_id <> $2 AND unread_count > 0 \
+             AND last_read_id < $3 \
              AND visible_from < $3 \
              AND NOT EXISTS (SELECT 1 FROM message_reads r \
                 WHERE r.member_id = conversation_members.member_id AND r.message_id = $3) \
              AND NOT EXISTS (SELECT 1 FROM message_hides h \
-                WHERE h.member_id = conversation_members.member_id AND h.message_id = $3)",
-            params![conversation, sender.0, message.0],
-        )
-        .await?;
+                WHERE h.member_id = conversation_members.member_id AND h.message_id = $3) \
+             RETURNING member_id",
+                params![conversation, sender.0, message.0],
+            )
+            .await?;
+        let change = lowered
+            .iter()
+            .map(|r| Ok((MemberId(r.i64("member_id")?), -1)))
+            .collect::<StoreResult<Vec<_>>>()?;
         ex.execute(
             "UPDATE messages SET data = '{}', recalled_at = $1 WHERE id = $2",
             params![now.0, message.0],
@@ -108,7 +120,8 @@ pub(crate) async fn recall(
         let event = EventKind::Recalled {
             message: recalled.clone(),
         };
-        let deliveries = append(ex, app, rules::message_audience(), &event, now).await?;
+        let unread = Unread::By(&change);
+        let deliveries = append(ex, app, rules::message_audience(), &event, unread, now).await?;
         return Ok(MessageUpdate {
             message: recalled,
             deliveries,

@@ -51,7 +51,7 @@ mod prelude {
     pub(super) use sixin_core::store::*;
     pub(super) use sixin_core::{rules, EventKind};
 
-    pub(super) use super::events::{append, lock_streams};
+    pub(super) use super::events::{append, lock_streams, Unread};
     pub(super) use super::shared::*;
     pub(super) use crate::exec::{params, unique, Exec};
     pub(super) use crate::rows::*;

@@ -45,7 +45,9 @@ pub(crate) async fn mark_read(
     )
     .await?;
     let left = lower_unread(ex, conversation.0, reader, now).await?;
-    let deliveries = read_event(ex, app, reader, conversation, last_read, Some(id), now).await?;
+    let read = (last_read, Some(id));
+    let by = left - unread;
+    let deliveries = read_event(ex, app, reader, conversation, read, by, now).await?;
     Ok(ReadOutcome {
         marked: 1,
         unread: count(left),
@@ -79,7 +81,8 @@ async fn mark_all_read(
     )
     .await?;
     let deliveries = if unread > 0 {
-        read_event(ex, app, reader, conversation, last_read, None, now).await?
+        let by = -i64::from(unread);
+        read_event(ex, app, reader, conversation, (last_read, None), by, now).await?
     } else {
         Vec::new()
     };
@@ -109,14 +112,16 @@ async fn lower_unread(
     row.i64("unread_count")
 }
 
-/// Tells the reader's other devices, and in a direct conversation the peer, what was read.
+/// Tells the reader's other devices, and in a direct conversation the peer, what was read:
+/// `read` is (everything up to here, the one message read if it was one); `by` is how the
+/// reader's unread total changed.
 async fn read_event(
     ex: &mut dyn Exec,
     app: AppId,
     reader: MemberId,
     conversation: ConversationId,
-    last_read: MessageId,
-    message: Option<MessageId>,
+    (last_read, message): (MessageId, Option<MessageId>),
+    by: i64,
     now: Timestamp,
 ) -> StoreResult<Vec<Delivery>> {
     let kind = conversation_row(ex, conversation).await?.kind;
@@ -133,32 +138,79 @@ async fn read_event(
         message,
     };
     let audience = rules::read_audience(kind, reader, &members);
-    append(ex, app, audience, &event, now).await
+    let change = [(reader, by)];
+    append(ex, app, audience, &event, Unread::By(&change), now).await
 }
 
+/// The member's unread total, kept in their stream row: one row, however many conversations.
+pub(crate) async fn unread_total(
+    ex: &mut dyn Exec,
+    app: AppId,
+    member: MemberId,
+) -> StoreResult<u64> {
+    let row = ex
+        .opt(
+            "SELECT ms.unread_total FROM member_streams ms JOIN members m ON m.id = ms.member_id \
+             WHERE ms.member_id = $1 AND m.app_id = $2",
+            params![member.0, app.0],
+        )
+        .await?;
+    Ok(match row {
+        Some(r) => u64::try_from(r.i64("unread_total")?).unwrap_or(0),
+        None => 0,
+    })
+}
+
+/// The member's unread total and one page of their conversations with unread messages, by
+/// conversation id: one statement (so one snapshot), one index range from the cursor.
 pub(crate) async fn unread(
     ex: &mut dyn Exec,
     app: AppId,
     member: MemberId,
+    query: UnreadQuery,
 ) -> StoreResult<UnreadCounts> {
     let rows = ex
         .all(
-            "SELECT conversation_id, unread_count FROM conversation_members \
-             WHERE member_id = $1 AND app_id = $2 AND unread_count > 0 ORDER BY conversation_id",
-            params![member.0, app.0],
+            "SELECT ms.unread_total, u.conversation_id, u.unread_count FROM member_streams ms \
+             JOIN members m ON m.id = ms.member_id AND m.app_id = $2 \
+             LEFT JOIN (SELECT conversation_id, unread_count FROM conversation_members \
+                WHERE member_id = $1 AND app_id = $2 AND unread_count > 0 \
+                AND conversation_id > $3 ORDER BY conversation_id LIMIT $4) u ON 1 = 1 \
+             WHERE ms.member_id = $1 ORDER BY u.conversation_id",
+            params![
+                member.0,
+                app.0,
+                query.after.map_or(0, |c| c.0),
+                i64::from(query.limit) + 1
+            ],
         )
         .await?;
-    let rows = rows
-        .iter()
-        .map(|r| Ok((r.i64("conversation_id")?, r.i64("unread_count")?)))
-        .collect::<StoreResult<Vec<_>>>()?;
-    let total = rows.iter().map(|(_, n)| u64::from(count(*n))).sum();
-    let conversations = rows
-        .into_iter()
-        .map(|(c, n)| (ConversationId(c), count(n)))
-        .collect();
+    let total = match rows.first() {
+        Some(r) => u64::try_from(r.i64("unread_total")?).unwrap_or(0),
+        None => 0,
+    };
+    let mut conversations = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Some(id) = r.opt_i64("conversation_id")? {
+            conversations.push((ConversationId(id), count(r.i64("unread_count")?)));
+        }
+    }
+    let has_more = conversations.len() > query.limit as usize;
+    conversations.truncate(query.limit as usize);
     Ok(UnreadCounts {
         total,
         conversations,
+        has_more,
     })
+}
+
+/// The member's unread count in one conversation; `None` when they are not a member.
+pub(crate) async fn unread_in(
+    ex: &mut dyn Exec,
+    app: AppId,
+    member: MemberId,
+    conversation: ConversationId,
+) -> StoreResult<Option<u32>> {
+    let row = membership(ex, app, member, conversation, false).await?;
+    Ok(row.map(|(_, _, unread)| count(unread)))
 }

@@ -28,7 +28,8 @@ async fn append_sent(ex: &mut dyn Exec, app: AppId, sent: &mut Sent) -> StoreRes
             message: sent.message.clone(),
         };
         let at = sent.message.created_at;
-        sent.deliveries = append(ex, app, rules::message_audience(), &event, at).await?;
+        let unread = Unread::Message(sent.message.sender);
+        sent.deliveries = append(ex, app, rules::message_audience(), &event, unread, at).await?;
     }
     Ok(())
 }

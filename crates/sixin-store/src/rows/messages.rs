@@ -2,10 +2,11 @@
 
 use super::*;
 
-/// A message with its sender and the viewer's read flag. `$1` is the viewer; the select joins
-/// the viewer's membership as `v` and leaves out messages hidden from the viewer or sent
-/// before they joined.
-pub(crate) const ITEM_SELECT: &str = "SELECT m.id, m.conversation_id, m.sender_id, \
+/// The columns of a message `m` with its sender `s` and the viewer's read flag (`$1` is the
+/// viewer, `v` their membership).
+macro_rules! item_columns {
+    () => {
+        "SELECT m.id, m.conversation_id, m.sender_id, \
     s.uuid AS sender_uuid, s.username AS sender_username, m.kind, m.data, m.ext_data, \
     m.client_msg_id, m.created_at, m.recalled_at, \
     CASE WHEN m.sender_id = $1 THEN NOT EXISTS (SELECT 1 FROM conversation_members o \
@@ -14,11 +15,23 @@ pub(crate) const ITEM_SELECT: &str = "SELECT m.id, m.conversation_id, m.sender_i
         AND NOT EXISTS (SELECT 1 FROM message_reads r \
             WHERE r.member_id = o.member_id AND r.message_id = m.id)) \
     ELSE (m.id <= v.last_read_id OR EXISTS (SELECT 1 FROM message_reads r \
-        WHERE r.member_id = $1 AND r.message_id = m.id)) END AS is_read \
-    FROM messages m JOIN members s ON s.id = m.sender_id \
+        WHERE r.member_id = $1 AND r.message_id = m.id)) END AS is_read "
+    };
+}
+
+/// [`ITEM_SELECT`]'s columns alone: the caller supplies `FROM` with `m`, `s` and `v`.
+pub(crate) const ITEM_COLUMNS: &str = item_columns!();
+
+/// A message with its sender and the viewer's read flag. `$1` is the viewer; the select joins
+/// the viewer's membership as `v` and leaves out messages hidden from the viewer or sent
+/// before they joined.
+pub(crate) const ITEM_SELECT: &str = concat!(
+    item_columns!(),
+    "FROM messages m JOIN members s ON s.id = m.sender_id \
     JOIN conversation_members v ON v.conversation_id = m.conversation_id AND v.member_id = $1 \
     WHERE m.id > v.visible_from AND NOT EXISTS (SELECT 1 FROM message_hides h \
-        WHERE h.member_id = $1 AND h.message_id = m.id)";
+        WHERE h.member_id = $1 AND h.message_id = m.id)"
+);
 
 /// A message with its sender, regardless of viewer (`is_read` is always false).
 pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.sender_id, \

@@ -19,7 +19,7 @@ pub async fn delete_for_me_hides_for_one_member_only(h: &Harness) {
     let m2 = h.text(&a, &b, "hide").await.message;
     h.core.hide(&b.caller, m2.id).await.unwrap();
     assert_eq!(
-        h.core.unread(&b.caller).await.unwrap().total,
+        h.core.unread_total(&b.caller).await.unwrap(),
         1,
         "a hidden unread stops counting"
     );
@@ -88,7 +88,7 @@ pub async fn recall_works_within_the_window_for_the_sender_only(h: &Harness) {
     assert!(recalled.recalled_at.is_some());
     assert_eq!(recalled.data, serde_json::json!({}));
     assert_eq!(
-        h.core.unread(&b.caller).await.unwrap().total,
+        h.core.unread_total(&b.caller).await.unwrap(),
         0,
         "a recalled unread stops counting"
     );
@@ -109,7 +109,7 @@ pub async fn recall_works_within_the_window_for_the_sender_only(h: &Harness) {
         h.core.recall(&a.caller, m2.id).await,
         Err(Error::RecallWindowPassed)
     ));
-    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 1);
+    assert_eq!(h.core.unread_total(&b.caller).await.unwrap(), 1);
 }
 
 pub async fn groups_enforce_owner_rights_and_membership(h: &Harness) {
@@ -225,8 +225,8 @@ pub async fn removed_member_keeps_nothing_new(h: &Harness) {
         vec![after.message.id],
         "new members see messages from when they joined"
     );
-    assert_eq!(h.core.unread(&m2.caller).await.unwrap().total, 1);
-    assert_eq!(h.core.unread(&m1.caller).await.unwrap().total, 1);
+    assert_eq!(h.core.unread_total(&m2.caller).await.unwrap(), 1);
+    assert_eq!(h.core.unread_total(&m1.caller).await.unwrap(), 1);
 
     h.core
         .remove_member(&o.caller, id, m1.member.uuid.as_str())
@@ -246,7 +246,7 @@ pub async fn removed_member_keeps_nothing_new(h: &Harness) {
         h.core.conversation(&m1.caller, id).await,
         Err(Error::NotFound(_))
     ));
-    assert_eq!(h.core.unread(&m1.caller).await.unwrap().total, 0);
+    assert_eq!(h.core.unread_total(&m1.caller).await.unwrap(), 0);
     assert_eq!(
         h.core.conversation_count(&m1.caller, None).await.unwrap(),
         0
@@ -295,7 +295,7 @@ pub async fn every_read_is_scoped_to_its_app(h: &Harness) {
         .authenticate_member(&app_b, a.member.uuid.as_str(), &a.token)
         .await;
     assert!(matches!(cross, Err(Error::Unauthenticated)));
-    assert_eq!(h.core.unread(&c.caller).await.unwrap().total, 0);
+    assert_eq!(h.core.unread_total(&c.caller).await.unwrap(), 0);
     let list = h.core.conversations(
         &c.caller,
         ListQuery {
@@ -354,9 +354,8 @@ pub async fn concurrent_group_sends_keep_unread_exact(h: &Harness) {
             .unwrap();
     }
     for p in &people {
-        let unread = h.core.unread(&p.caller).await.unwrap();
         assert_eq!(
-            unread.total,
+            h.core.unread_total(&p.caller).await.unwrap(),
             ((MEMBERS - 1) * EACH) as u64,
             "{}",
             p.member.username

@@ -18,6 +18,7 @@ mod send;
 mod send_limits;
 mod server;
 mod streams;
+mod unread;
 mod webhooks;
 mod words;
 
@@ -36,6 +37,7 @@ pub use send::*;
 pub use send_limits::*;
 pub use server::*;
 pub use streams::*;
+pub use unread::*;
 pub use webhooks::*;
 pub use words::*;
 
@@ -64,6 +66,8 @@ macro_rules! conformance_tests {
             history_with_a_member_is_empty_before_the_first_message,
             unread_counts_are_kept_per_conversation_and_in_total,
             marking_one_message_read_counts_once,
+            unread_pages_never_skip_or_repeat_and_the_total_stays_right,
+            the_unread_total_follows_every_kind_of_change,
             read_flags_show_both_sides,
             conversation_list_orders_by_activity_with_cursor_paging,
             conversation_list_pages_back_up_to_newer_activity,

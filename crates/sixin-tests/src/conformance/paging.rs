@@ -154,7 +154,7 @@ pub async fn history_paging_never_skips_under_concurrent_sends(h: &Harness) {
         "the concurrent reader skipped or repeated a message"
     );
     assert_eq!(
-        h.core.unread(&reader.caller).await.unwrap().total,
+        h.core.unread_total(&reader.caller).await.unwrap(),
         (WRITERS * EACH) as u64
     );
 }

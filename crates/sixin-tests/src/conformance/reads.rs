@@ -1,8 +1,13 @@
 use sixin_core::error::{Entity, Error};
 use sixin_core::ids::MessageId;
-use sixin_core::store::{HistoryWindow, ListQuery, ListWindow, ReadTarget};
+use sixin_core::store::{HistoryWindow, ListQuery, ListWindow, ReadTarget, UnreadQuery};
 
 use crate::Harness;
+
+const FIRST: UnreadQuery = UnreadQuery {
+    after: None,
+    limit: 100,
+};
 
 pub async fn unread_counts_are_kept_per_conversation_and_in_total(h: &Harness) {
     let app = h.app().await;
@@ -16,13 +21,13 @@ pub async fn unread_counts_are_kept_per_conversation_and_in_total(h: &Harness) {
     }
     let from_c = h.text(&c, &b, "from c").await;
     h.text(&c, &b, "from c again").await;
-    let unread = h.core.unread(&b.caller).await.unwrap();
+    let unread = h.core.unread(&b.caller, FIRST).await.unwrap();
     assert_eq!(unread.total, 5);
     let mut per: Vec<u32> = unread.conversations.iter().map(|(_, n)| *n).collect();
     per.sort();
     assert_eq!(per, vec![2, 3]);
     assert_eq!(
-        h.core.unread(&a.caller).await.unwrap().total,
+        h.core.unread_total(&a.caller).await.unwrap(),
         0,
         "own messages are not unread"
     );
@@ -39,7 +44,7 @@ pub async fn unread_counts_are_kept_per_conversation_and_in_total(h: &Harness) {
         .await
         .unwrap();
     assert_eq!((out.marked, out.unread), (3, 0));
-    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 2);
+    assert_eq!(h.core.unread_total(&b.caller).await.unwrap(), 2);
     let again = h
         .core
         .mark_read(&b.caller, conv_a, ReadTarget::All)
@@ -47,7 +52,7 @@ pub async fn unread_counts_are_kept_per_conversation_and_in_total(h: &Harness) {
         .unwrap();
     assert_eq!(again.marked, 0);
     h.text(&a, &b, "one more").await;
-    let unread = h.core.unread(&b.caller).await.unwrap();
+    let unread = h.core.unread(&b.caller, FIRST).await.unwrap();
     assert_eq!(unread.total, 3);
     assert!(unread.conversations.contains(&(conv_a, 1)));
     assert!(unread.conversations.contains(&(from_c.conversation.id, 2)));
@@ -114,7 +119,7 @@ pub async fn marking_one_message_read_counts_once(h: &Harness) {
         .await
         .unwrap();
     assert_eq!((rest.marked, rest.unread), (2, 0));
-    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 1);
+    assert_eq!(h.core.unread_total(&b.caller).await.unwrap(), 1);
 }
 
 pub async fn read_flags_show_both_sides(h: &Harness) {
@@ -136,7 +141,7 @@ pub async fn read_flags_show_both_sides(h: &Harness) {
     assert_eq!(flags(&a).await, vec![false, false]);
     assert_eq!(flags(&b).await, vec![false, false]);
     assert_eq!(
-        h.core.unread(&b.caller).await.unwrap().total,
+        h.core.unread_total(&b.caller).await.unwrap(),
         2,
         "reading history marks nothing"
     );

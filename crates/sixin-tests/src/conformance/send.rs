@@ -133,8 +133,8 @@ pub async fn bad_sends_are_rejected_and_write_nothing(h: &Harness) {
         assert!(expected, "{why}: {err:?}");
     }
     assert_eq!(h.core.conversation_count(&a.caller, None).await.unwrap(), 0);
-    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 0);
-    assert_eq!(h.core.unread(&stranger.caller).await.unwrap().total, 0);
+    assert_eq!(h.core.unread_total(&b.caller).await.unwrap(), 0);
+    assert_eq!(h.core.unread_total(&stranger.caller).await.unwrap(), 0);
     assert_eq!(h.core.messages_sent(), 0);
 }
 
@@ -150,7 +150,7 @@ pub async fn send_is_idempotent_on_client_key(h: &Harness) {
     assert!(first.created && !retry.created);
     assert_eq!(first.message.id, retry.message.id);
     assert_eq!(retry.message.client_msg_id.as_deref(), Some("k-1"));
-    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 1);
+    assert_eq!(h.core.unread_total(&b.caller).await.unwrap(), 1);
     let other = SendMessage {
         client_msg_id: Some("k-2".into()),
         ..req
@@ -204,8 +204,8 @@ pub async fn multi_send_reports_each_recipient(h: &Harness) {
         sent_b.message.id
     );
     assert_ne!(sent_b.conversation.id, sent_c.conversation.id);
-    assert_eq!(h.core.unread(&b.caller).await.unwrap().total, 1);
-    assert_eq!(h.core.unread(&c.caller).await.unwrap().total, 1);
+    assert_eq!(h.core.unread_total(&b.caller).await.unwrap(), 1);
+    assert_eq!(h.core.unread_total(&c.caller).await.unwrap(), 1);
     assert_eq!(h.core.messages_sent(), 2);
     let list = h.core.conversations(
         &a.caller,

@@ -178,7 +178,7 @@ pub async fn the_sends_bucket_limits_each_member_and_multi_send_pays_per_recipie
     assert_eq!(throttle(&items[3].result).policy, "sends");
     assert!(matches!(items[4].result, Err(Error::SelfSend)));
     assert!(matches!(items[5].result, Err(Error::NotFound(_))));
-    assert_eq!(core.unread(&d.caller).await.unwrap().total, 0);
+    assert_eq!(core.unread_total(&d.caller).await.unwrap(), 0);
     // With no token left, every recipient is refused on its own; the call itself succeeds.
     let items = core.multi_send(&a.caller, multi(&[&c, &d])).await.unwrap();
     assert!(items

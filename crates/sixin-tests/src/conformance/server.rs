@@ -352,7 +352,7 @@ pub async fn time_limited_bans_and_mutes_lapse_by_themselves(h: &Harness) {
         Err(Error::Muted { .. })
     ));
     assert_eq!(
-        h.core.unread(&mia).await.unwrap().total,
+        h.core.unread_total(&mia).await.unwrap(),
         1,
         "reading still works"
     );

@@ -6,7 +6,7 @@ use serde_json::Value;
 use sixin_core::ids::{ConversationId, MessageId};
 use sixin_core::model::{ConversationKind, MessageType};
 use sixin_core::service::{MultiSend, Recipient, SendMessage};
-use sixin_core::store::{HistoryWindow, ListQuery, ListWindow, ReadTarget};
+use sixin_core::store::{HistoryWindow, ListQuery, ListWindow, ReadTarget, UnreadQuery};
 use sixin_core::Error;
 use utoipa::{IntoParams, ToSchema};
 
@@ -148,6 +148,16 @@ pub(crate) struct ListParams {
     pub kind: Option<Kind>,
 }
 
+/// Unread query: one page of the conversations with unread messages, by ascending id.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UnreadParams {
+    /// Page size, 1..=100 (default 100, so up to 100 unread conversations come in one page).
+    pub limit: Option<u32>,
+    /// A `next_cursor`: the conversations after it.
+    pub cursor: Option<String>,
+}
+
 /// History query. Without `before` or `after`, the newest messages.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -269,6 +279,21 @@ impl HistoryParams {
     /// The page size asked for (the core checks its range).
     pub(crate) fn limit(&self) -> u32 {
         self.limit.unwrap_or(DEFAULT_LIMIT)
+    }
+}
+
+impl UnreadParams {
+    /// The core's page query; `400 invalid_request` for a malformed cursor.
+    pub(crate) fn query(&self) -> Result<UnreadQuery, Error> {
+        let after = self
+            .cursor
+            .as_deref()
+            .map(|c| cursor::parse_unread("cursor", c))
+            .transpose()?;
+        Ok(UnreadQuery {
+            after,
+            limit: self.limit.unwrap_or(sixin_core::config::MAX_PAGE),
+        })
     }
 }
 

@@ -334,16 +334,29 @@ pub(crate) struct UnreadEntryDto {
     pub unread: u32,
 }
 
-/// The caller's unread counters.
+/// The caller's unread counters: the total, and one page of the conversations with unread
+/// messages.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct UnreadDto {
+    /// Unread messages in all the caller's conversations (a kept counter: as cheap for 10,000
+    /// conversations as for one).
     pub total: u64,
-    /// Conversations with at least one unread message.
+    /// One page of the conversations with at least one unread message, by ascending id.
     pub conversations: Vec<UnreadEntryDto>,
+    /// Pass as `cursor` for the conversations after this page: given on every page with
+    /// entries; an empty page gives back the cursor it was read with (null for the first).
+    pub next_cursor: Option<String>,
+    /// Whether more conversations with unread messages came after this page when it was read.
+    pub has_more: bool,
 }
 
-impl From<&UnreadCounts> for UnreadDto {
-    fn from(u: &UnreadCounts) -> Self {
+impl UnreadDto {
+    /// Renders a page read with the unread cursor `asked` (if any).
+    pub(crate) fn new(u: &UnreadCounts, asked: Option<&str>) -> Self {
+        let next_cursor = match u.conversations.last() {
+            Some((id, _)) => Some(cursor::unread(*id)),
+            None => asked.map(str::to_owned),
+        };
         UnreadDto {
             total: u.total,
             conversations: u
@@ -354,6 +367,8 @@ impl From<&UnreadCounts> for UnreadDto {
                     unread: *n,
                 })
                 .collect(),
+            next_cursor,
+            has_more: u.has_more,
         }
     }
 }

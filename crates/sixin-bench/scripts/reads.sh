@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Issue 15 items 3 and 4, one command per scenario: a fresh server and database, then
+# sixin-bench --scenario unread (GET /v1/unread and the list, 10,000 conversations against 10)
+# or --scenario history (the newest history page, a conversation of HISTORY messages against
+# one of 10,000, seeded straight into the database).
+#   SCENARIO=unread  crates/sixin-bench/scripts/reads.sh
+#   SCENARIO=history HISTORY=10000000 crates/sixin-bench/scripts/reads.sh
+#   STORE=postgres PG=postgres://postgres@127.0.0.1:5432 SCENARIO=history crates/sixin-bench/scripts/reads.sh
+# BIN and BENCH pick the binaries (default: the debug build); extra arguments go to sixin-bench.
+set -euo pipefail
+BIN=${BIN:-target/debug/sixin}
+BENCH=${BENCH:-target/debug/sixin-bench}
+SCENARIO=${SCENARIO:-unread}
+STORE=${STORE:-sqlite}
+HISTORY=${HISTORY:-10000000}
+PORT=${PORT:-18150}
+D=$(mktemp -d)
+export SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 SIXIN_LOG__FILTER=warn
+if [ "$STORE" = postgres ]; then
+  PG=${PG:-postgres://postgres@127.0.0.1:5432}
+  DBNAME=sixin_reads_$$
+  psql "$PG/postgres" -qc "CREATE DATABASE $DBNAME"
+  export SIXIN_DATABASE_URL=$PG/$DBNAME
+  SEED=(--seed-postgres "$SIXIN_DATABASE_URL")
+else
+  export SIXIN_DATABASE_URL=sqlite://$D/sixin.db
+  SEED=(--seed-sqlite "$D/sixin.db")
+fi
+KEY=$($BIN app create bench --json | python3 -c 'import json,sys;print(json.load(sys.stdin)["app_key"])')
+# Setup registers, logs in and sends from one IP as fast as it can: lift the app's per-IP and
+# send limits, which are not what is measured here.
+$BIN app set-limits --app "$KEY" --json '{"registrations_per_ip": {"per": 1000000, "burst": 1000000}, "logins_per_ip": {"per": 1000000, "burst": 1000000}, "sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
+$BIN serve --listen 127.0.0.1:$PORT 2>"$D/log" & PID=$!
+cleanup() {
+  kill $PID 2>/dev/null || true
+  wait $PID 2>/dev/null || true
+  if [ "$STORE" = postgres ]; then psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DBNAME" || true; fi
+  rm -rf "$D"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+ARGS=(--url http://127.0.0.1:$PORT --app-key "$KEY" --scenario "$SCENARIO" --log warn)
+if [ "$SCENARIO" = history ]; then ARGS+=(--history-messages "$HISTORY" "${SEED[@]}"); fi
+$BENCH "${ARGS[@]}" "$@"
