@@ -480,28 +480,31 @@ async fn run(args: Args) -> anyhow::Result<()> {
             };
             hostile::run(&bench, plan).await
         }
-        Scenario::Unread | Scenario::History => {
-            let seed = match (&args.seed_sqlite, &args.seed_postgres) {
-                (Some(path), _) => Some(reads::Seed::Sqlite(path.clone())),
-                (None, Some(url)) => Some(reads::Seed::Postgres(url.clone())),
-                (None, None) => None,
-            };
-            let plan = reads::Plan {
-                few: args.few_conversations,
-                many: args.conversations,
-                small_history: args.small_history,
-                large_history: args.history_messages,
-                seed,
-                samples: args.samples,
-                setup: Duration::from_secs(args.setup_secs),
-                duration,
-            };
-            if args.scenario == Scenario::Unread {
-                reads::run_unread(&bench, plan).await
-            } else {
-                reads::run_history(&bench, plan).await
-            }
-        }
+        Scenario::Unread | Scenario::History => run_reads(&bench, &args, duration).await,
+    }
+}
+
+/// The unread or history scenario.
+async fn run_reads(bench: &Bench, args: &Args, duration: Duration) -> anyhow::Result<()> {
+    let seed = match (&args.seed_sqlite, &args.seed_postgres) {
+        (Some(path), _) => Some(reads::Seed::Sqlite(path.clone())),
+        (None, Some(url)) => Some(reads::Seed::Postgres(url.clone())),
+        (None, None) => None,
+    };
+    let plan = reads::Plan {
+        few: args.few_conversations,
+        many: args.conversations,
+        small_history: args.small_history,
+        large_history: args.history_messages,
+        seed,
+        samples: args.samples,
+        setup: Duration::from_secs(args.setup_secs),
+        duration,
+    };
+    if args.scenario == Scenario::Unread {
+        reads::run_unread(bench, plan).await
+    } else {
+        reads::run_history(bench, plan).await
     }
 }
 
