@@ -91,7 +91,10 @@ fn the_readme_walkthrough_runs_as_written() {
         (1, "\"content\":\"Lunch?\""),
         (2, "{\"marked\":2,\"unread\":0}"),
         (3, "\"peer\":{"), // the conversation list
-        (4, "{\"total\":0,\"conversations\":[]}"),
+        (
+            4,
+            "{\"total\":0,\"conversations\":[],\"next_cursor\":null,\"has_more\":false}",
+        ),
         (5, "\"ret\":200"), // YesApi Send
         (6, "\"unread_num\":1"),
         (7, "\"code\":200"), // Discuz pm_get
