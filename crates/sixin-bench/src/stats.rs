@@ -17,6 +17,33 @@ pub fn percentile<T: Copy>(sorted: &[T], q: f64) -> Option<T> {
     sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
 }
 
+/// The phases of an A/B run, `true` for B: a warm-up without (A, not counted), then `rounds`
+/// pairs run A B B A A B …, so a drift over the run weighs on both sides alike.
+pub fn ab_order(rounds: usize) -> impl Iterator<Item = bool> {
+    let pairs = (0..rounds).flat_map(|r| {
+        if r % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        }
+    });
+    std::iter::once(false).chain(pairs)
+}
+
+/// B's requests per second over A's, summed over the phases after the warm-up (the first),
+/// given as (is B, req/s) in the order run.
+pub fn ab_ratio(phases: impl Iterator<Item = (bool, f64)>) -> f64 {
+    let (mut a, mut b) = (0.0, 0.0);
+    for (is_b, rps) in phases.skip(1) {
+        if is_b {
+            b += rps;
+        } else {
+            a += rps;
+        }
+    }
+    ratio(b, a)
+}
+
 /// Percentiles of latencies (which may be negative), in milliseconds.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Latency {
@@ -95,6 +122,15 @@ pub fn micros(d: Duration) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ab_runs_alternate_after_a_warm_up_that_does_not_count() {
+        let order: Vec<bool> = ab_order(2).collect();
+        assert_eq!(order, [false, false, true, true, false]);
+        // The warm-up's 1000 req/s is left out: B 2 + 4 over A 1 + 1.
+        let rps = [1000.0, 1.0, 2.0, 4.0, 1.0];
+        assert_eq!(ab_ratio(order.into_iter().zip(rps)), 3.0);
+    }
+
     use super::*;
 
     #[test]

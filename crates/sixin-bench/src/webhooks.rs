@@ -144,15 +144,8 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
 
     let mut phases = Vec::new();
     let mut expected = 0u64;
-    let order = (0..plan.rounds).flat_map(|r| {
-        if r % 2 == 0 {
-            [false, true]
-        } else {
-            [true, false]
-        }
-    });
     let mut enabled = false;
-    for (i, on) in std::iter::once(false).chain(order).enumerate() {
+    for (i, on) in stats::ab_order(plan.rounds).enumerate() {
         if on != enabled {
             set(on).await?;
             enabled = on;
@@ -185,19 +178,14 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
     let lag_trickle = Latency::from_us(seen.take_lags());
     server.call("DELETE", &path, Value::Null).await?;
 
-    let rps = |on: bool| {
-        phases
-            .iter()
-            .filter(|p| !p.warmup && p.endpoint == on)
-            .map(|p| p.stats.rps)
-            .sum::<f64>()
-    };
     let report = Report {
         scenario: "webhooks",
         url: bench.base.to_string(),
         duration_secs: plan.duration.as_secs(),
         concurrency: c,
-        with_endpoint_to_without_ratio: stats::ratio(rps(true), rps(false)),
+        with_endpoint_to_without_ratio: stats::ab_ratio(
+            phases.iter().map(|p| (p.endpoint, p.stats.rps)),
+        ),
         phases,
         lag_trickle,
         lag_interval_ms: u64::try_from(plan.lag_interval.as_millis()).unwrap_or(u64::MAX),

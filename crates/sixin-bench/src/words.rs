@@ -73,14 +73,7 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
     )
     .await?;
     let mut phases = Vec::new();
-    let order = (0..plan.rounds).flat_map(|r| {
-        if r % 2 == 0 {
-            [false, true]
-        } else {
-            [true, false]
-        }
-    });
-    for (i, with_list) in std::iter::once(false).chain(order).enumerate() {
+    for (i, with_list) in stats::ab_order(plan.rounds).enumerate() {
         let loaded = phases.last().is_some_and(|p: &Named| p.list);
         if with_list && !loaded {
             let body: Vec<Value> = list
@@ -121,20 +114,13 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
         json!(list.iter().map(|(w, _)| w).collect::<Vec<_>>()),
     )
     .await?;
-    let rps = |on: bool| {
-        phases
-            .iter()
-            .filter(|p| !p.warmup && p.list == on)
-            .map(|p| p.stats.rps)
-            .sum::<f64>()
-    };
     let report = Report {
         scenario: "words",
         url: bench.base.to_string(),
         duration_secs: plan.duration.as_secs(),
         concurrency: c,
         words: plan.words,
-        with_list_to_without_ratio: stats::ratio(rps(true), rps(false)),
+        with_list_to_without_ratio: stats::ab_ratio(phases.iter().map(|p| (p.list, p.stats.rps))),
         phases,
     };
     report::print(bench.json, &report, layout)
