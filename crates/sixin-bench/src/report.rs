@@ -140,6 +140,17 @@ pub fn kib(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_owned(), |k| k.to_string())
 }
 
+/// The first two cells of an A/B phase's row: its number (or "warm-up") and whether B's
+/// feature was "on".
+pub fn ab_lead(index: usize, warmup: bool, on: bool) -> [String; 2] {
+    let phase = if warmup {
+        "warm-up".to_owned()
+    } else {
+        index.to_string()
+    };
+    [phase, if on { "on" } else { "off" }.to_owned()]
+}
+
 /// Prints `report` as one JSON object when `json`, else as the text `layout` makes of it.
 pub fn print<R: Serialize>(
     json: bool,

@@ -252,14 +252,7 @@ fn layout(r: &Report) -> Text {
         .chain(["drain s"]);
     let mut table = Table::new(header);
     for (i, p) in r.phases.iter().enumerate() {
-        let lead = [
-            if p.warmup {
-                "warm-up".to_owned()
-            } else {
-                i.to_string()
-            },
-            if p.endpoint { "on" } else { "off" }.to_owned(),
-        ];
+        let lead = report::ab_lead(i, p.warmup, p.endpoint);
         let drain = p.drain_secs.map_or("-".to_owned(), |s| format!("{s:.1}"));
         table.row(
             lead.into_iter()

@@ -154,14 +154,7 @@ fn layout(r: &Report) -> Text {
     let header = ["phase", "list"].into_iter().chain(PHASE_COLUMNS);
     let mut table = Table::new(header);
     for (i, p) in r.phases.iter().enumerate() {
-        let lead = [
-            if p.warmup {
-                "warm-up".to_owned()
-            } else {
-                i.to_string()
-            },
-            if p.list { "on" } else { "off" }.to_owned(),
-        ];
+        let lead = report::ab_lead(i, p.warmup, p.list);
         table.row(lead.into_iter().chain(report::phase_cells(&p.stats)));
     }
     text.table(table);
