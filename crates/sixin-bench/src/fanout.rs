@@ -132,6 +132,7 @@ fn routes(senders: &[Member], receivers: &[Member]) -> Vec<Route> {
         }
         Route {
             token: sender.token.clone(),
+            uuid: sender.uuid.clone(),
             to,
         }
     };

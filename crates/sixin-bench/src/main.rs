@@ -212,6 +212,13 @@ struct Args {
     /// unread, history: a cap on the setup (requests and seeding), in seconds (1..=3600).
     #[arg(long, default_value_t = 1800)]
     setup_secs: u64,
+    /// send: the API the sends speak (native `POST /v1/messages`, or YesApi's `Send`).
+    #[arg(long, value_enum, default_value_t = send::Dialect::Native)]
+    dialect: send::Dialect,
+    /// send: every worker sends as one member to one other, so every send goes into one
+    /// conversation (default: each worker its own pair).
+    #[arg(long)]
+    one_conversation: bool,
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -411,6 +418,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 levels: args.concurrency.clone(),
                 duration,
                 requests_per_level: args.requests_per_level,
+                dialect: args.dialect,
+                one_conversation: args.one_conversation,
             };
             send::run(&bench, plan).await
         }

@@ -1,7 +1,10 @@
 //! `--scenario send` (the default): registers and logs in 2 × max(concurrency) members over
 //! HTTP, then for each concurrency level C runs C workers against `GET /healthz`, then C
 //! workers each sending text messages from its own member to its partner over
-//! `POST /v1/messages`. Also the send phase ([`phase`]) that `fanout` runs twice.
+//! `POST /v1/messages`. With `--one-conversation`, two members only: every worker sends as the
+//! first to the second, so every send goes into one conversation. With `--dialect yesapi`, the
+//! sends are YesApi's `Send` (`POST /api/App/Market_ChatMessage/Send`, a form). Also the send
+//! phase ([`phase`]) that `fanout` runs twice.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -21,6 +24,19 @@ pub struct Plan {
     pub levels: Vec<usize>,
     pub duration: Duration,
     pub requests_per_level: u64,
+    pub dialect: Dialect,
+    /// Every worker sends as one member to one other: one conversation.
+    pub one_conversation: bool,
+}
+
+/// The API the send phase speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// `POST /v1/messages` (JSON, Bearer token).
+    Native,
+    /// YesApi `POST /api/App/Market_ChatMessage/Send` (a form with app_key, uuid and token).
+    Yesapi,
 }
 
 /// The whole run, as printed by `--json`.
@@ -30,6 +46,8 @@ struct Report {
     duration_secs: u64,
     requests_per_level: u64,
     members: usize,
+    dialect: Dialect,
+    one_conversation: bool,
     levels: Vec<Level>,
 }
 
@@ -48,6 +66,8 @@ struct Level {
 #[derive(Clone)]
 pub struct Route {
     pub token: String,
+    /// The sender's uuid (YesApi names the caller by uuid and token).
+    pub uuid: String,
     pub to: Vec<String>,
 }
 
@@ -56,6 +76,8 @@ pub enum Phase {
     Healthz,
     /// Worker `w` follows `routes[w]`.
     Send(Arc<Vec<Route>>),
+    /// As [`Phase::Send`], through YesApi's `Send`.
+    YesapiSend(Arc<Vec<Route>>),
 }
 
 /// `c` send routes over `2 c` fresh members: each worker sends to its own partner.
@@ -65,9 +87,16 @@ pub async fn pairs(bench: &Bench, c: usize) -> anyhow::Result<Vec<Route>> {
         .chunks_exact(2)
         .map(|pair| Route {
             token: pair[0].token.clone(),
+            uuid: pair[0].uuid.clone(),
             to: vec![pair[1].uuid.clone()],
         })
         .collect())
+}
+
+/// `c` send routes, all from one fresh member to another: one conversation.
+pub async fn one_pair(bench: &Bench, c: usize) -> anyhow::Result<Vec<Route>> {
+    let pair = pairs(bench, 1).await?;
+    Ok(pair.into_iter().cycle().take(c).collect())
 }
 
 /// `--scenario fill`: `messages` sends by `c` workers, each to its own partner (fewer if
@@ -106,9 +135,15 @@ pub async fn fill(bench: &Bench, c: usize, messages: u64, cap: Duration) -> anyh
 
 pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
     let max_c = plan.levels.iter().copied().max().unwrap_or(1);
-    let routes = pairs(bench, max_c).await?;
-    let members = 2 * routes.len();
-    let sends = Phase::Send(Arc::new(routes));
+    let (routes, members) = if plan.one_conversation {
+        (one_pair(bench, max_c).await?, 2)
+    } else {
+        (pairs(bench, max_c).await?, 2 * max_c)
+    };
+    let sends = match plan.dialect {
+        Dialect::Native => Phase::Send(Arc::new(routes)),
+        Dialect::Yesapi => Phase::YesapiSend(Arc::new(routes)),
+    };
     let mut levels = Vec::with_capacity(plan.levels.len());
     for &c in &plan.levels {
         levels.push(level(bench, &sends, c, &plan).await?);
@@ -118,6 +153,8 @@ pub async fn run(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
         duration_secs: plan.duration.as_secs(),
         requests_per_level: plan.requests_per_level,
         members,
+        dialect: plan.dialect,
+        one_conversation: plan.one_conversation,
         levels,
     };
     report::print(bench.json, &report, layout)
@@ -129,7 +166,7 @@ async fn level(bench: &Bench, sends: &Phase, c: usize, plan: &Plan) -> anyhow::R
     let (d, limit) = (plan.duration, plan.requests_per_level);
     tracing::info!("concurrency {c}: GET /healthz for {d:?}");
     let healthz = phase(bench, &Phase::Healthz, c, d, limit).await?;
-    tracing::info!("concurrency {c}: POST /v1/messages for {d:?}");
+    tracing::info!("concurrency {c}: sends for {d:?}");
     let send = phase(bench, sends, c, d, limit).await?;
     Ok(Level {
         concurrency: c,
@@ -146,6 +183,8 @@ struct Shared {
     client: Client,
     healthz: Url,
     messages: Url,
+    yesapi_send: Url,
+    app_key: String,
     issued: AtomicU64,
     limit: u64,
     deadline: Instant,
@@ -173,7 +212,7 @@ pub async fn phase_with(
     (duration, limit): (Duration, u64),
     tail: &'static str,
 ) -> anyhow::Result<PhaseStats> {
-    if let Phase::Send(routes) = kind {
+    if let Phase::Send(routes) | Phase::YesapiSend(routes) = kind {
         ensure!(
             routes.len() >= c && routes.iter().all(|r| !r.to.is_empty()),
             "{c} send workers need {c} routes, each with a recipient"
@@ -184,6 +223,8 @@ pub async fn phase_with(
         client: bench.client.clone(),
         healthz: bench.endpoint("/healthz")?,
         messages: bench.endpoint("/v1/messages")?,
+        yesapi_send: bench.endpoint("/api/App/Market_ChatMessage/Send")?,
+        app_key: bench.app_key().to_owned(),
         issued: AtomicU64::new(0),
         limit,
         deadline: start + duration,
@@ -193,7 +234,8 @@ pub async fn phase_with(
     for w in 0..c {
         let route = match kind {
             Phase::Healthz => None,
-            Phase::Send(routes) => Some((routes.clone(), w)),
+            Phase::Send(routes) => Some((routes.clone(), w, Dialect::Native)),
+            Phase::YesapiSend(routes) => Some((routes.clone(), w, Dialect::Yesapi)),
         };
         workers.spawn(worker(shared.clone(), route));
     }
@@ -208,7 +250,10 @@ pub async fn phase_with(
 
 /// One worker: requests one after another until the deadline or the shared count; returns the
 /// latencies of its successes (µs) and its error count.
-async fn worker(shared: Arc<Shared>, route: Option<(Arc<Vec<Route>>, usize)>) -> (Vec<i64>, u64) {
+async fn worker(
+    shared: Arc<Shared>,
+    route: Option<(Arc<Vec<Route>>, usize, Dialect)>,
+) -> (Vec<i64>, u64) {
     let mut ok_us = Vec::new();
     let mut errors = 0u64;
     let mut n = 0u64;
@@ -219,8 +264,8 @@ async fn worker(shared: Arc<Shared>, route: Option<(Arc<Vec<Route>>, usize)>) ->
         let t = Instant::now();
         let ok = match &route {
             None => healthz(&shared).await,
-            Some((routes, w)) => match routes.get(*w) {
-                Some(me) => send(&shared, me, *w, n).await,
+            Some((routes, w, dialect)) => match routes.get(*w) {
+                Some(me) => send(&shared, *dialect, me, *w, n).await,
                 None => break,
             },
         };
@@ -239,11 +284,35 @@ async fn healthz(shared: &Shared) -> bool {
 }
 
 /// Request `n` of worker `w`: a text to the next recipient of its route.
-async fn send(shared: &Shared, me: &Route, w: usize, n: u64) -> bool {
+async fn send(shared: &Shared, dialect: Dialect, me: &Route, w: usize, n: u64) -> bool {
     let turn = usize::try_from(n - 1).unwrap_or(0) % me.to.len().max(1);
     let Some(partner) = me.to.get(turn) else {
         return false;
     };
+    if dialect == Dialect::Yesapi {
+        let text = format!("bench message {n} from worker {w}{}", shared.tail);
+        let form = [
+            ("app_key", shared.app_key.as_str()),
+            ("uuid", me.uuid.as_str()),
+            ("token", me.token.as_str()),
+            ("other_uuid", partner.as_str()),
+            ("chat_message_data", text.as_str()),
+        ];
+        let resp = shared
+            .client
+            .post(shared.yesapi_send.clone())
+            .form(&form)
+            .send()
+            .await;
+        // YesApi answers HTTP 200 with its own `ret`: 200 is a sent message.
+        return match resp {
+            Ok(r) if r.status() == StatusCode::OK => r
+                .json::<serde_json::Value>()
+                .await
+                .is_ok_and(|v| v["ret"] == 200),
+            _ => false,
+        };
+    }
     let body = json!({
         "to": partner,
         "type": "text",
@@ -257,8 +326,17 @@ async fn send(shared: &Shared, me: &Route, w: usize, n: u64) -> bool {
 fn layout(r: &Report) -> Text {
     let mut text = Text::default();
     text.line(format!(
-        "sixin-bench: {} — {}s per phase, at most {} requests per phase, {} members",
-        r.url, r.duration_secs, r.requests_per_level, r.members
+        "sixin-bench: {} — {}s per phase, at most {} requests per phase, {} members, {:?} sends{}",
+        r.url,
+        r.duration_secs,
+        r.requests_per_level,
+        r.members,
+        r.dialect,
+        if r.one_conversation {
+            " into one conversation"
+        } else {
+            ""
+        }
     ));
     let header = ["conc", "phase"].into_iter().chain(PHASE_COLUMNS);
     let mut table = Table::new(header.chain(["send/hz", "RSS KiB"]));

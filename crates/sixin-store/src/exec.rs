@@ -248,6 +248,9 @@ pub(crate) trait Exec: Send {
     /// checks of rows that reference it (` FOR NO KEY UPDATE` on PostgreSQL): a member's row
     /// while their new direct conversations are counted.
     fn lock_no_key(&self) -> &'static str;
+    /// Whether one statement may hold several data-modifying `WITH` queries (PostgreSQL), so a
+    /// write that SQLite runs as a few in-process statements is one round trip there.
+    fn writing_ctes(&self) -> bool;
     /// Runs a statement and returns every row it produced.
     async fn rows(&mut self, sql: &str, params: &[Param]) -> DbResult<Vec<Row>>;
     /// Runs a statement that returns no rows; the number of rows it changed.

@@ -14,7 +14,7 @@ use sixin_core::model::{Delivery, Message};
 use sixin_core::rules::Audience;
 use sixin_core::store::{Events, StoreError, StoreResult};
 
-use crate::exec::{params, Exec, Param};
+use crate::exec::{params, Exec, Param, Row};
 use crate::rows::{MessageRow, MESSAGE_SELECT};
 
 /// A `member_id IN (…)` filter for `audience` whose parameters start at `$1` (for
@@ -67,6 +67,9 @@ pub(crate) enum Unread<'a> {
 /// Appends `event` to the stream of each member of `audience` (decided by the core's
 /// [`rules`](sixin_core::rules)), applies `unread` to their totals, and records the event in the
 /// webhook outbox; their deliveries by member id, each with the member's total after the write.
+///
+/// On PostgreSQL the stream rows are locked in member-id order, bumped and the events inserted
+/// by one statement; on SQLite (one writer, nothing to lock) an update and an insert.
 pub(crate) async fn append(
     ex: &mut dyn Exec,
     app: AppId,
@@ -76,56 +79,18 @@ pub(crate) async fn append(
     now: Timestamp,
 ) -> StoreResult<Vec<Delivery>> {
     let event = kind.record();
-    let (filter, p) = filter(&audience, event.conversation);
-    if !ex.lock().is_empty() {
-        let sql = format!(
-            "SELECT member_id FROM member_streams WHERE {filter} ORDER BY member_id{}",
-            ex.lock()
-        );
-        ex.all(&sql, &p).await?;
-    }
+    let (filter, mut p) = filter(&audience, event.conversation);
     let n = p.len();
-    let mut update = p.clone();
-    let totals = match unread {
-        Unread::Message(sender) => {
-            update.push(Param::Int(sender.0));
-            format!(
-                ", unread_total = unread_total + CASE WHEN member_id = ${} THEN 0 ELSE 1 END",
-                n + 1
-            )
-        }
-        Unread::By(changes) => {
-            let mut arms = String::new();
-            for (member, by) in changes.iter().filter(|(_, by)| *by != 0) {
-                let i = update.len();
-                arms.push_str(&format!(" WHEN ${} THEN ${}", i + 1, i + 2));
-                update.extend([Param::Int(member.0), Param::Int(*by)]);
-            }
-            if arms.is_empty() {
-                String::new()
-            } else {
-                format!(", unread_total = unread_total + CASE member_id{arms} ELSE 0 END")
-            }
-        }
-    };
-    let sql = format!(
-        "UPDATE member_streams SET last_position = last_position + 1{totals} WHERE {filter}"
-    );
-    ex.execute(&sql, &update).await?;
-    let sql = format!(
-        "INSERT INTO events (member_id, position, app_id, kind, conversation_id, message_id, \
-         data, unread_total, created_at) \
-         SELECT ms.member_id, ms.last_position, ${a}, ${k}, ${c}, ${m}, ${d}, ms.unread_total, \
-         ${t} FROM member_streams ms WHERE ms.{filter} \
-         RETURNING member_id, position, unread_total",
+    let columns = "(member_id, position, app_id, kind, conversation_id, message_id, data, \
+                   unread_total, created_at)";
+    let values = format!(
+        "${a}, ${k}, ${c}, ${m}, ${d}",
         a = n + 1,
         k = n + 2,
         c = n + 3,
         m = n + 4,
-        d = n + 5,
-        t = n + 6,
+        d = n + 5
     );
-    let mut p = p;
     p.extend([
         Param::Int(app.0),
         Param::from(event.name),
@@ -134,19 +99,86 @@ pub(crate) async fn append(
         Param::Text(event.data.to_string()),
         Param::Int(now.0),
     ]);
-    let rows = ex.all(&sql, &p).await?;
+    let t = n + 6;
+    let (totals, more) = totals(unread, p.len());
+    p.extend(more);
+    let rows = if ex.writing_ctes() {
+        let sql = format!(
+            "WITH locked AS (SELECT member_id FROM member_streams WHERE {filter} \
+             ORDER BY member_id{lock}), \
+             bumped AS (UPDATE member_streams ms SET last_position = ms.last_position + 1{totals} \
+             FROM locked WHERE ms.member_id = locked.member_id \
+             RETURNING ms.member_id, ms.last_position, ms.unread_total) \
+             INSERT INTO events {columns} SELECT member_id, last_position, {values}, \
+             unread_total, ${t} FROM bumped RETURNING member_id, position, unread_total",
+            lock = ex.lock(),
+        );
+        ex.all(&sql, &p).await?
+    } else {
+        let sql = format!(
+            "UPDATE member_streams AS ms SET last_position = last_position + 1{totals} \
+             WHERE {filter}"
+        );
+        ex.execute(&sql, &p).await?;
+        let sql = format!(
+            "INSERT INTO events {columns} SELECT ms.member_id, ms.last_position, {values}, \
+             ms.unread_total, ${t} FROM member_streams ms WHERE ms.{filter} \
+             RETURNING member_id, position, unread_total"
+        );
+        ex.all(&sql, &p).await?
+    };
+    let out = deliveries(&rows, "")?;
+    super::outbox::record_event(ex, app, kind, &out, now).await?;
+    Ok(out)
+}
+
+/// The `, unread_total = …` assignment that applies `unread` to stream rows named `ms`, whose
+/// parameters start after the first `before`, and those parameters.
+fn totals(unread: Unread<'_>, before: usize) -> (String, Vec<Param>) {
+    match unread {
+        Unread::Message(sender) => (
+            format!(
+                ", unread_total = ms.unread_total + \
+                 CASE WHEN ms.member_id = ${} THEN 0 ELSE 1 END",
+                before + 1
+            ),
+            vec![Param::Int(sender.0)],
+        ),
+        Unread::By(changes) => {
+            let mut arms = String::new();
+            let mut p = Vec::new();
+            for (member, by) in changes.iter().filter(|(_, by)| *by != 0) {
+                let i = before + p.len();
+                arms.push_str(&format!(" WHEN ${} THEN ${}", i + 1, i + 2));
+                p.extend([Param::Int(member.0), Param::Int(*by)]);
+            }
+            if arms.is_empty() {
+                (String::new(), p)
+            } else {
+                let sql = format!(
+                    ", unread_total = ms.unread_total + CASE ms.member_id{arms} ELSE 0 END"
+                );
+                (sql, p)
+            }
+        }
+    }
+}
+
+/// Deliveries from rows of member id, position and unread total (column names after
+/// `prefix`), sorted by member id.
+pub(crate) fn deliveries(rows: &[Row], prefix: &str) -> StoreResult<Vec<Delivery>> {
+    let col = |name: &str| format!("{prefix}{name}");
     let mut out = rows
         .iter()
         .map(|r| {
             Ok(Delivery {
-                member: MemberId(r.i64("member_id")?),
-                position: Position(r.i64("position")?),
-                unread_total: u64::try_from(r.i64("unread_total")?).unwrap_or(0),
+                member: MemberId(r.i64(col("member_id").as_str())?),
+                position: Position(r.i64(col("position").as_str())?),
+                unread_total: u64::try_from(r.i64(col("unread_total").as_str())?).unwrap_or(0),
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
     out.sort_by_key(|d| d.member);
-    super::outbox::record_event(ex, app, kind, &out, now).await?;
     Ok(out)
 }
 

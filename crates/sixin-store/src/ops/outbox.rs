@@ -12,15 +12,16 @@ use sixin_core::webhook::{event, MemberChange, MemberFacts, OutboxEntry};
 use super::prelude::*;
 use crate::exec::Param;
 
+/// A boolean column `wanted`: whether the app whose id is `$1` has an enabled endpoint (for a
+/// statement that reads it alongside other work, then calls [`record_wanted_event`]).
+pub(crate) const WANTED: &str =
+    "EXISTS (SELECT 1 FROM webhook_endpoints WHERE app_id = $1 AND enabled) AS wanted";
+
 /// Whether the app has an enabled endpoint.
 async fn wanted(ex: &mut dyn Exec, app: AppId) -> StoreResult<bool> {
-    let row = ex
-        .opt(
-            "SELECT 1 AS one FROM webhook_endpoints WHERE app_id = $1 AND enabled LIMIT 1",
-            params![app.0],
-        )
-        .await?;
-    Ok(row.is_some())
+    ex.one(&format!("SELECT {WANTED}"), params![app.0])
+        .await?
+        .bool("wanted")
 }
 
 /// Writes `entry` with a pending delivery, due at once, for every enabled endpoint of the app.
@@ -64,6 +65,18 @@ pub(crate) async fn record_event(
     if !wanted(ex, app).await? {
         return Ok(());
     }
+    record_wanted_event(ex, app, kind, deliveries, now).await
+}
+
+/// [`record_event`] for a transaction that has already read (in a statement of its own) that
+/// the app has an enabled endpoint: [`WANTED`] is that read.
+pub(crate) async fn record_wanted_event(
+    ex: &mut dyn Exec,
+    app: AppId,
+    kind: &EventKind,
+    deliveries: &[Delivery],
+    now: Timestamp,
+) -> StoreResult<()> {
     // Only a new message's payload says who was online (the offline hint).
     let presence = matches!(kind, EventKind::Message { .. }).then_some(now);
     let facts = member_facts(ex, deliveries.iter().map(|d| d.member), presence).await?;

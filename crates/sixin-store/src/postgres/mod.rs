@@ -71,6 +71,9 @@ impl Exec for PgExec<'_> {
     fn lock_no_key(&self) -> &'static str {
         " FOR NO KEY UPDATE"
     }
+    fn writing_ctes(&self) -> bool {
+        true
+    }
     async fn rows(&mut self, sql: &str, params: &[Param]) -> DbResult<Vec<Row>> {
         let rows = bind(sqlx::query(sql), params)
             .fetch_all(&mut *self.0)
@@ -141,8 +144,18 @@ impl PgStore {
             .max_connections(cfg.max_connections.max(1))
             .acquire_timeout(cfg.acquire_timeout)
             // A pooled connection broken by a database restart is found out (and replaced)
-            // before a request gets it.
-            .test_before_acquire(true)
+            // before a request gets it: one that sat idle is pinged first. One in steady use
+            // is not (a ping per request was a round trip per request); if it breaks, the
+            // request using it fails `Unavailable` and the pool drops it.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IDLE_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(opts.clone());
         // The pool opens its own connections; this one only proved the database is there.
         let _ = first.close().await;
@@ -153,6 +166,9 @@ impl PgStore {
         Ok(Db(PgStore { pool }))
     }
 }
+
+/// A pooled connection idle this long is pinged before a request gets it.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// How long opening the store waits for the first connection to PostgreSQL.
 const OPEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

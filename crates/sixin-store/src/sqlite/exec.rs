@@ -98,6 +98,9 @@ impl Exec for LiteExec<'_> {
     fn lock_no_key(&self) -> &'static str {
         ""
     }
+    fn writing_ctes(&self) -> bool {
+        false
+    }
     async fn rows(&mut self, sql: &str, params: &[Param]) -> DbResult<Vec<Row>> {
         self.query(sql, params)
     }
