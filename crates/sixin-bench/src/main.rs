@@ -212,6 +212,9 @@ struct Args {
     /// unread, history: a cap on the setup (requests and seeding), in seconds (1..=3600).
     #[arg(long, default_value_t = 1800)]
     setup_secs: u64,
+    /// fill: pad each text with `x` to about this many bytes (0: the bare text, ~32 bytes).
+    #[arg(long, default_value_t = 0)]
+    text_bytes: usize,
     /// send: the API the sends speak (native `POST /v1/messages`, or YesApi's `Send`).
     #[arg(long, value_enum, default_value_t = send::Dialect::Native)]
     dialect: send::Dialect,
@@ -219,6 +222,10 @@ struct Args {
     /// conversation (default: each worker its own pair).
     #[arg(long)]
     one_conversation: bool,
+    /// send: no `GET /healthz` phase (its row reads 0 requests), so two runs that differ only
+    /// in --requests-per-level differ only in sends (instructions per send under callgrind).
+    #[arg(long)]
+    skip_healthz: bool,
     /// Print one JSON object on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -420,6 +427,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 requests_per_level: args.requests_per_level,
                 dialect: args.dialect,
                 one_conversation: args.one_conversation,
+                skip_healthz: args.skip_healthz,
             };
             send::run(&bench, plan).await
         }
@@ -461,7 +469,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
             };
             words::run(&bench, plan).await
         }
-        Scenario::Fill => send::fill(&bench, args.max_concurrency(), args.messages, duration).await,
+        Scenario::Fill => {
+            send::fill(
+                &bench,
+                args.max_concurrency(),
+                args.messages,
+                duration,
+                args.text_bytes,
+            )
+            .await
+        }
         Scenario::Webhooks => {
             let plan = webhooks::Plan {
                 senders: args.max_concurrency(),

@@ -27,6 +27,9 @@ pub struct Plan {
     pub dialect: Dialect,
     /// Every worker sends as one member to one other: one conversation.
     pub one_conversation: bool,
+    /// No `/healthz` phase (its row reads 0 requests): for counting a send's CPU instructions
+    /// under callgrind, where only the sends may differ between two runs.
+    pub skip_healthz: bool,
 }
 
 /// The API the send phase speaks.
@@ -100,8 +103,15 @@ pub async fn one_pair(bench: &Bench, c: usize) -> anyhow::Result<Vec<Route>> {
 }
 
 /// `--scenario fill`: `messages` sends by `c` workers, each to its own partner (fewer if
-/// `cap` passes first), to grow a database to a size (`scripts/storage.sh`).
-pub async fn fill(bench: &Bench, c: usize, messages: u64, cap: Duration) -> anyhow::Result<()> {
+/// `cap` passes first), to grow a database to a size (`scripts/storage.sh`). With
+/// `text_bytes`, each text is padded with `x` to at least that many bytes.
+pub async fn fill(
+    bench: &Bench,
+    c: usize,
+    messages: u64,
+    cap: Duration,
+    text_bytes: usize,
+) -> anyhow::Result<()> {
     #[derive(Serialize)]
     struct Filled {
         url: String,
@@ -110,7 +120,9 @@ pub async fn fill(bench: &Bench, c: usize, messages: u64, cap: Duration) -> anyh
     }
     let sends = Phase::Send(Arc::new(pairs(bench, c).await?));
     tracing::info!("fill: {messages} sends by {c} workers (at most {cap:?})");
-    let send = phase(bench, &sends, c, cap, messages).await?;
+    // The unpadded text is "bench message N from worker W": about 32 bytes here.
+    let pad: &'static str = "x".repeat(text_bytes.saturating_sub(32)).leak();
+    let send = phase_with(bench, &sends, c, (cap, messages), pad).await?;
     let report = Filled {
         url: bench.base.to_string(),
         concurrency: c,
@@ -165,7 +177,8 @@ async fn level(bench: &Bench, sends: &Phase, c: usize, plan: &Plan) -> anyhow::R
     let rss_kib_before = bench.server_rss_kib();
     let (d, limit) = (plan.duration, plan.requests_per_level);
     tracing::info!("concurrency {c}: GET /healthz for {d:?}");
-    let healthz = phase(bench, &Phase::Healthz, c, d, limit).await?;
+    let healthz_limit = if plan.skip_healthz { 0 } else { limit };
+    let healthz = phase(bench, &Phase::Healthz, c, d, healthz_limit).await?;
     tracing::info!("concurrency {c}: sends for {d:?}");
     let send = phase(bench, sends, c, d, limit).await?;
     Ok(Level {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# CPU instructions per send, counted by callgrind (they repeat where wall time does not): the
+# server runs under `valgrind --tool=callgrind` twice, each time on a fresh database, and
+# sixin-bench sends LOW and then HIGH messages at concurrency 1 with no /healthz phase; the two
+# runs differ only in HIGH − LOW sends, so (instructions(HIGH) − instructions(LOW)) / (HIGH −
+# LOW) is the server's instructions per send (every thread of the sixin process: HTTP, core,
+# store, SQLite; not the PostgreSQL server's own processes).
+#   crates/sixin-bench/scripts/instructions.sh                       # SQLite, native sends
+#   STORE=postgres crates/sixin-bench/scripts/instructions.sh        # PostgreSQL
+#   DIALECT=yesapi crates/sixin-bench/scripts/instructions.sh        # YesApi's Send
+# BIN and BENCH pick the binaries (default: the release build); LOW and HIGH (default 100, 1100).
+set -euo pipefail
+BIN=${BIN:-target/release/sixin}
+BENCH=${BENCH:-target/release/sixin-bench}
+STORE=${STORE:-sqlite}
+DIALECT=${DIALECT:-native}
+LOW=${LOW:-100}
+HIGH=${HIGH:-1100}
+PORT=${PORT:-18180}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+export SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 SIXIN_LOG__FILTER=warn
+D=$(mktemp -d)
+if [ -n "${KEEP:-}" ]; then echo "callgrind files in $D" >&2; else trap 'rm -rf "$D"' EXIT; fi
+
+# Instructions the server executed while LOW or HIGH sends were made.
+count() {
+  local n=$1 db
+  if [ "$STORE" = postgres ]; then
+    db=sixin_instr_$$_$n
+    psql "$PG/postgres" -qc "CREATE DATABASE $db"
+    export SIXIN_DATABASE_URL=$PG/$db
+  else
+    export SIXIN_DATABASE_URL=sqlite://$D/s$n.db
+  fi
+  local key
+  key=$($BIN app create bench --json | python3 -c 'import json,sys;print(json.load(sys.stdin)["app_key"])')
+  $BIN app set-limits --app "$key" --json '{"sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
+  valgrind --tool=callgrind --callgrind-out-file="$D/cg.$n" \
+    $BIN serve --listen 127.0.0.1:$PORT 2>"$D/vg.$n" &
+  local pid=$!
+  for _ in $(seq 1 600); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+  $BENCH --url http://127.0.0.1:$PORT --app-key "$key" --log warn --concurrency 1 --skip-healthz \
+    --dialect "$DIALECT" --requests-per-level "$n" --duration-secs 600 >"$D/bench.$n"
+  kill -TERM $pid
+  wait $pid || true
+  if [ "$STORE" = postgres ]; then psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db"; fi
+  grep -q " $n  *0 " "$D/bench.$n" || { echo "the $n sends did not all succeed:" >&2; cat "$D/bench.$n" >&2; exit 1; }
+  # callgrind's `summary:` line: the instructions (Ir) of every thread.
+  grep '^summary:' "$D/cg.$n" | awk '{print $2}'
+}
+lo=$(count "$LOW")
+hi=$(count "$HIGH")
+python3 - "$lo" "$hi" "$LOW" "$HIGH" "$STORE" "$DIALECT" <<'PY'
+import sys
+lo, hi, nlo, nhi = map(int, sys.argv[1:5])
+print(f"{sys.argv[5]} {sys.argv[6]}: {lo:,} instructions with {nlo} sends, {hi:,} with {nhi}: "
+      f"{(hi - lo) / (nhi - nlo):,.0f} per send")
+PY
