@@ -1,6 +1,7 @@
 //! The conversation list, counts, detail and participants.
 
 use super::prelude::*;
+use crate::exec::Param;
 
 pub(crate) async fn conversations(
     ex: &mut dyn Exec,
@@ -23,26 +24,46 @@ pub(crate) async fn conversations(
         ListWindow::Offset(n) => (None, None, i64::from(n), false),
     };
     let (cmp, order) = if newer { (">", "ASC") } else { ("<", "DESC") };
-    let sql = format!(
-        "{LIST_SELECT} \
-        AND ($4 IS NULL OR cm.last_activity_at {cmp} $4 \
-            OR (cm.last_activity_at = $4 AND cm.conversation_id {cmp} $5)) \
-        ORDER BY cm.last_activity_at {order}, cm.conversation_id {order} LIMIT $6 OFFSET $7"
+    // The page's memberships are picked first, walking `conversation_members_list` in order
+    // and stopping at the limit; only then is each of them joined with its conversation, last
+    // message and peer. The statement's shape depends only on which filters are present, so a
+    // prepared statement's generic plan is that walk too (one that joined every membership
+    // and then sorted took 65 ms for a member of 10,000 conversations on PostgreSQL, 0.5 ms
+    // now).
+    let mut p = vec![Param::Int(member.0), Param::Int(app.0)];
+    let mut kind_join = String::new();
+    if let Some(kind) = query.kind {
+        p.push(Param::from(kind.as_str()));
+        kind_join = format!(
+            " JOIN conversations k ON k.id = cm.conversation_id AND k.kind = ${}",
+            p.len()
+        );
+    }
+    let mut cursor = String::new();
+    if let (Some(at), Some(id)) = (at, id) {
+        p.extend([Param::Int(at), Param::Int(id)]);
+        cursor = format!(
+            " AND (cm.last_activity_at, cm.conversation_id) {cmp} (${}, ${})",
+            p.len() - 1,
+            p.len()
+        );
+    }
+    // The limit and offset are written into the statement, not bound: a generic plan that
+    // does not know the page is ~20 rows hashes every conversation and message of the database
+    // instead of looking up the page's (6.7 ms against 0.5 ms on a small database, and growing
+    // with it). Both are numbers, so this is no injection; one statement per page size.
+    let limit = i64::from(query.limit) + 1;
+    let page = format!(
+        "SELECT cm.* FROM conversation_members cm{kind_join} \
+         WHERE cm.member_id = $1 AND cm.app_id = $2{cursor} \
+         ORDER BY cm.last_activity_at {order}, cm.conversation_id {order} \
+         LIMIT {limit} OFFSET {offset}"
     );
-    let rows = ex
-        .all(
-            &sql,
-            params![
-                member.0,
-                app.0,
-                query.kind.map(ConversationKind::as_str),
-                at,
-                id,
-                i64::from(query.limit) + 1,
-                offset
-            ],
-        )
-        .await?;
+    let sql = format!(
+        "{} ORDER BY cm.last_activity_at {order}, cm.conversation_id {order}",
+        LIST_SELECT.replace("{page}", &page)
+    );
+    let rows = ex.all(&sql, &p).await?;
     let mut rows = rows
         .iter()
         .map(ListRow::from_row)
@@ -59,9 +80,9 @@ pub(crate) async fn conversations(
     Ok(Page { items, has_more })
 }
 
-/// One conversation-list entry for member `$1` of app `$2`, of kind `$3` (or any): the unread
-/// count, the last message the member can see (with whether it was read) and the direct peer.
-/// The caller appends the window and order.
+/// The conversation-list entries of the memberships `{page}` (a subquery the caller puts in):
+/// the unread count, the last message the member can see (with whether it was read) and the
+/// direct peer. The caller appends the order.
 ///
 /// The last message the member can see is the conversation's `last_message_id` unless they hid
 /// it: then the newest one below it they did not hide, found walking `messages_conversation`
@@ -86,7 +107,7 @@ const LIST_SELECT: &str = "SELECT c.id, c.app_id, c.kind, c.subject, c.owner_id,
         ELSE (m.id <= cm.last_read_id OR EXISTS (SELECT 1 FROM message_reads r \
             WHERE r.member_id = cm.member_id AND r.message_id = m.id)) END AS m_is_read, \
         p.id AS p_id, p.uuid AS p_uuid, p.username AS p_username, p.ext_info AS p_ext_info \
-        FROM conversation_members cm \
+        FROM ({page}) cm \
         JOIN conversations c ON c.id = cm.conversation_id \
         LEFT JOIN messages m ON m.conversation_id = c.id AND m.id > cm.visible_from \
             AND m.id = CASE WHEN c.last_message_id <= cm.visible_from THEN NULL \
@@ -101,8 +122,7 @@ const LIST_SELECT: &str = "SELECT c.id, c.app_id, c.kind, c.subject, c.owner_id,
         LEFT JOIN members s ON s.id = m.sender_id \
         LEFT JOIN members p ON c.kind = 'direct' AND p.id = (SELECT o.member_id \
             FROM conversation_members o WHERE o.conversation_id = c.id \
-            AND o.member_id <> cm.member_id LIMIT 1) \
-        WHERE cm.member_id = $1 AND cm.app_id = $2 AND ($3 IS NULL OR c.kind = $3)";
+            AND o.member_id <> cm.member_id LIMIT 1)";
 
 pub(crate) async fn conversation_count(
     ex: &mut dyn Exec,
