@@ -8,7 +8,8 @@
 #   crates/sixin-bench/scripts/instructions.sh                       # SQLite, native sends
 #   STORE=postgres crates/sixin-bench/scripts/instructions.sh        # PostgreSQL
 #   DIALECT=yesapi crates/sixin-bench/scripts/instructions.sh        # YesApi's Send
-# BIN and BENCH pick the binaries (default: the release build); LOW and HIGH (default 100, 1100).
+# BIN and BENCH pick the binaries (default: the release build); LOW and HIGH (default 100, 1100);
+# CONCURRENCY the workers (default 1: every send its own SQLite commit; at 64 commits are shared).
 set -euo pipefail
 BIN=${BIN:-target/release/sixin}
 BENCH=${BENCH:-target/release/sixin-bench}
@@ -34,12 +35,12 @@ count() {
   fi
   local key
   key=$($BIN app create bench --json | python3 -c 'import json,sys;print(json.load(sys.stdin)["app_key"])')
-  $BIN app set-limits --app "$key" --json '{"sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
+  $BIN app set-limits --app "$key" --json '{"registrations_per_ip": {"per": 1000000, "burst": 1000000}, "logins_per_ip": {"per": 1000000, "burst": 1000000}, "sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
   valgrind --tool=callgrind --callgrind-out-file="$D/cg.$n" \
     $BIN serve --listen 127.0.0.1:$PORT 2>"$D/vg.$n" &
   local pid=$!
   for _ in $(seq 1 600); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
-  $BENCH --url http://127.0.0.1:$PORT --app-key "$key" --log warn --concurrency 1 --skip-healthz \
+  $BENCH --url http://127.0.0.1:$PORT --app-key "$key" --log warn --concurrency "${CONCURRENCY:-1}" --skip-healthz \
     --dialect "$DIALECT" --requests-per-level "$n" --duration-secs 600 >"$D/bench.$n"
   kill -TERM $pid
   wait $pid || true

@@ -34,11 +34,13 @@ $BIN serve --listen 127.0.0.1:$PORT 2>"$D/log" & PID=$!
 cleanup() {
   kill $PID 2>/dev/null || true
   wait $PID 2>/dev/null || true
-  if [ "$STORE" = postgres ]; then psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DBNAME" || true; fi
+  if [ "$STORE" = postgres ] && [ -z "${KEEP_DB:-}" ]; then psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DBNAME" || true; fi
   rm -rf "$D"
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
 ARGS=(--url http://127.0.0.1:$PORT --app-key "$KEY" --scenario "$SCENARIO" --log warn)
 if [ "$SCENARIO" = history ]; then ARGS+=(--history-messages "$HISTORY" "${SEED[@]}"); fi
+# unread on PostgreSQL: ANALYZE after the setup (what autovacuum would do within a minute).
+if [ "$SCENARIO" = unread ] && [ "$STORE" = postgres ]; then ARGS+=("${SEED[@]}"); fi
 $BENCH "${ARGS[@]}" "$@"

@@ -26,7 +26,7 @@ if [ "$STORE" = postgres ]; then
   PG=${PG:-postgres://postgres@127.0.0.1:5432}
   DBNAME=sixin_send_$$
   psql "$PG/postgres" -qc "CREATE DATABASE $DBNAME"
-  export SIXIN_DATABASE_URL=$PG/$DBNAME
+  export SIXIN_DATABASE_URL=$PG/$DBNAME${PG_QUERY:-}
 else
   export SIXIN_DATABASE_URL=sqlite://$D/sixin.db
 fi

@@ -38,7 +38,7 @@ run() { # sends, wait-for-prune
   $BIN app set-limits --app "$KEY" --json '{"registrations_per_ip": {"per": 1000000, "burst": 1000000}, "logins_per_ip": {"per": 1000000, "burst": 1000000}, "sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
   $BIN serve --listen 127.0.0.1:$PORT 2>"$D/log" & local PID=$!
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
-  $BENCH --url http://127.0.0.1:$PORT --app-key "$KEY" --scenario fill --messages "$1" \
+  $BENCH --url http://127.0.0.1:$PORT --app-key "$KEY" --scenario fill --messages "$1" --text-bytes "${TEXT_BYTES:-0}" \
     --concurrency 64 --duration-secs 600 --log warn
   if [ "$2" = yes ]; then sleep 65; fi
   kill $PID; wait $PID || true

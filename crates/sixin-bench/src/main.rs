@@ -203,7 +203,7 @@ struct Args {
     #[arg(long, value_name = "PATH", conflicts_with = "seed_postgres")]
     seed_sqlite: Option<String>,
     /// history: the server's PostgreSQL database, seeded with `psql` and
-    /// scripts/seed-history.postgres.sql.
+    /// scripts/seed-history.postgres.sql; unread: the same, where `ANALYZE` runs after the setup.
     #[arg(long, value_name = "URL")]
     seed_postgres: Option<String>,
     /// unread, history: requests of each kind measured on each case (1..=10000000).

@@ -6,7 +6,9 @@
 //! - unread: one member in `--few-conversations` groups (default 10), another in
 //!   `--conversations` groups (default 10,000), each group with one unread message from a third
 //!   member, all made through the HTTP API. Measures `GET /v1/unread` and the first page of
-//!   `GET /v1/conversations` for both.
+//!   `GET /v1/conversations` for both. With `--seed-postgres URL`, runs `ANALYZE` there
+//!   (`psql`) after the setup, as autovacuum would within a minute of such growth: measured
+//!   straight after 20,000 new memberships, PostgreSQL plans with no statistics at all.
 //! - history: two direct conversations, of `--small-history` (default 10,000) and
 //!   `--history-messages` (default 10,000,000) messages: one message each through the HTTP API,
 //!   the rest written straight into the database by `scripts/seed-history.sqlite.sql` (run with
@@ -89,6 +91,9 @@ pub async fn run_unread(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
     let deadline = started + plan.setup;
     groups_with_one_unread(bench, &sender, &few, plan.few, deadline).await?;
     groups_with_one_unread(bench, &sender, &many, plan.many, deadline).await?;
+    if let Some(Seed::Postgres(url)) = &plan.seed {
+        analyze(url).await?;
+    }
     let setup_secs = started.elapsed().as_secs_f64();
     let requests = [
         ("GET /v1/unread", "/v1/unread"),
@@ -114,6 +119,22 @@ pub async fn run_unread(bench: &Bench, plan: Plan) -> anyhow::Result<()> {
         pairs,
     };
     report::print(bench.json, &report, layout)
+}
+
+/// `ANALYZE` on the PostgreSQL database at `url`, with `psql`.
+async fn analyze(url: &str) -> anyhow::Result<()> {
+    let out = tokio::process::Command::new("psql")
+        .args([url, "-qc", "ANALYZE"])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .context("starting psql for ANALYZE")?;
+    ensure!(
+        out.status.success(),
+        "ANALYZE failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
 }
 
 /// `--scenario history`.

@@ -169,20 +169,22 @@ pub(crate) async fn unread(
     member: MemberId,
     query: UnreadQuery,
 ) -> StoreResult<UnreadCounts> {
+    // The limit is written into the statement (a number, no injection), as the conversation
+    // list's is: a generic plan that does not know the page is small may read every unread
+    // membership and sort them.
+    let sql = format!(
+        "SELECT ms.unread_total, u.conversation_id, u.unread_count FROM member_streams ms \
+         JOIN members m ON m.id = ms.member_id AND m.app_id = $2 \
+         LEFT JOIN (SELECT conversation_id, unread_count FROM conversation_members \
+            WHERE member_id = $1 AND app_id = $2 AND unread_count > 0 \
+            AND conversation_id > $3 ORDER BY conversation_id LIMIT {}) u ON 1 = 1 \
+         WHERE ms.member_id = $1 ORDER BY u.conversation_id",
+        i64::from(query.limit) + 1
+    );
     let rows = ex
         .all(
-            "SELECT ms.unread_total, u.conversation_id, u.unread_count FROM member_streams ms \
-             JOIN members m ON m.id = ms.member_id AND m.app_id = $2 \
-             LEFT JOIN (SELECT conversation_id, unread_count FROM conversation_members \
-                WHERE member_id = $1 AND app_id = $2 AND unread_count > 0 \
-                AND conversation_id > $3 ORDER BY conversation_id LIMIT $4) u ON 1 = 1 \
-             WHERE ms.member_id = $1 ORDER BY u.conversation_id",
-            params![
-                member.0,
-                app.0,
-                query.after.map_or(0, |c| c.0),
-                i64::from(query.limit) + 1
-            ],
+            &sql,
+            params![member.0, app.0, query.after.map_or(0, |c| c.0)],
         )
         .await?;
     let total = match rows.first() {
