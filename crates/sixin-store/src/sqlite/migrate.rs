@@ -92,6 +92,83 @@ mod tests {
     }
 
     #[test]
+    fn compacting_events_keeps_every_event() {
+        // A database as migration 0009 left it, with events in the rowid table.
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at BIGINT NOT NULL)",
+        )
+        .unwrap();
+        for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v < 10) {
+            c.execute_batch(sql).unwrap();
+            c.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
+                rusqlite::params![version, name],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO apps (id, key, secret, name, created_at) VALUES (1, 'K', 'S', 'a', 0); \
+             INSERT INTO members (id, app_id, uuid, username, password_hash, created_at) \
+             VALUES (7, 1, 'U7', 'u7', 'x', 0), (9, 1, 'U9', 'u9', 'x', 0); \
+             INSERT INTO events (member_id, position, app_id, kind, conversation_id, message_id, \
+             data, unread_total, created_at) VALUES \
+             (7, 1, 1, 'message', 3, 11, '{}', 1, 100), (7, 2, 1, 'read', 3, NULL, \
+             '{\"reader\":7}', 0, 101), (9, 1, 1, 'message', 3, 11, '{}', 0, 100);",
+        )
+        .unwrap();
+        type Event = (i64, i64, String, Option<i64>, String, i64, i64);
+        let all = |c: &Connection| -> Vec<Event> {
+            let mut stmt = c
+                .prepare(
+                    "SELECT member_id, position, kind, message_id, data, unread_total, \
+                     created_at FROM events ORDER BY member_id, position",
+                )
+                .unwrap();
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
+                .unwrap();
+            rows.collect::<Result<_, _>>().unwrap()
+        };
+        let before = all(&c);
+        assert_eq!(before.len(), 3);
+        run(&mut c).unwrap();
+        assert_eq!(all(&c), before);
+        let sql: String = c
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+        // The primary key still holds, and the next event appends after the kept ones.
+        assert!(c
+            .execute_batch(
+                "INSERT INTO events (member_id, position, app_id, kind, conversation_id, \
+                 unread_total, created_at) VALUES (7, 2, 1, 'message', 3, 0, 102)"
+            )
+            .is_err());
+        c.execute_batch(
+            "INSERT INTO events (member_id, position, app_id, kind, conversation_id, \
+             unread_total, created_at) VALUES (7, 3, 1, 'message', 3, 0, 102)",
+        )
+        .unwrap();
+    }
+
+    #[test]
     fn databases_migrated_by_sqlx_are_adopted() {
         let mut c = Connection::open_in_memory().unwrap();
         c.execute_batch(MIGRATIONS[0].2).unwrap();
