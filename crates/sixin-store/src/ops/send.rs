@@ -250,8 +250,8 @@ async fn retry_of(
 
 /// [`insert_message`] and the append of its event to every member's stream (with the webhook
 /// outbox's check for an enabled endpoint) as one statement of data-modifying `WITH` queries,
-/// so the conversation's lock is held for one round trip, not six. The stream rows are locked
-/// in member-id order after the membership rows, as [`append`] does.
+/// so these writes take one round trip under the conversation's lock, not seven. The stream
+/// rows are locked in member-id order after the membership rows, as [`append`] does.
 async fn write_in_one(
     ex: &mut dyn Exec,
     app: AppId,
