@@ -11,6 +11,7 @@
 # BIN and BENCH pick the binaries (default: the release build); LOW and HIGH (default 100, 1100);
 # CONCURRENCY the workers (default 1: every send its own SQLite commit; at 64 commits are shared).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${BIN:-target/release/sixin}
 BENCH=${BENCH:-target/release/sixin-bench}
 STORE=${STORE:-sqlite}
@@ -37,8 +38,7 @@ count() {
     export SIXIN_DATABASE_URL=sqlite://$D/s$n.db
   fi
   local key
-  key=$($BIN app create bench --json | python3 -c 'import json,sys;print(json.load(sys.stdin)["app_key"])')
-  $BIN app set-limits --app "$key" --json '{"registrations_per_ip": {"per": 1000000, "burst": 1000000}, "logins_per_ip": {"per": 1000000, "burst": 1000000}, "sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
+  key=$(bench_app)
   if [ "$COUNTER" = task-clock ]; then
     perf stat -e task-clock -x, -o "$D/cg.$n" $BIN serve --listen 127.0.0.1:$PORT 2>"$D/vg.$n" &
   else
@@ -46,7 +46,7 @@ count() {
       $BIN serve --listen 127.0.0.1:$PORT 2>"$D/vg.$n" &
   fi
   local pid=$!
-  for _ in $(seq 1 600); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+  wait_healthy $PORT 600
   $BENCH --url http://127.0.0.1:$PORT --app-key "$key" --log warn --concurrency "${CONCURRENCY:-1}" --skip-healthz \
     --dialect "$DIALECT" --requests-per-level "$n" --duration-secs 600 >"$D/bench.$n"
   # The server itself gets the TERM (under perf it is perf's child; perf then writes its count).

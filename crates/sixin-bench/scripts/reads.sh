@@ -8,6 +8,7 @@
 #   STORE=postgres PG=postgres://postgres@127.0.0.1:5432 SCENARIO=history crates/sixin-bench/scripts/reads.sh
 # BIN and BENCH pick the binaries (default: the debug build); extra arguments go to sixin-bench.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${BIN:-target/debug/sixin}
 BENCH=${BENCH:-target/debug/sixin-bench}
 SCENARIO=${SCENARIO:-unread}
@@ -26,10 +27,7 @@ else
   export SIXIN_DATABASE_URL=sqlite://$D/sixin.db
   SEED=(--seed-sqlite "$D/sixin.db")
 fi
-KEY=$($BIN app create bench --json | python3 -c 'import json,sys;print(json.load(sys.stdin)["app_key"])')
-# Setup registers, logs in and sends from one IP as fast as it can: lift the app's per-IP and
-# send limits, which are not what is measured here.
-$BIN app set-limits --app "$KEY" --json '{"registrations_per_ip": {"per": 1000000, "burst": 1000000}, "logins_per_ip": {"per": 1000000, "burst": 1000000}, "sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
+KEY=$(bench_app)
 $BIN serve --listen 127.0.0.1:$PORT 2>"$D/log" & PID=$!
 cleanup() {
   kill $PID 2>/dev/null || true
@@ -38,7 +36,7 @@ cleanup() {
   rm -rf "$D"
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+wait_healthy $PORT
 ARGS=(--url http://127.0.0.1:$PORT --app-key "$KEY" --scenario "$SCENARIO" --log warn)
 if [ "$SCENARIO" = history ]; then ARGS+=(--history-messages "$HISTORY" "${SEED[@]}"); fi
 # unread on PostgreSQL: ANALYZE after the setup (what autovacuum would do within a minute).

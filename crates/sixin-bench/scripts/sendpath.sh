@@ -9,6 +9,7 @@
 # BIN and BENCH pick the binaries (default: the release build); PG the PostgreSQL server URL
 # (a database is created and dropped); extra arguments go to sixin-bench.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${BIN:-target/release/sixin}
 BENCH=${BENCH:-target/release/sixin-bench}
 ROW=${ROW:-yesapi}
@@ -30,9 +31,7 @@ if [ "$STORE" = postgres ]; then
 else
   export SIXIN_DATABASE_URL=sqlite://$D/sixin.db
 fi
-KEY=$($BIN app create bench --json | python3 -c 'import json,sys;print(json.load(sys.stdin)["app_key"])')
-# The sends bucket and the per-IP limits would refuse most of a saturating load from one IP.
-$BIN app set-limits --app "$KEY" --json '{"registrations_per_ip": {"per": 1000000, "burst": 1000000}, "logins_per_ip": {"per": 1000000, "burst": 1000000}, "sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
+KEY=$(bench_app)
 $BIN serve --listen 127.0.0.1:$PORT 2>"$D/log" & PID=$!
 cleanup() {
   kill $PID 2>/dev/null || true
@@ -41,6 +40,6 @@ cleanup() {
   rm -rf "$D"
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+wait_healthy $PORT
 $BENCH --url http://127.0.0.1:$PORT --app-key "$KEY" --pid $PID --log warn --concurrency 64 \
   --duration-secs "${DURATION:-10}" "${SEND[@]}" "$@"

@@ -7,6 +7,7 @@
 # tables and indexes, read with Python's sqlite3 after a WAL checkpoint; the file size is shown
 # too (SQLite reuses freed pages but does not shrink the file without VACUUM).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 BIN=${BIN:-target/release/sixin}
 BENCH=${BENCH:-target/release/sixin-bench}
 FIRST=${FIRST:-10000}
@@ -34,10 +35,9 @@ PY
 run() { # sends, wait-for-prune
   local D; D=$(mktemp -d)
   export SIXIN_DATABASE_URL=sqlite://$D/sixin.db
-  local KEY; KEY=$($BIN app create bench --json | python3 -c 'import json,sys;print(json.load(sys.stdin)["app_key"])')
-  $BIN app set-limits --app "$KEY" --json '{"registrations_per_ip": {"per": 1000000, "burst": 1000000}, "logins_per_ip": {"per": 1000000, "burst": 1000000}, "sends": {"per": 1000000, "burst": 1000000}}' >/dev/null
+  local KEY; KEY=$(bench_app)
   $BIN serve --listen 127.0.0.1:$PORT 2>"$D/log" & local PID=$!
-  for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.1; done
+  wait_healthy $PORT
   $BENCH --url http://127.0.0.1:$PORT --app-key "$KEY" --scenario fill --messages "$1" --text-bytes "${TEXT_BYTES:-0}" \
     --concurrency 64 --duration-secs 600 --log warn
   if [ "$2" = yes ]; then sleep 65; fi
