@@ -127,7 +127,7 @@ pub(crate) async fn append(
         );
         ex.all(&sql, &p).await?
     };
-    let out = deliveries(&rows, "")?;
+    let out = deliveries(&rows)?;
     super::outbox::record_event(ex, app, kind, &out, now).await?;
     Ok(out)
 }
@@ -164,17 +164,15 @@ fn totals(unread: Unread<'_>, before: usize) -> (String, Vec<Param>) {
     }
 }
 
-/// Deliveries from rows of member id, position and unread total (column names after
-/// `prefix`), sorted by member id.
-pub(crate) fn deliveries(rows: &[Row], prefix: &str) -> StoreResult<Vec<Delivery>> {
-    let col = |name: &str| format!("{prefix}{name}");
+/// Deliveries from rows with `member_id`, `position` and `unread_total`, sorted by member id.
+pub(crate) fn deliveries(rows: &[Row]) -> StoreResult<Vec<Delivery>> {
     let mut out = rows
         .iter()
         .map(|r| {
             Ok(Delivery {
-                member: MemberId(r.i64(col("member_id").as_str())?),
-                position: Position(r.i64(col("position").as_str())?),
-                unread_total: u64::try_from(r.i64(col("unread_total").as_str())?).unwrap_or(0),
+                member: MemberId(r.i64("member_id")?),
+                position: Position(r.i64("position")?),
+                unread_total: u64::try_from(r.i64("unread_total")?).unwrap_or(0),
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;

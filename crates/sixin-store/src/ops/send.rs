@@ -278,9 +278,8 @@ async fn write_in_one(
          message_id, data, unread_total, created_at) \
          SELECT member_id, last_position, $1, $9, $2, (SELECT id FROM msg), $10, unread_total, \
          $8 FROM bumped RETURNING member_id, position, unread_total) \
-         SELECT conv.*, (SELECT id FROM msg) AS message_id, ev.member_id AS d_member_id, \
-         ev.position AS d_position, ev.unread_total AS d_unread_total, {WANTED} \
-         FROM conv CROSS JOIN ev",
+         SELECT conv.*, (SELECT id FROM msg) AS message_id, ev.member_id, ev.position, \
+         ev.unread_total, {WANTED} FROM conv CROSS JOIN ev",
         lock = ex.lock(),
     );
     let (conversation_id, sender) = (new.conversation, new.sender);
@@ -312,7 +311,7 @@ async fn write_in_one(
     let id = MessageId(first.i64("message_id")?);
     let conversation = ConversationRow::from_row(first)?.into_conversation()?;
     let wanted = first.bool("wanted")?;
-    let deliveries = super::events::deliveries(&rows, "d_")?;
+    let deliveries = super::events::deliveries(&rows)?;
     let EventKind::Message { mut message } = event else {
         return Err(StoreError::Other("a send's event is not a message".into()));
     };

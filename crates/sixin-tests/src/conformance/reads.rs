@@ -249,6 +249,71 @@ pub async fn conversation_list_orders_by_activity_with_cursor_paging(h: &Harness
     assert_eq!(h.core.conversation_count(&a.caller, None).await.unwrap(), 6);
 }
 
+/// Paging the list of one kind by cursor, both ways: entries of the other kind never show, and
+/// two entries active at the same instant are ordered by id, neither skipped nor repeated.
+pub async fn conversation_list_pages_one_kind_by_cursor(h: &Harness) {
+    let app = h.app().await;
+    let a = h.person(&app, "a").await;
+    let mut peers = Vec::new();
+    for i in 0..4 {
+        peers.push(h.person(&app, &format!("p{i}")).await);
+    }
+    // p0; a group; p1 and p2 at the same instant; another group; p3.
+    h.text(&a, &peers[0], "to p0").await;
+    h.clock.advance(std::time::Duration::from_millis(5));
+    let members = vec![peers[0].member.uuid.to_string()];
+    h.core
+        .create_group(&a.caller, "one", members.clone())
+        .await
+        .unwrap();
+    h.clock.advance(std::time::Duration::from_millis(5));
+    h.text(&a, &peers[1], "to p1").await;
+    h.text(&a, &peers[2], "to p2").await;
+    h.clock.advance(std::time::Duration::from_millis(5));
+    h.core
+        .create_group(&a.caller, "two", members)
+        .await
+        .unwrap();
+    h.clock.advance(std::time::Duration::from_millis(5));
+    h.text(&a, &peers[3], "to p3").await;
+    let list = |window| {
+        let q = ListQuery {
+            kind: Some(sixin_core::model::ConversationKind::Direct),
+            window,
+            limit: 2,
+        };
+        let caller = a.caller.clone();
+        async move { h.core.conversations(&caller, q).await.unwrap() }
+    };
+    let names = |page: &sixin_core::model::Page<sixin_core::model::ConversationSummary>| {
+        page.items
+            .iter()
+            .map(|s| s.peer.as_ref().unwrap().username.clone())
+            .collect::<Vec<_>>()
+    };
+    let at = |s: &sixin_core::model::ConversationSummary| (s.activity_at, s.conversation.id);
+    let first = list(ListWindow::First).await;
+    // p2's conversation was opened after p1's at the same instant: the larger id comes first.
+    assert_eq!(names(&first), ["p3", "p2"]);
+    assert!(first.has_more);
+    let (t, id) = at(&first.items[1]);
+    let second = list(ListWindow::After {
+        last_activity_at: t,
+        id,
+    })
+    .await;
+    assert_eq!(names(&second), ["p1", "p0"]);
+    assert!(!second.has_more);
+    let (t, id) = at(&second.items[0]);
+    let back = list(ListWindow::Before {
+        last_activity_at: t,
+        id,
+    })
+    .await;
+    assert_eq!(names(&back), ["p3", "p2"]);
+    assert!(!back.has_more);
+}
+
 /// `ListWindow::Before` pages up the list from an entry, most recent first, and finds a
 /// conversation that became active after the first page was read.
 pub async fn conversation_list_pages_back_up_to_newer_activity(h: &Harness) {

@@ -138,6 +138,35 @@ pub async fn bad_sends_are_rejected_and_write_nothing(h: &Harness) {
     assert_eq!(h.core.messages_sent(), 0);
 }
 
+/// Sending by id into a direct conversation one is not a member of is refused as an unknown
+/// conversation, before anything about its members is looked at: a member of it who blocks the
+/// sender does not turn the answer into "not accepted" (which would tell the sender the
+/// conversation exists and who is in it), and nothing is written.
+pub async fn a_stranger_cannot_write_into_a_direct_conversation_by_id(h: &Harness) {
+    let app = h.app().await;
+    let (a, b) = (h.person(&app, "a").await, h.person(&app, "b").await);
+    let stranger = h.person(&app, "s").await;
+    let conversation = h.text(&a, &b, "hi").await.conversation.id;
+    // `a`, the member with the lower id, blocks the stranger.
+    h.core
+        .block(&a.caller, &stranger.member.uuid.to_string())
+        .await
+        .unwrap();
+    let by_id = text_to(Recipient::Conversation(conversation), "let me in");
+    let err = h.core.send(&stranger.caller, by_id).await.unwrap_err();
+    assert!(
+        matches!(err, Error::NotFound(Entity::Conversation)),
+        "{err:?}"
+    );
+    let history = h
+        .core
+        .history(&b.caller, conversation, HistoryWindow::Latest, 10)
+        .await
+        .unwrap();
+    assert_eq!(history.items.len(), 1);
+    assert_eq!(h.core.unread_total(&b.caller).await.unwrap(), 1);
+}
+
 pub async fn send_is_idempotent_on_client_key(h: &Harness) {
     let app = h.app().await;
     let (a, b) = (h.person(&app, "a").await, h.person(&app, "b").await);
