@@ -7,7 +7,8 @@
 #   ROW=pg-spread crates/sixin-bench/scripts/sendpath.sh   # PostgreSQL, native sends across 64 conversations
 #   ROW=sqlite-spread crates/sixin-bench/scripts/sendpath.sh  # SQLite, native, 64 conversations
 # BIN and BENCH pick the binaries (default: the release build); PG the PostgreSQL server URL
-# (a database is created and dropped); extra arguments go to sixin-bench.
+# (a database is created and dropped), PG_QUERY a query string appended to its URL (e.g.
+# '?options=-c%20plan_cache_mode%3Dforce_generic_plan'); extra arguments go to sixin-bench.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 BIN=${BIN:-target/release/sixin}
