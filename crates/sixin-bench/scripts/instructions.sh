@@ -20,7 +20,8 @@ LOW=${LOW:-100}
 HIGH=${HIGH:-1100}
 PORT=${PORT:-18180}
 # COUNTER=task-clock: CPU time instead (`perf stat -e task-clock`, a software counter that works
-# in this VM; wall-clock dependent, so use many sends, e.g. CONCURRENCY=64 LOW=1000 HIGH=41000).
+# in this VM; wall-clock dependent, so use many sends, e.g. CONCURRENCY=64 LOW=1000 HIGH=41000);
+# COUNTER=context-switches: the server's thread switches per send (also a software counter).
 COUNTER=${COUNTER:-callgrind}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 export SIXIN_LIMITS__ARGON2_MEMORY_KIB=1024 SIXIN_LIMITS__ARGON2_ITERATIONS=1 SIXIN_LOG__FILTER=warn
@@ -39,8 +40,8 @@ count() {
   fi
   local key
   key=$(bench_app)
-  if [ "$COUNTER" = task-clock ]; then
-    perf stat -e task-clock -x, -o "$D/cg.$n" $BIN serve --listen 127.0.0.1:$PORT 2>"$D/vg.$n" &
+  if [ "$COUNTER" != callgrind ]; then
+    perf stat -e "$COUNTER" -x, -o "$D/cg.$n" $BIN serve --listen 127.0.0.1:$PORT 2>"$D/vg.$n" &
   else
     valgrind --tool=callgrind --callgrind-out-file="$D/cg.$n" \
       $BIN serve --listen 127.0.0.1:$PORT 2>"$D/vg.$n" &
@@ -50,13 +51,15 @@ count() {
   $BENCH --url http://127.0.0.1:$PORT --app-key "$key" --log warn --concurrency "${CONCURRENCY:-1}" --skip-healthz \
     --dialect "$DIALECT" --requests-per-level "$n" --duration-secs 600 >"$D/bench.$n"
   # The server itself gets the TERM (under perf it is perf's child; perf then writes its count).
-  if [ "$COUNTER" = task-clock ]; then pkill -TERM -P $pid; else kill -TERM $pid; fi
+  if [ "$COUNTER" != callgrind ]; then pkill -TERM -P $pid; else kill -TERM $pid; fi
   wait $pid || true
   if [ "$STORE" = postgres ]; then psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db"; fi
   grep -q " $n  *0 " "$D/bench.$n" || { echo "the $n sends did not all succeed:" >&2; cat "$D/bench.$n" >&2; exit 1; }
   if [ "$COUNTER" = task-clock ]; then
     # perf's CSV line: CPU milliseconds of every thread, as microseconds.
     grep task-clock "$D/cg.$n" | awk -F, '{printf "%d\n", $1 * 1000}'
+  elif [ "$COUNTER" != callgrind ]; then
+    grep "$COUNTER" "$D/cg.$n" | awk -F, '{printf "%d\n", $1}'
   else
     # callgrind's `summary:` line: the instructions (Ir) of every thread.
     grep '^summary:' "$D/cg.$n" | awk '{print $2}'
@@ -67,7 +70,7 @@ hi=$(count "$HIGH")
 python3 - "$lo" "$hi" "$LOW" "$HIGH" "$STORE" "$DIALECT" "$COUNTER" <<'PY'
 import sys
 lo, hi, nlo, nhi = map(int, sys.argv[1:5])
-unit = "µs of CPU" if sys.argv[7] == "task-clock" else "instructions"
+unit = {"task-clock": "µs of CPU", "callgrind": "instructions"}.get(sys.argv[7], sys.argv[7])
 print(f"{sys.argv[5]} {sys.argv[6]}: {lo:,} {unit} with {nlo} sends, {hi:,} with {nhi}: "
       f"{(hi - lo) / (nhi - nlo):,.1f} per send")
 PY

@@ -43,6 +43,17 @@ macro_rules! write {
     };
 }
 
+/// `lookup!(self, |ex| ops::f(ex, args…))`: a read of a few rows by an index (see
+/// [`Backend::lookup`]).
+macro_rules! lookup {
+    ($self:ident, |$ex:ident| $body:expr) => {
+        $self
+            .0
+            .lookup(job(move |$ex| Box::pin(async move { $body.await })))
+            .await
+    };
+}
+
 /// `read!(self, |ex| ops::f(ex, args…))`.
 macro_rules! read {
     ($self:ident, |$ex:ident| $body:expr) => {
@@ -63,7 +74,7 @@ impl<B: Backend> Store for Db<B> {
     }
     async fn app_by_key(&self, key: &AppKey) -> StoreResult<Option<App>> {
         let key = key.clone();
-        read!(self, |ex| apps::app_by_key(ex, &key))
+        lookup!(self, |ex| apps::app_by_key(ex, &key))
     }
     async fn apps(&self) -> StoreResult<Vec<App>> {
         read!(self, |ex| apps::apps(ex))
@@ -156,11 +167,11 @@ impl<B: Backend> Store for Db<B> {
     }
     async fn member(&self, app: AppId, by: MemberRef<'_>) -> StoreResult<Option<Member>> {
         let by = OwnedRef::new(by);
-        read!(self, |ex| members::member(ex, app, by.get()))
+        lookup!(self, |ex| members::member(ex, app, by.get()))
     }
     async fn members_by_uuids(&self, app: AppId, uuids: &[MemberUuid]) -> StoreResult<Vec<Member>> {
         let uuids = uuids.to_vec();
-        read!(self, |ex| members::members_by_uuids(ex, app, &uuids))
+        lookup!(self, |ex| members::members_by_uuids(ex, app, &uuids))
     }
     async fn members_by_external_ids(
         &self,
@@ -168,11 +179,11 @@ impl<B: Backend> Store for Db<B> {
         ids: &[String],
     ) -> StoreResult<Vec<Member>> {
         let ids = ids.to_vec();
-        read!(self, |ex| members::members_by_external_ids(ex, app, &ids))
+        lookup!(self, |ex| members::members_by_external_ids(ex, app, &ids))
     }
     async fn credentials(&self, app: AppId, name: &str) -> StoreResult<Option<Credentials>> {
         let name = name.to_owned();
-        read!(self, |ex| logins::credentials(ex, app, &name))
+        lookup!(self, |ex| logins::credentials(ex, app, &name))
     }
     async fn count_login_attempt(
         &self,
@@ -226,7 +237,7 @@ impl<B: Backend> Store for Db<B> {
     }
     async fn session(&self, token: &TokenHash, now: Timestamp) -> StoreResult<Option<SessionInfo>> {
         let token = token.clone();
-        read!(self, |ex| members::session(ex, &token, now))
+        lookup!(self, |ex| members::session(ex, &token, now))
     }
     async fn revoke_sessions(&self, app: AppId, member: MemberId) -> StoreResult<u64> {
         write!(self, |ex| members::revoke_sessions(ex, app, member))

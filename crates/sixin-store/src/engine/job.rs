@@ -24,6 +24,15 @@ where
 pub(crate) trait Backend: Send + Sync + 'static {
     /// Runs a job that only reads.
     fn read<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;
+    /// Runs a job that only reads a few rows by an index (an app by key, a session, members by
+    /// id): where a hand-off to another thread costs more than the read, the backend may run it
+    /// on the caller's thread.
+    fn lookup<T: Send + 'static>(
+        &self,
+        job: Job<T>,
+    ) -> impl Future<Output = StoreResult<T>> + Send {
+        self.read(job)
+    }
     /// Runs a job in a write transaction and answers once it is durably committed; a job that
     /// fails commits nothing.
     fn write<T: Send + 'static>(&self, job: Job<T>) -> impl Future<Output = StoreResult<T>> + Send;

@@ -1,7 +1,8 @@
 //! The SQLite store (`rusqlite`): one file in WAL mode with `synchronous=FULL`. Writes go
 //! through the single [`writer`] thread, which commits concurrent writes together; reads run
-//! on a few reader threads, each owning a connection. [`SqliteStore`]'s `close` ends the
-//! readers, then the writer, which checkpoints the WAL into the main file: after a clean stop
+//! on a few reader threads, each owning a connection, except look-ups by an index, which run on
+//! the caller's thread with a connection of their own (see [`SqliteStore::lookup_here`]).
+//! [`SqliteStore`]'s `close` ends the readers, then the writer, which checkpoints the WAL into the main file: after a clean stop
 //! the database file alone holds everything.
 
 mod backup;
@@ -39,6 +40,8 @@ pub(crate) struct SqliteStore {
     /// `None` once closed: reads are refused.
     readers: Mutex<Option<mpsc::Sender<ReadJob>>>,
     reader_threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Idle connections for look-ups on the caller's thread; `None` once closed.
+    lookups: Mutex<Option<Vec<Connection>>>,
 }
 
 /// The file named by a `sqlite:` URL: `sqlite://PATH`, `sqlite:PATH` or `sqlite:///ABS/PATH`;
@@ -110,18 +113,23 @@ impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `cfg.url`.
     pub(crate) async fn open(cfg: &StoreConfig) -> Result<Db<Self>, OpenError> {
         let path = path_of(&cfg.url)?;
-        let readers = cfg.max_connections.clamp(1, MAX_READERS);
+        let readers = cfg.max_connections.clamp(1, MAX_READERS) as usize;
         let opened = tokio::task::spawn_blocking(move || {
             let mut writer = connect(&path, false).map_err(OpenError::Connect)?;
             migrate::run(&mut writer).map_err(OpenError::Migrate)?;
-            let readers = (0..readers)
-                .map(|_| connect(&path, true).map_err(OpenError::Connect))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, OpenError>((writer, readers))
+            let open_readers = |n| {
+                (0..n)
+                    .map(|_| connect(&path, true).map_err(OpenError::Connect))
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            // As many look-up connections as reader threads: beyond that, look-ups queue
+            // for the readers like any read.
+            let (readers, lookups) = (open_readers(readers)?, open_readers(readers)?);
+            Ok::<_, OpenError>((writer, readers, lookups))
         })
         .await
         .map_err(|e| OpenError::Connect(e.to_string()))?;
-        let (writer, reader_conns) = opened?;
+        let (writer, reader_conns, lookups) = opened?;
         let (tx, rx) = mpsc::channel::<ReadJob>();
         let rx = Arc::new(Mutex::new(rx));
         let mut threads = Vec::new();
@@ -134,6 +142,7 @@ impl SqliteStore {
             writer: writer::Writer::spawn(writer).map_err(|e| OpenError::Connect(e.to_string()))?,
             readers: Mutex::new(Some(tx)),
             reader_threads: Mutex::new(threads),
+            lookups: Mutex::new(Some(lookups)),
         }))
     }
 
@@ -141,6 +150,8 @@ impl SqliteStore {
     /// their connections); then closes the writer, which commits what is queued, checkpoints
     /// the WAL and closes the last connection.
     async fn shut(&self) -> StoreResult<()> {
+        // Idle look-up connections close now; one in use closes when its look-up ends.
+        drop(self.lookups.lock().map(|mut l| l.take()).ok().flatten());
         let senders = self.readers.lock().map(|mut r| r.take()).ok().flatten();
         drop(senders);
         let threads = self
@@ -183,12 +194,44 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Runs a look-up on the calling thread with an idle look-up connection, or, when every one
+    /// is in use, on a reader thread. A look-up reads a few rows by an index (tens of
+    /// microseconds): handing it to a reader thread and waking the caller again cost more than
+    /// the read itself (two thread switches per read, three reads per send), so the caller's
+    /// thread runs it, blocking only for that long. Longer reads stay on the reader threads.
+    async fn lookup_here<T: Send + 'static>(&self, job: Job<T>) -> StoreResult<T> {
+        let idle = self
+            .lookups
+            .lock()
+            .ok()
+            .and_then(|mut l| l.as_mut().and_then(Vec::pop));
+        let Some(mut conn) = idle else {
+            return self.read(job).await;
+        };
+        let done = catch_unwind(AssertUnwindSafe(|| block_on(job(&mut LiteExec(&mut conn)))));
+        if let Ok(mut lookups) = self.lookups.lock() {
+            if let Some(idle) = lookups.as_mut() {
+                idle.push(conn);
+            }
+        }
+        done.unwrap_or_else(|_| {
+            tracing::error!("a SQLite look-up panicked");
+            Err(StoreError::Unavailable("a SQLite look-up panicked".into()))
+        })
+    }
+}
+
 /// Jobs run on a thread that owns its connection; the job's future only awaits that
 /// connection, so `block_on` completes it without a runtime.
 impl Backend for SqliteStore {
     async fn read<T: Send + 'static>(&self, job: Job<T>) -> StoreResult<T> {
         self.on_reader(move |conn| block_on(job(&mut LiteExec(conn))))
             .await
+    }
+
+    async fn lookup<T: Send + 'static>(&self, job: Job<T>) -> StoreResult<T> {
+        self.lookup_here(job).await
     }
 
     async fn write<T: Send + 'static>(&self, job: Job<T>) -> StoreResult<T> {
@@ -231,6 +274,11 @@ mod tests {
         store.close().await.unwrap();
         store.close().await.unwrap();
         assert!(store.apps().await.is_err(), "reads after close");
+        let key = AppKey::parse(&format!("{:032X}", 1)).unwrap();
+        assert!(
+            store.app_by_key(&key).await.is_err(),
+            "look-ups after close"
+        );
         let wal = std::fs::metadata(dir.path().join("c.db-wal")).map_or(0, |m| m.len());
         assert_eq!(wal, 0, "the WAL was not checkpointed");
         assert!(!dir.path().join("c.db-shm").exists());
@@ -242,6 +290,43 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM apps", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 20);
+    }
+
+    /// More threads looking up at once than there are look-up connections: those without one
+    /// fall back to the reader threads, and every look-up answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lookups_from_more_threads_than_connections_all_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("l.db").display());
+        let mut cfg = StoreConfig::new(url);
+        cfg.max_connections = 2;
+        let store = open(&cfg).await.unwrap();
+        let key = AppKey::parse(&format!("{:032X}", 7)).unwrap();
+        let app = store
+            .create_app(NewApp {
+                key: key.clone(),
+                secret: AppSecret("s".into()),
+                name: "looked up".into(),
+                require_sign: false,
+                created_at: Timestamp(0),
+            })
+            .await
+            .unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (store, key) = (store.clone(), key.clone());
+                let rt = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    (0..200)
+                        .map(|_| rt.block_on(store.app_by_key(&key)).unwrap().unwrap().id)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.await.unwrap().iter().all(|id| *id == app.id));
+        }
+        store.close().await.unwrap();
     }
 
     #[test]
