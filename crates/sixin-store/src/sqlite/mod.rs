@@ -2,8 +2,8 @@
 //! through the single [`writer`] thread, which commits concurrent writes together; reads run
 //! on a few reader threads, each owning a connection, except look-ups by an index, which run on
 //! the caller's thread with a connection of their own (see [`SqliteStore::lookup_here`]).
-//! [`SqliteStore`]'s `close` ends the readers, then the writer, which checkpoints the WAL into the main file: after a clean stop
-//! the database file alone holds everything.
+//! [`SqliteStore`]'s `close` ends the readers, then the writer, which checkpoints the WAL into
+//! the main file: after a clean stop the database file alone holds everything.
 
 mod backup;
 mod exec;
