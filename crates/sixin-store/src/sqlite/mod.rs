@@ -329,6 +329,43 @@ mod tests {
         store.close().await.unwrap();
     }
 
+    /// A look-up takes an idle look-up connection and gives it back; with none idle it is
+    /// answered by a reader thread, and the taken connections are left as they were.
+    #[tokio::test]
+    async fn lookups_use_their_own_connections_and_fall_back_to_the_readers() {
+        use crate::engine::{Backend, Job};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("f.db").display());
+        let mut cfg = StoreConfig::new(url);
+        cfg.max_connections = 2;
+        let db = super::SqliteStore::open(&cfg).await.unwrap();
+        let idle = |db: &crate::engine::Db<super::SqliteStore>| {
+            db.0.lookups.lock().unwrap().as_ref().map_or(0, Vec::len)
+        };
+        let count = || -> Job<i64> {
+            Box::new(|ex| {
+                Box::pin(async move {
+                    let rows = ex.all("SELECT COUNT(*) AS n FROM apps", &[]).await?;
+                    rows[0].i64("n")
+                })
+            })
+        };
+        assert_eq!(idle(&db), 2);
+        assert_eq!(db.0.lookup(count()).await.unwrap(), 0);
+        assert_eq!(idle(&db), 2, "the connection went back");
+        let taken: Vec<_> = std::mem::take(db.0.lookups.lock().unwrap().as_mut().unwrap());
+        assert_eq!(
+            db.0.lookup(count()).await.unwrap(),
+            0,
+            "answered by a reader"
+        );
+        assert_eq!(idle(&db), 0);
+        db.0.lookups.lock().unwrap().as_mut().unwrap().extend(taken);
+        db.0.close().await.unwrap();
+        assert_eq!(idle(&db), 0, "closed");
+        assert!(db.0.lookup(count()).await.is_err(), "refused after close");
+    }
+
     #[test]
     fn sqlite_urls_name_files() {
         assert_eq!(path_of("sqlite://sixin.db").unwrap(), "sixin.db");
